@@ -1,0 +1,113 @@
+"""The safe parser: the language it accepts, and hostile text it refuses without running it."""
+
+import time
+
+import pytest
+import sympy
+from hypothesis import given, strategies as st
+
+from workbench.errors import ParseError, ShapeError, UserError
+from workbench.expr import Variable, free_names, parse
+
+V = [Variable.scalar("x"), Variable.scalar("a", "positive"), Variable.matrix("X", "n", "p"),
+     Variable.matrix("y", "n", 1), Variable.matrix("beta", "p", 1), Variable.matrix("A", 3, 3)]
+x, a = sympy.Symbol("x", real=True), sympy.Symbol("a", real=True, positive=True,
+                                                  nonnegative=True)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("3*x + 5", 3 * x + 5),
+    ("2**x", 2 ** x),
+    ("-log(1/(1 + exp(-a*x)))", -sympy.log(1 / (1 + sympy.exp(-a * x)))),
+    ("x/10**7", x / 10**7),
+    ("sigmoid(x)", 1 / (1 + sympy.exp(-x))),
+    ("Max(1.0, x)", sympy.Max(sympy.Float(1.0), x)),
+    ("e**x + pi", sympy.exp(x) + sympy.pi),
+    ("log(x, 2)", sympy.log(x) / sympy.log(2)),
+])
+def test_scalar_language(text, expected):
+    assert sympy.simplify(parse(text, V) - expected) == 0
+
+
+def test_matrix_language():
+    X, y, beta = (sympy.MatrixSymbol(n, *s) for n, s in
+                  [("X", (sympy.Symbol("n", integer=True, positive=True),
+                          sympy.Symbol("p", integer=True, positive=True))),
+                   ("y", (sympy.Symbol("n", integer=True, positive=True), 1)),
+                   ("beta", (sympy.Symbol("p", integer=True, positive=True), 1))])
+    assert parse("2*X.T*(X*beta - y)", V) == 2 * X.T * (X * beta - y)
+    assert parse("X@beta", V) == X * beta
+    assert parse("(X@beta - y).T@(X@beta - y)", V).shape == (1, 1)
+    assert parse("A[0, 2]", V) == sympy.MatrixSymbol("A", 3, 3)[0, 2]
+
+
+@pytest.mark.parametrize("text, where, words", [
+    ("().__class__", "col 1", "attribute"),
+    ("x.__class__.__bases__", "col 1", "attribute"),
+    ("__import__('os').system('echo hacked')", "col 1", "only calls"),
+    ("lambda: 1", "col 1", "lambda"),
+    ("9**9**9**9", "col 4", "exponent"),
+    ("((((9**9)**9)**9)**9)**9", None, "too large"),
+    ("x**1000000", "col 1", "exponent"),
+    ("x if x else 1", "col 1", "conditional"),
+    ("'text'", "col 1", "not a number"),
+    ("f'{x}'", "col 1", "f-string"),
+    ("[x for x in ()]", "col 1", "comprehension"),
+    ("(y := 1)", "col 2", "assignment"),
+    ("x ^ 2", "col 1", "use **"),
+    ("exp(x=1)", "col 1", "keyword"),
+    ("exp(*x)", "col 1", "argument"),
+    ("open('f')", "col 1", "unknown function"),
+    ("z + 1", "col 1", "unknown name"),
+    ("1" * 60, "col 1", "digits"),
+    ("x +", "col", "syntax"),
+    ("x\u00e9", "col 2", "character"),
+    ("", None, "empty"),
+    ("1/0", "col 1", "division by zero"),
+])
+def test_hostile_or_bad_text_is_refused(text, where, words):
+    with pytest.raises(ParseError) as info:
+        parse(text, V)
+    assert words in info.value.message
+    if where:
+        assert info.value.where.startswith(where)
+
+
+@pytest.mark.parametrize("text", ["(" * 2000 + "x" + ")" * 2000, "-" * 1990 + "x",
+                                  "x" + "+x" * 999, "exp(" * 500 + "x" + ")" * 500,
+                                  "9" * 2001])
+def test_limits_refuse_quickly(text):
+    t0 = time.perf_counter()
+    with pytest.raises(ParseError):
+        parse(text, V)
+    assert time.perf_counter() - t0 < 1.0
+
+
+def test_nothing_is_executed(tmp_path, monkeypatch):
+    target = tmp_path / "pwned"
+    monkeypatch.chdir(tmp_path)
+    for text in ["open('pwned', 'w')", "__import__('pathlib').Path('pwned').touch()",
+                 "exec('open(1)')", "eval('1')", "x.__init__.__globals__"]:
+        with pytest.raises(ParseError):
+            parse(text, V)
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("text", ["X + x", "X@X", "X + y", "x.T", "Trace(X)", "x[0, 0]",
+                                  "A[3, 0]", "X/X"])
+def test_shape_errors(text):
+    with pytest.raises(ShapeError):
+        parse(text, V)
+
+
+@given(st.text(max_size=60))
+def test_arbitrary_text_never_crashes(text):
+    try:
+        parse(text, V)
+    except UserError:
+        pass
+
+
+def test_free_names_finds_variables_not_functions():
+    assert sorted(free_names("-log(1/(1 + exp(-a*x)))")) == ["a", "x"]
+    assert free_names("sin(pi*t)") == ["t"]

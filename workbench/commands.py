@@ -1,0 +1,254 @@
+"""The verbs ``derive``, ``verify`` and ``check`` (thin: arguments in, library, exit code out)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import sympy
+import torch
+
+from workbench.errors import UserError
+from workbench.expr.parser import free_names, parse
+from workbench.expr.spaces import Domain, Variable
+from workbench.problem import Problem
+from workbench.progress import Progress
+from workbench.verify.crosscheck import CheckSettings, cross_check
+
+DEFAULT_DERIVATIONS = "derivations"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("derive", help="derive a gradient symbolically",
+                       description="Derive the gradient of EXPR with SymPy (matrix calculus "
+                                   "guarded by explicit sizes) and optionally evaluate it.")
+    _problem_args(p)
+    p.add_argument("--at", action="append", default=[], metavar="x=0",
+                   help="evaluate the gradient at this value of a scalar variable (repeatable)")
+    p.add_argument("--latex", action="store_true", help="print the gradient as LaTeX")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_derive)
+
+    p = sub.add_parser("verify", help="check a hand derivation",
+                       description="Check hand gradients of EXPR (one --hand per variable in "
+                                   "--wrt, in order). Exit 0 match, 1 mismatch, 2 bad input.")
+    _problem_args(p)
+    p.add_argument("--hand", action="append", required=True, metavar="H",
+                   help="your gradient for the next variable of --wrt")
+    _check_args(p)
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("check", help="check derivation files (default: derivations/)",
+                       description="Cross-check every derivation file: symbolic vs autograd "
+                                   "vs finite differences, hand derivations, points.")
+    p.add_argument("paths", nargs="*", default=[DEFAULT_DERIVATIONS], metavar="PATH",
+                   help="derivation files or folders (default: derivations/)")
+    _check_args(p)
+    p.add_argument("-v", "--verbose", action="store_true", help="print each full report")
+    p.set_defaults(func=cmd_check)
+
+
+def _problem_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("expr", metavar="EXPR", help="the function, e.g. \"2**x\" or "
+                                                "\"(X@beta - y).T@(X@beta - y)\"")
+    p.add_argument("--wrt", required=True, metavar="x[,y]", help="variables to differentiate")
+    p.add_argument("--matrix", action="append", default=[], metavar="X=n,p",
+                   help="declare a matrix and its shape (symbolic or integer dimensions)")
+    p.add_argument("--domain", action="append", default=[], metavar="x=positive",
+                   help="domain of a variable: real, positive, negative, nonzero, [a,b], spd")
+
+
+def _check_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--examples", type=int, default=200, metavar="N",
+                   help="Hypothesis examples per derivation (default 200)")
+    p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    p.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="Hypothesis seed (default: derandomized, reproducible)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _settings(args) -> CheckSettings:
+    if args.examples < 1:
+        raise UserError(f"must be at least 1, got {args.examples}", "--examples")
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError("CUDA is not available on this machine", "--device")
+    return CheckSettings(max_examples=args.examples, dtype=getattr(torch, args.dtype),
+                         device=args.device, seed=args.seed)
+
+
+def _pairs(items: list[str], option: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        name, sep, value = item.strip().partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise UserError(f"expected NAME=VALUE, got {item.strip()!r}", option)
+        out[name.strip()] = value.strip()
+    return out
+
+
+def variables_from_args(args) -> list[Variable]:
+    """Matrices from ``--matrix``, every other name in EXPR/--hand a scalar; domains applied."""
+    domains = {k: Domain.parse(v, f"--domain {k}") for k, v in
+               _pairs(args.domain, "--domain").items()}
+    out: dict[str, Variable] = {}
+    dims: set[str] = set()
+    for name, shape in _pairs(args.matrix, "--matrix").items():
+        parts = [s.strip() for s in shape.split(",")]
+        if len(parts) != 2:
+            raise UserError(f"shape of {name} must be two dimensions, e.g. {name}=n,p",
+                            "--matrix")
+        dims_ = [int(s) if s.isdigit() else s for s in parts]
+        try:
+            out[name] = Variable.matrix(name, *dims_, domain=domains.get(name, Domain()))
+        except UserError as exc:
+            raise UserError(exc.message, "--matrix") from None
+        dims.update(d for d in dims_ if isinstance(d, str))
+    texts = [args.expr, *getattr(args, "hand", [])]
+    for text in texts:
+        for name in free_names(text):
+            if name not in out and name not in dims:
+                try:
+                    out[name] = Variable.scalar(name, domains.get(name, Domain()))
+                except UserError as exc:
+                    raise UserError(exc.message, "EXPR") from None
+    unknown = set(domains) - set(out)
+    if unknown:
+        raise UserError(f"{sorted(unknown)[0]!r} does not appear in the expression", "--domain")
+    return list(out.values())
+
+
+def _problem(args) -> Problem:
+    variables = variables_from_args(args)
+    try:
+        return Problem.from_text(args.expr, variables, args.wrt)
+    except UserError as exc:
+        if exc.where and exc.where.startswith("col"):
+            raise exc.located("EXPR") from None
+        raise
+
+
+def cmd_derive(args) -> int:
+    problem = _problem(args)
+    d = problem.derivation
+    at = {k: float(v) for k, v in _numbers(args.at).items()}
+    result = {"function": args.expr, "wrt": list(problem.wrt), "gradient": {}, "method": d.method,
+              "notes": d.notes, "at": {}}
+    for name in problem.wrt:
+        g = d.gradient[name]
+        result["gradient"][name] = str(g) if g is not None else None
+        if args.latex and g is not None:
+            result.setdefault("latex", {})[name] = sympy.latex(g)
+    if at:
+        result["at"] = _evaluate(problem, at)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    for name in problem.wrt:
+        g = result["gradient"][name] or "(explicit sizes only: see notes)"
+        print(f"d/d{name} {args.expr} = {g}")
+        if args.latex and name in result.get("latex", {}):
+            print(f"  LaTeX: {result['latex'][name]}")
+    for note in d.notes:
+        print(f"note: {note}")
+    for name, values in result["at"].items():
+        where = ", ".join(f"{k}={v:g}" for k, v in at.items())
+        print(f"at {where}: d/d{name} = {values['exact']}  (symbolic {values['symbolic']:.12g}, "
+              f"autograd {values['autograd']:.12g}, finite difference "
+              f"{values['finite-difference']:.12g})")
+    return 0
+
+
+def _numbers(items: list[str]) -> dict[str, float]:
+    out = {}
+    for k, v in _pairs(items, "--at").items():
+        try:
+            out[k] = float(v)
+        except ValueError:
+            raise UserError(f"{k}={v}: the value must be a number", "--at") from None
+    return out
+
+
+def _evaluate(problem: Problem, at: dict[str, float]) -> dict:
+    missing = [v.name for v in problem.variables if v.name not in at]
+    if missing or any(v.is_matrix for v in problem.variables):
+        raise UserError(f"give a value for every scalar variable ({', '.join(missing)} missing);"
+                        f" matrices are evaluated from derivation files", "--at")
+    point = {k: torch.tensor(v, dtype=torch.float64) for k, v in at.items()}
+    out = {}
+    for name in problem.wrt:
+        entry = {kind: float(problem.oracle(kind)(point).grad[name])
+                 for kind in ("symbolic", "autograd", "finite-difference")}
+        g = problem.gradient[name]
+        exact = sympy.simplify(g.xreplace({v.symbol(): sympy.nsimplify(at[v.name])
+                                           for v in problem.variables}))
+        entry["exact"] = str(exact)
+        out[name] = entry
+    return out
+
+
+def cmd_verify(args) -> int:
+    problem = _problem(args)
+    if len(args.hand) != len(problem.wrt):
+        raise UserError(f"give one --hand per variable of --wrt ({len(problem.wrt)}), got "
+                        f"{len(args.hand)}", "--hand")
+    hand = {}
+    for name, text in zip(problem.wrt, args.hand):
+        try:
+            hand[name] = parse(text, problem.variables)
+        except UserError as exc:
+            raise exc.located(f"--hand {name}") from None
+    report = cross_check(problem, hand, _settings(args))
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
+    return 0 if report.ok else 1
+
+
+def cmd_check(args) -> int:
+    from workbench.derivation_file import discover
+    from workbench.verify.runner import check_file
+    settings = _settings(args)
+    paths = args.paths
+    if paths == [DEFAULT_DERIVATIONS] and not Path(DEFAULT_DERIVATIONS).is_dir():
+        raise UserError("no derivations/ folder here: run from the repository root or pass "
+                        "PATHS", "check")
+    files = discover(paths)
+    results = []
+    with Progress(len(files), "check", unit="file", enabled=not args.json and
+                  sys.stderr.isatty()) as bar:
+        for f in files:
+            results.append(check_file(f, settings))
+            bar.update(1)
+    failed = [r for r in results if not r.ok]
+    if args.json:
+        print(json.dumps({"results": [r.to_dict() for r in results],
+                          "passed": len(results) - len(failed), "failed": len(failed)}, indent=2))
+    else:
+        _print_table(results, args.verbose)
+    if any(r.error for r in results):
+        return 2
+    return 1 if failed else 0
+
+
+def _print_table(results, verbose: bool) -> None:
+    width = max([len(r.name) for r in results] + [10])
+    print(f"{'derivation':<{width}}  {'status':<17} {'points':>7} {'time':>6}  detail")
+    for r in results:
+        rep = r.report
+        points = rep.points if rep else 0
+        detail = r.error or (rep.diagnosis[0] if rep and rep.diagnosis else
+                             (rep.notes[0] if rep and rep.notes else r.title))
+        print(f"{r.name:<{width}}  {r.status:<17} {points:>7} {r.seconds:>5.1f}s  {detail}")
+        for a in r.at:
+            for name, g in a["gradient"].items():
+                value = g["exact"] or g["symbolic"]
+                print(f"{'':<{width}}    at {a['point'] if len(str(a['point'])) < 60 else '...'}"
+                      f": d/d{name} = {value}" + ("" if g["ok"] else "  <- DISAGREES"))
+        if verbose and rep:
+            print("\n".join("    " + line for line in rep.to_text().splitlines()))
+    failed = sum(not r.ok for r in results)
+    total_points = sum(r.report.points for r in results if r.report)
+    total_time = sum(r.seconds for r in results)
+    print(f"{len(results) - failed} passed, {failed} failed "
+          f"({total_points} points checked in {total_time:.1f}s)")

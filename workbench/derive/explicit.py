@@ -1,0 +1,100 @@
+"""Explicit sizes: matrices replaced by matrices of real element symbols.
+
+SymPy's matrix calculus fails or silently returns wrong results on some inputs (a ridge loss
+written with ``Trace`` differentiates to 0). Writing every matrix out at a small size and
+differentiating elementwise is slow but trustworthy; it guards every matrix result and is the
+fallback where matrix calculus fails.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Mapping, Sequence
+
+import sympy
+
+from workbench.expr.functions import is_matrix
+from workbench.expr.spaces import Variable, dim_symbol
+
+
+def element_symbol(name: str, i: int, j: int, v: Variable) -> sympy.Symbol:
+    """The real symbol standing for entry (i, j) of matrix ``name``."""
+    return sympy.Symbol(f"{name}[{i},{j}]", **v.domain.assumptions())
+
+
+def explicit_matrix(v: Variable, sizes: Mapping[str, int]) -> sympy.ImmutableMatrix:
+    rows, cols = v.concrete_shape(sizes)
+    return sympy.ImmutableMatrix(rows, cols, lambda i, j: element_symbol(v.name, i, j, v))
+
+
+def dims_substitution(sizes: Mapping[str, int]) -> dict:
+    return {dim_symbol(d): sympy.Integer(s) for d, s in sizes.items()}
+
+
+def make_explicit(expr, variables: Sequence[Variable], sizes: Mapping[str, int]):
+    """``expr`` at the given sizes with every matrix variable written out as element symbols.
+
+    Returns a SymPy scalar for a scalar or 1x1 expression, else an ImmutableMatrix.
+    """
+    dims = dims_substitution(sizes)
+    replace = {}
+    for v in variables:
+        if v.is_matrix:
+            sym = sympy.MatrixSymbol(v.name, *(dim_symbol(d) for d in v.shape))
+            replace[sym] = explicit_matrix(v, sizes)
+    out = expr.xreplace(dims) if dims else expr
+    if replace:
+        out = out.xreplace({sympy.MatrixSymbol(k.name, *(s.xreplace(dims) for s in k.shape)): m
+                            for k, m in replace.items()})
+        out = out.doit()
+    if is_matrix(out):
+        out = sympy.ImmutableMatrix(out.as_explicit()) if hasattr(out, "as_explicit") \
+            else sympy.ImmutableMatrix(out)
+        if out.shape == (1, 1):
+            return out[0, 0]
+    return out
+
+
+def explicit_gradient(function, variables: Sequence[Variable], wrt: Sequence[str],
+                      sizes: Mapping[str, int]) -> dict[str, sympy.Basic]:
+    """Gradient of a scalar ``function`` at the given sizes, element by element.
+
+    A scalar variable's gradient is a SymPy scalar; a matrix variable's an ImmutableMatrix of
+    its shape, entries in terms of element symbols (see :func:`element_symbol`).
+    """
+    table = {v.name: v for v in variables}
+    f = make_explicit(function, variables, sizes)
+    out = {}
+    for name in wrt:
+        v = table[name]
+        if v.is_matrix:
+            m = explicit_matrix(v, sizes)
+            out[name] = m.applyfunc(lambda s: sympy.diff(f, s))
+        else:
+            out[name] = sympy.diff(f, v.symbol())
+    return out
+
+
+def to_matrix_elements(expr, variables: Sequence[Variable], sizes: Mapping[str, int]):
+    """Replace element symbols by ``MatrixElement``s of fixed-size MatrixSymbols, the form the
+    torch compiler indexes."""
+    sub = {}
+    for v in variables:
+        if v.is_matrix:
+            rows, cols = v.concrete_shape(sizes)
+            ms = sympy.MatrixSymbol(v.name, rows, cols)
+            for i in range(rows):
+                for j in range(cols):
+                    sub[element_symbol(v.name, i, j, v)] = ms[i, j]
+    return expr.xreplace(sub) if sub else expr
+
+
+@lru_cache(maxsize=None)
+def probe_sizes(dims: tuple[str, ...], count: int = 2) -> tuple[dict[str, int], ...]:
+    """Small, distinct sizes for the symbolic dimensions (distinct so that a transpose or a
+    wrong factor n shows): ``{n: 3, p: 2, ...}`` then ``{n: 4, p: 3, ...}``."""
+    firsts = [3, 2, 4, 5, 1]
+    out = []
+    for k in range(count):
+        out.append({d: firsts[i % len(firsts)] + k for i, d in enumerate(dims)})
+    return tuple(out)

@@ -1,0 +1,150 @@
+"""Symbolic gradients: SymPy differentiation, guarded by explicit sizes for matrices.
+
+For scalar variables ``sympy.diff`` is trusted. For a function of matrices, SymPy's matrix
+calculus gives a closed form (``2*X.T*(X*beta - y)/n``) when it works; each such result is
+compared, at two small explicit sizes, against elementwise differentiation. Where matrix
+calculus raises, returns the wrong shape, or disagrees (SymPy 1.14 gives 0 for some ``Trace``
+forms), the derivation falls back to explicit sizes and says so in ``notes``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import sympy
+
+from workbench.derive.explicit import explicit_gradient, make_explicit, probe_sizes
+from workbench.derive.limits import time_limit, too_big
+from workbench.errors import ResourceLimit, ShapeError, UserError
+from workbench.expr.functions import as_scalar, is_matrix
+from workbench.expr.spaces import Variable, dimension_names
+
+DIFF_SECONDS = 10.0
+SIMPLIFY_SECONDS = 2.0
+
+
+@dataclass
+class Derivation:
+    """The gradient of ``function`` with respect to ``wrt``.
+
+    ``gradient[name]`` is a closed form (a SymPy scalar, or a matrix expression of the
+    variable's shape), or ``None`` where only explicit sizes work; ``method[name]`` says which:
+    ``scalar``, ``matrix-calculus`` or ``explicit``.
+    """
+
+    function: sympy.Basic
+    variables: tuple[Variable, ...]
+    wrt: tuple[str, ...]
+    gradient: dict[str, sympy.Basic | None]
+    method: dict[str, str]
+    notes: list[str] = field(default_factory=list)
+    _explicit: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def dims(self) -> tuple[str, ...]:
+        return tuple(dimension_names(self.variables))
+
+    @property
+    def has_matrices(self) -> bool:
+        return any(v.is_matrix for v in self.variables)
+
+    def explicit(self, sizes: Mapping[str, int]) -> dict[str, sympy.Basic]:
+        """The gradient at explicit sizes (element symbols), cached per sizes."""
+        key = tuple(sorted(sizes.items()))
+        if key not in self._explicit:
+            with time_limit(DIFF_SECONDS, "explicit-size differentiation"):
+                self._explicit[key] = explicit_gradient(self.function, self.variables,
+                                                        self.wrt, sizes)
+        return self._explicit[key]
+
+    def closed_form(self, name: str) -> sympy.Basic | None:
+        return self.gradient[name]
+
+
+def scalar_function(expr) -> sympy.Basic:
+    """The function to differentiate as a scalar: a 1x1 matrix is accepted, larger ones not."""
+    if is_matrix(expr):
+        if expr.shape != (1, 1):
+            raise ShapeError(f"the function must be scalar (or a 1x1 matrix); its shape is "
+                             f"{expr.shape}")
+    return expr
+
+
+def derive_gradient(function, variables: Sequence[Variable], wrt: Sequence[str]) -> Derivation:
+    """Differentiate ``function`` (scalar or 1x1) with respect to each name in ``wrt``."""
+    variables = tuple(variables)
+    table = {v.name: v for v in variables}
+    for name in wrt:
+        if name not in table:
+            raise UserError(f"cannot differentiate with respect to {name!r}: not a declared "
+                            f"variable (declared: {', '.join(table)})")
+    function = scalar_function(function)
+    d = Derivation(function, variables, tuple(wrt), {}, {})
+    if not d.has_matrices:
+        with time_limit(DIFF_SECONDS, "differentiation"):
+            for name in wrt:
+                d.gradient[name] = tidy(sympy.diff(function, table[name].symbol()))
+                d.method[name] = "scalar"
+        return d
+    for name in wrt:
+        closed, why = _matrix_calculus(function, table[name])
+        if closed is not None:
+            why = _disagreement(d, name, closed)
+        if why is None:
+            d.gradient[name], d.method[name] = closed, "matrix-calculus"
+        else:
+            d.gradient[name], d.method[name] = None, "explicit"
+            d.notes.append(f"d/d{name}: SymPy's matrix calculus {why}; using explicit sizes "
+                           f"(elementwise differentiation) instead")
+    return d
+
+
+def tidy(expr):
+    """A shorter equivalent form when one is found quickly; the input otherwise."""
+    if too_big(expr):
+        return expr
+    try:
+        with time_limit(SIMPLIFY_SECONDS, "simplification"):
+            simple = sympy.simplify(expr)
+        return simple if sympy.count_ops(simple) <= sympy.count_ops(expr) else expr
+    except (ResourceLimit, RecursionError):
+        return expr
+
+
+def _matrix_calculus(function, v: Variable):
+    """(closed form, None) or (None, why it failed)."""
+    try:
+        with time_limit(DIFF_SECONDS, "matrix calculus"):
+            g = sympy.diff(function, v.symbol())
+    except ResourceLimit:
+        return None, "timed out"
+    except Exception as exc:  # SymPy raises many kinds here (AttributeError, TypeError ...)
+        return None, f"raised {type(exc).__name__}"
+    if not v.is_matrix:
+        if is_matrix(g):
+            g = as_scalar(g) if g.shape == (1, 1) else None
+        return (g, None) if g is not None else (None, "gave a matrix for a scalar")
+    if not is_matrix(g) or isinstance(g, sympy.NDimArray) or g.shape != v.symbol().shape:
+        shape = getattr(g, "shape", "a scalar")
+        return None, f"gave shape {shape} instead of {v.symbol().shape}"
+    return g, None
+
+
+def _disagreement(d: Derivation, name: str, closed) -> str | None:
+    """None when ``closed`` equals the explicit-size gradient at the probe sizes."""
+    for sizes in probe_sizes(d.dims):
+        try:
+            want = d.explicit(sizes)[name]
+            got = make_explicit(closed, d.variables, sizes)
+        except ResourceLimit:
+            return "could not be checked in time"
+        except Exception as exc:  # make_explicit on exotic nodes
+            return f"could not be written out ({type(exc).__name__})"
+        if is_matrix(want) != is_matrix(got) or (is_matrix(want) and want.shape != got.shape):
+            return f"gave the wrong shape at sizes {sizes}"
+        diff = (got - want)
+        entries = list(diff) if is_matrix(diff) else [diff]
+        if any(sympy.expand(e) != 0 and sympy.simplify(e) != 0 for e in entries):
+            return f"disagrees with elementwise differentiation at sizes {sizes}"
+    return None

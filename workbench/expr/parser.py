@@ -1,0 +1,259 @@
+"""A safe parser for our expression language: Python's ``ast`` under a whitelist.
+
+Text is parsed to a syntax tree and never executed: each node kind has its own builder, and
+anything not listed here (attribute access other than ``.T``, dunder names, lambdas, strings,
+comparisons, keyword arguments ...) is refused with a :class:`ParseError` pointing at the column.
+Limits on length, nesting depth, digits and exponents keep hostile text such as ``9**9**9**9``
+from hanging SymPy.
+
+Language: numbers, declared variable names, dimension names, ``pi``, ``e``; ``+ - * / ** @``;
+unary minus; parentheses; ``X.T``; ``X[i, j]`` with integer literals; calls to the functions of
+:mod:`workbench.expr.functions`. Between two matrices ``*`` and ``@`` are the matrix product;
+``**`` on a matrix is elementwise.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterable, Mapping
+
+import sympy
+
+from workbench.errors import ParseError, ShapeError, UserError
+from workbench.expr.functions import (FUNCTIONS, VARIADIC, as_scalar, hadamard_power, is_1x1,
+                                      is_matrix)
+from workbench.expr.spaces import Variable, dim_symbol, dimension_names
+
+MAX_LENGTH = 2000
+MAX_DEPTH = 48
+MAX_DIGITS = 40
+MAX_EXPONENT = 100
+MAX_RESULT_DIGITS = 2000
+CONSTANTS = {"pi": sympy.pi, "e": sympy.E, "E": sympy.E}
+
+
+def parse(text: str, variables: Iterable[Variable] | Mapping[str, Variable]) -> sympy.Basic:
+    """Parse ``text`` into a SymPy expression over ``variables``.
+
+    Raises :class:`ParseError` (``where`` = ``col N``, 1-based) for anything outside the language
+    or its limits, and :class:`ShapeError` for matrices that do not fit together.
+    """
+    table = dict(variables) if isinstance(variables, Mapping) else {v.name: v for v in variables}
+    if not isinstance(text, str):
+        raise ParseError(f"expected text, got {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ParseError(f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
+    for i, ch in enumerate(text):
+        if not (ch.isascii() and (ch.isprintable() or ch in " \t")):
+            raise ParseError(f"character {ch!r} is not allowed", f"col {i + 1}")
+    stripped = text.strip()
+    if not stripped:
+        raise ParseError("empty expression")
+    offset = len(text) - len(text.lstrip())
+    depth = 0
+    for i, ch in enumerate(stripped):
+        depth += ch in "([" and 1 or (-1 if ch in ")]" else 0)
+        if depth > MAX_DEPTH:
+            raise ParseError(f"nesting deeper than {MAX_DEPTH}", f"col {offset + i + 1}")
+    try:
+        tree = ast.parse(stripped, mode="eval")
+    except SyntaxError as exc:
+        col = offset + (exc.offset or 1)
+        raise ParseError(f"syntax error: {exc.msg}", f"col {col}") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ParseError("expression too deeply nested or malformed") from None
+    return _Builder(table, offset).build(tree.body, 0)
+
+
+class _Builder:
+    def __init__(self, table: dict[str, Variable], offset: int):
+        self.symbols = {name: v.symbol() for name, v in table.items()}
+        for d in dimension_names(table.values()):
+            self.symbols.setdefault(d, dim_symbol(d))
+        self.offset = offset
+
+    def fail(self, node: ast.AST, message: str, cls=ParseError) -> UserError:
+        return cls(message, f"col {self.offset + getattr(node, 'col_offset', 0) + 1}")
+
+    def build(self, node: ast.AST, depth: int):
+        if depth > MAX_DEPTH:
+            raise self.fail(node, f"expression nested deeper than {MAX_DEPTH}")
+        method = getattr(self, f"_{type(node).__name__}", None)
+        if method is None:
+            raise self.fail(node, f"{_describe(node)} is not allowed in an expression")
+        try:
+            return method(node, depth + 1)
+        except UserError as exc:
+            if exc.where is None:
+                raise self.fail(node, exc.message, type(exc)) from None
+            raise
+        except (TypeError, ValueError, AttributeError, sympy.SympifyError) as exc:
+            raise self.fail(node, f"cannot build this expression: {exc}") from None
+
+    def _Constant(self, node: ast.Constant, depth: int):
+        v = node.value
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise self.fail(node, f"constant {v!r} is not a number")
+        if isinstance(v, int):
+            if len(str(abs(v))) > MAX_DIGITS:
+                raise self.fail(node, f"integer literal longer than {MAX_DIGITS} digits")
+            return sympy.Integer(v)
+        if v != v or v in (float("inf"), float("-inf")):
+            raise self.fail(node, "number is not finite")
+        return sympy.Float(repr(v))
+
+    def _Name(self, node: ast.Name, depth: int):
+        name = node.id
+        if name in self.symbols:
+            return self.symbols[name]
+        if name in CONSTANTS:
+            return CONSTANTS[name]
+        if name.startswith("_"):
+            raise self.fail(node, f"name {name!r} is not allowed")
+        if name in FUNCTIONS:
+            raise self.fail(node, f"{name} is a function: call it, e.g. {name}(x)")
+        known = ", ".join(sorted(self.symbols)) or "none"
+        raise self.fail(node, f"unknown name {name!r} (declared: {known})")
+
+    def _UnaryOp(self, node: ast.UnaryOp, depth: int):
+        operand = self.build(node.operand, depth)
+        if isinstance(node.op, ast.USub):
+            return -operand
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        raise self.fail(node, f"operator {_OP_NAMES.get(type(node.op), '?')} is not allowed")
+
+    def _BinOp(self, node: ast.BinOp, depth: int):
+        op = type(node.op)
+        if op not in _BINARY:
+            hint = " (use ** for powers)" if op is ast.BitXor else ""
+            raise self.fail(node, f"operator {_OP_NAMES.get(op, '?')} is not allowed{hint}")
+        left = self.build(node.left, depth)
+        right = self.build(node.right, depth)
+        return getattr(self, _BINARY[op])(node, left, right)
+
+    def add(self, node, a, b):
+        if is_matrix(a) and is_matrix(b):
+            if a.shape != b.shape:
+                raise self.fail(node, f"cannot add shapes {a.shape} and {b.shape}", ShapeError)
+            return a + b
+        if is_matrix(a) or is_matrix(b):
+            if is_1x1(a) or is_1x1(b):
+                return as_scalar(a) + as_scalar(b)
+            raise self.fail(node, "cannot add a scalar and a matrix", ShapeError)
+        return a + b
+
+    def sub(self, node, a, b):
+        return self.add(node, a, -b)
+
+    def mul(self, node, a, b):
+        if is_matrix(a) and is_matrix(b):
+            if a.shape[1] != b.shape[0]:
+                if is_1x1(a) or is_1x1(b):
+                    return as_scalar(a) * b if is_1x1(a) else a * as_scalar(b)
+                raise self.fail(node, f"matrix product of shapes {a.shape} and {b.shape}: "
+                                      f"inner dimensions {a.shape[1]} and {b.shape[0]} differ",
+                                ShapeError)
+        return a * b
+
+    def div(self, node, a, b):
+        if is_matrix(b):
+            if not is_1x1(b):
+                raise self.fail(node, "cannot divide by a matrix (use inv(...))", ShapeError)
+            b = as_scalar(b)
+        if b == 0:
+            raise self.fail(node, "division by zero")
+        return a * (1 / b) if is_matrix(a) else a / b
+
+    def pow(self, node, a, b):
+        if is_matrix(b):
+            b = as_scalar(b, "an exponent")
+        if b.is_Number:
+            if b.is_Integer and abs(int(b)) > MAX_EXPONENT or b.is_Rational and \
+                    max(abs(b.p), abs(b.q)) > MAX_EXPONENT:
+                raise self.fail(node, f"exponent {b} is too large (limit {MAX_EXPONENT})")
+            if a.is_Number and a.is_Rational and b.is_Rational:
+                digits = max(len(str(abs(a.p))), len(str(abs(a.q))))
+                if digits * abs(b.p) > MAX_RESULT_DIGITS:
+                    raise self.fail(node, "constant power too large to compute")
+        if is_matrix(a):
+            return hadamard_power(a, b)
+        if a == 0 and b.is_Number and b.is_negative:
+            raise self.fail(node, "division by zero")
+        return a ** b
+
+    def _Attribute(self, node: ast.Attribute, depth: int):
+        if node.attr != "T":
+            raise self.fail(node, f"attribute access .{node.attr} is not allowed (only .T)")
+        value = self.build(node.value, depth)
+        if not is_matrix(value):
+            raise self.fail(node, ".T needs a matrix", ShapeError)
+        return value.T
+
+    def _Subscript(self, node: ast.Subscript, depth: int):
+        value = self.build(node.value, depth)
+        if not is_matrix(value):
+            raise self.fail(node, "indexing needs a matrix", ShapeError)
+        idx = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if len(idx) != 2 or not all(isinstance(i, ast.Constant) and type(i.value) is int
+                                    for i in idx):
+            raise self.fail(node, "index a matrix with two integers, e.g. X[0, 1]")
+        i, j = (k.value for k in idx)
+        for k, size in ((i, value.shape[0]), (j, value.shape[1])):
+            if k < 0 or (size.is_Integer and k >= int(size)):
+                raise self.fail(node, f"index {k} out of range for shape {value.shape}",
+                                ShapeError)
+        return value[i, j]
+
+    def _Call(self, node: ast.Call, depth: int):
+        if not isinstance(node.func, ast.Name):
+            raise self.fail(node, "only calls of whitelisted functions by name are allowed")
+        name = node.func.id
+        if name not in FUNCTIONS:
+            raise self.fail(node, f"unknown function {name!r} (allowed: "
+                                  f"{', '.join(sorted(FUNCTIONS))})")
+        if node.keywords:
+            raise self.fail(node, f"{name}() takes no keyword arguments")
+        arity, builder = FUNCTIONS[name]
+        n = len(node.args)
+        ok = (n >= 1) if arity == VARIADIC else (n in arity if isinstance(arity, tuple)
+                                                  else n == arity)
+        if not ok or any(isinstance(a, ast.Starred) for a in node.args):
+            want = "one or more" if arity == VARIADIC else (
+                " or ".join(map(str, arity)) if isinstance(arity, tuple) else str(arity))
+            raise self.fail(node, f"{name}() takes {want} argument(s), got {n}")
+        args = [self.build(a, depth) for a in node.args]
+        return builder(*args)
+
+
+_BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.MatMult: "mul", ast.Div: "div",
+           ast.Pow: "pow"}
+_OP_NAMES = {ast.BitXor: "^", ast.BitAnd: "&", ast.BitOr: "|", ast.FloorDiv: "//",
+             ast.Mod: "%", ast.LShift: "<<", ast.RShift: ">>", ast.Invert: "~", ast.Not: "not"}
+
+
+def _describe(node: ast.AST) -> str:
+    names = {"Lambda": "a lambda", "Compare": "a comparison", "BoolOp": "and/or",
+             "IfExp": "a conditional expression", "JoinedStr": "an f-string",
+             "NamedExpr": "assignment (:=)", "ListComp": "a comprehension",
+             "GeneratorExp": "a generator", "Dict": "a dict", "List": "a list",
+             "Tuple": "a tuple", "Set": "a set", "Await": "await", "Starred": "*args"}
+    return names.get(type(node).__name__, f"syntax {type(node).__name__}")
+
+
+def free_names(text: str) -> list[str]:
+    """Names an expression uses that are neither functions nor constants, in order of first
+    use (for the command line, where undeclared names are scalar variables). The text is only
+    parsed, never run; :func:`parse` still applies every check afterwards."""
+    if not isinstance(text, str) or len(text) > MAX_LENGTH:
+        return []
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        return []
+    out: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id not in FUNCTIONS and node.id not in CONSTANTS \
+                and not node.id.startswith("_") and node.id not in out:
+            out.append(node.id)
+    return out

@@ -1,0 +1,110 @@
+"""Run derivation files: cross-check each, evaluate at its points, compare with expectations."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sympy
+import torch
+
+from workbench.compile import compile_expr
+from workbench.derivation_file import AtPoint, DerivationFile, load
+from workbench.errors import UserError
+from workbench.expr.functions import as_scalar, is_matrix
+from workbench.oracles.tolerances import tolerance_for
+from workbench.verify.crosscheck import CheckSettings, cross_check
+from workbench.verify.report import Report
+
+
+@dataclass
+class FileResult:
+    """Outcome of one file: ``ok`` when the verdict is the expected one and every point agrees."""
+
+    path: str
+    name: str
+    title: str = ""
+    expect: str = "match"
+    report: Report | None = None
+    at: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.report is not None and \
+            self.report.verdict == self.expect and all(a["ok"] for a in self.at)
+
+    @property
+    def status(self) -> str:
+        if self.error:
+            return "error"
+        if not self.ok:
+            return "FAIL"
+        return "expected mismatch" if self.expect == "mismatch" else "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "name": self.name, "title": self.title, "ok": self.ok,
+                "status": self.status, "expect": self.expect, "error": self.error,
+                "seconds": round(self.seconds, 3), "at": self.at,
+                "report": self.report.to_dict() if self.report else None}
+
+
+def check_file(path: str | Path, settings: CheckSettings | None = None) -> FileResult:
+    """Load, cross-check and evaluate one derivation file; errors land in ``error``."""
+    t0 = time.perf_counter()
+    result = FileResult(str(path), Path(path).stem)
+    try:
+        df = load(path)
+        result.title, result.expect = df.title, df.expect
+        result.report = cross_check(df.problem, df.hand, settings)
+        result.at = [evaluate_at(df, a) for a in df.at]
+    except UserError as exc:
+        result.error = str(exc)
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _tensor(value) -> torch.Tensor:
+    return torch.tensor(value, dtype=torch.float64)
+
+
+def evaluate_at(df: DerivationFile, at: AtPoint) -> dict[str, Any]:
+    """Gradient at one point by every oracle, the exact symbolic value where SymPy gives one,
+    and the file's expected value."""
+    p = df.problem
+    point = {k: _tensor(v) for k, v in at.values.items()}
+    grads = {kind: p.oracle(kind)(point).grad
+             for kind in ("symbolic", "autograd", "finite-difference")}
+    exact_tol = tolerance_for(torch.float64, "exact")
+    fd_tol = tolerance_for(torch.float64, "finite_difference")
+    out: dict[str, Any] = {"point": dict(at.values), "gradient": {}, "ok": True}
+    for name in p.wrt:
+        entry = {kind: g[name].tolist() for kind, g in grads.items()}
+        entry["exact"] = _exact_value(df, name, at)
+        agree = bool(exact_tol.close(grads["symbolic"][name], grads["autograd"][name]).all()) \
+            and bool(fd_tol.close(grads["finite-difference"][name], grads["autograd"][name]).all())
+        if name in at.expect:
+            want = compile_expr(at.expect[name], p.variables)(point)
+            want = want.reshape(grads["autograd"][name].shape) if want.numel() == \
+                grads["autograd"][name].numel() else want
+            entry["expected"] = at.expect_text[name]
+            entry["expected_value"] = want.tolist()
+            agree &= want.shape == grads["autograd"][name].shape and \
+                bool(exact_tol.close(want, grads["autograd"][name]).all())
+        entry["ok"] = agree
+        out["ok"] &= agree
+        out["gradient"][name] = entry
+    return out
+
+
+def _exact_value(df: DerivationFile, name: str, at: AtPoint) -> str | None:
+    """The closed form at the point, exactly (``log(2)``), for scalar problems."""
+    g = df.problem.gradient.get(name)
+    if g is None or df.problem.derivation.has_matrices:
+        return None
+    subs = {v.symbol(): sympy.nsimplify(at.values[v.name]) for v in df.problem.variables}
+    value = sympy.simplify(as_scalar(g).xreplace(subs)) if not is_matrix(g) else None
+    return None if value is None or value.free_symbols else str(value)
