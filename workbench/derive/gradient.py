@@ -47,7 +47,13 @@ class Derivation:
 
     @property
     def has_matrices(self) -> bool:
+        """True when a matrix variable is declared (gradients are then guarded)."""
         return any(v.is_matrix for v in self.variables)
+
+    @property
+    def uses_matrices(self) -> bool:
+        """True when the function involves a matrix variable."""
+        return bool(self.function.atoms(sympy.MatrixSymbol)) if self.has_matrices else False
 
     def explicit(self, sizes: Mapping[str, int]) -> dict[str, sympy.Basic]:
         """The gradient at explicit sizes (element symbols), cached per sizes."""
@@ -81,7 +87,7 @@ def derive_gradient(function, variables: Sequence[Variable], wrt: Sequence[str])
                             f"variable (declared: {', '.join(table)})")
     function = scalar_function(function)
     d = Derivation(function, variables, tuple(wrt), {}, {})
-    if not d.has_matrices:
+    if not d.uses_matrices and not any(table[n].is_matrix for n in wrt):
         with time_limit(DIFF_SECONDS, "differentiation"):
             for name in wrt:
                 d.gradient[name] = tidy(sympy.diff(function, table[name].symbol()))

@@ -107,7 +107,7 @@ class CrossChecker:
             if failure.kind == "engine":
                 report.diagnosis.append("the derived gradient disagrees with autograd: a bug in "
                                         "the workbench or SymPy, not in your derivation")
-            elif verdict is not None and verdict.status == "equal" and not d.has_matrices:
+            elif verdict is not None and verdict.status == "equal" and not d.uses_matrices:
                 report.verdict = "match"
                 report.notes.append("symbolically equal, but the hand formula loses precision "
                                     "at the counterexample")

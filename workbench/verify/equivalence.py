@@ -44,7 +44,7 @@ def compare_symbolic(derivation: Derivation, hand: Mapping[str, sympy.Basic],
     out = SymbolicVerdict("equal")
     for name, h in hand.items():
         try:
-            status, diff, witness = (_compare_matrix if derivation.has_matrices
+            status, diff, witness = (_compare_matrix if derivation.uses_matrices
                                      else _compare_scalar)(derivation, name, h, seconds)
         except ResourceLimit as exc:
             status, diff, witness = "undecided", None, None
@@ -97,6 +97,21 @@ def _nonzero_witness(expr, variables: tuple[Variable, ...], tries: int = 6) -> s
     return None
 
 
+def _reduce(e):
+    """0 when ``e`` is identically zero: expand, then cancel (rational functions such as the
+    entries of an inverse), then simplify."""
+    for step in (sympy.expand, lambda t: sympy.cancel(sympy.together(t)), sympy.simplify):
+        e = step(e)
+        if e == 0:
+            return e
+    return e
+
+
+def _short(e, limit: int = 160) -> str:
+    text = str(e)
+    return text if len(text) <= limit else text[:limit] + " ..."
+
+
 def _compare_matrix(d: Derivation, name: str, hand, seconds: float):
     v = {x.name: x for x in d.variables}[name]
     want_shape = v.symbol().shape if v.is_matrix else None
@@ -112,10 +127,10 @@ def _compare_matrix(d: Derivation, name: str, hand, seconds: float):
             diff = got - derived
             entries = list(diff) if is_matrix(diff) else [diff]
             for k, e in enumerate(entries):
-                e = sympy.expand(e)
-                if e != 0 and sympy.simplify(e) != 0:
+                e = _reduce(e)
+                if e != 0:
                     where = f"entry {divmod(k, diff.shape[1])}" if is_matrix(diff) else "value"
-                    return ("different", str(sympy.simplify(e)),
+                    return ("different", _short(e),
                             f"at sizes {format_sizes(sizes)}, {where}: hand - derived = "
-                            f"{sympy.simplify(e)}")
+                            f"{_short(e)}")
     return "equal", None, None

@@ -103,7 +103,7 @@ def evaluate_at(df: DerivationFile, at: AtPoint) -> dict[str, Any]:
 def _exact_value(df: DerivationFile, name: str, at: AtPoint) -> str | None:
     """The closed form at the point, exactly (``log(2)``), for scalar problems."""
     g = df.problem.gradient.get(name)
-    if g is None or df.problem.derivation.has_matrices:
+    if g is None or df.problem.derivation.uses_matrices:
         return None
     subs = {v.symbol(): sympy.nsimplify(at.values[v.name]) for v in df.problem.variables}
     value = sympy.simplify(as_scalar(g).xreplace(subs)) if not is_matrix(g) else None
