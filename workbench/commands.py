@@ -121,12 +121,15 @@ def variables_from_args(args) -> list[Variable]:
 
 
 def _problem(args) -> Problem:
+    args.expr = args.expr.strip()
     variables = variables_from_args(args)
     try:
         return Problem.from_text(args.expr, variables, args.wrt)
     except UserError as exc:
         if exc.where and exc.where.startswith("col"):
             raise exc.located("EXPR") from None
+        if exc.where is None and exc.message.startswith("cannot differentiate"):
+            raise exc.located("--wrt") from None
         raise
 
 
@@ -200,7 +203,7 @@ def cmd_verify(args) -> int:
             hand[name] = parse(text, problem.variables)
         except UserError as exc:
             raise exc.located(f"--hand {name}") from None
-    report = cross_check(problem, hand, _settings(args))
+    report = cross_check(problem, hand, _settings(args), dict(zip(problem.wrt, args.hand)))
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
     return 0 if report.ok else 1
 

@@ -23,7 +23,7 @@ class UserError(WorkbenchError):
     def located(self, where: str) -> "UserError":
         """The same error with a location put in front of the current one (file before column)."""
         new = self.__class__.__new__(self.__class__)
-        UserError.__init__(new, self.message, f"{where}:{self.where}" if self.where else where)
+        UserError.__init__(new, self.message, f"{where}: {self.where}" if self.where else where)
         return new
 
 

@@ -46,13 +46,40 @@ def make_explicit(expr, variables: Sequence[Variable], sizes: Mapping[str, int])
     if replace:
         out = out.xreplace({sympy.MatrixSymbol(k.name, *(s.xreplace(dims) for s in k.shape)): m
                             for k, m in replace.items()})
-        out = out.doit()
+        out = out.replace(_is_special_matrix, lambda e: sympy.ImmutableMatrix(e.as_explicit()))
+        for _ in range(4):
+            before = out
+            out = out.replace(_explicit_hadamard, _hadamard_value).doit()
+            if out == before:
+                break
     if is_matrix(out):
         out = sympy.ImmutableMatrix(out.as_explicit()) if hasattr(out, "as_explicit") \
             else sympy.ImmutableMatrix(out)
         if out.shape == (1, 1):
             return out[0, 0]
     return out
+
+
+def _is_special_matrix(e) -> bool:
+    """OneMatrix, Identity or ZeroMatrix of known size (written out so products evaluate)."""
+    return isinstance(e, (sympy.OneMatrix, sympy.Identity, sympy.ZeroMatrix)) and \
+        all(d.is_Integer for d in e.shape)
+
+
+def _explicit_hadamard(e) -> bool:
+    return isinstance(e, (sympy.HadamardPower, sympy.HadamardProduct)) and all(
+        isinstance(a, sympy.ImmutableMatrix) or not is_matrix(a) for a in e.args)
+
+
+def _hadamard_value(e):
+    """A Hadamard power or product of explicit matrices, computed entry by entry."""
+    if isinstance(e, sympy.HadamardPower):
+        base, k = e.args
+        return base.applyfunc(lambda t: t ** k)
+    out = e.args[0]
+    for m in e.args[1:]:
+        out = out.multiply_elementwise(m)
+    return sympy.ImmutableMatrix(out)
 
 
 def explicit_gradient(function, variables: Sequence[Variable], wrt: Sequence[str],

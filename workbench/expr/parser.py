@@ -58,8 +58,10 @@ def parse(text: str, variables: Iterable[Variable] | Mapping[str, Variable]) -> 
     try:
         tree = ast.parse(stripped, mode="eval")
     except SyntaxError as exc:
-        col = offset + (exc.offset or 1)
-        raise ParseError(f"syntax error: {exc.msg}", f"col {col}") from None
+        if not exc.offset:
+            raise ParseError("unexpected end of expression",
+                             f"col {offset + len(stripped) + 1}") from None
+        raise ParseError(f"syntax error: {exc.msg}", f"col {offset + exc.offset}") from None
     except (RecursionError, MemoryError, ValueError):
         raise ParseError("expression too deeply nested or malformed") from None
     return _Builder(table, offset).build(tree.body, 0)

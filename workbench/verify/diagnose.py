@@ -91,7 +91,9 @@ def _constant_factor(samples, name) -> str | None:
     if max(cs) - min(cs) > 1e-9 * max(abs(c) for c in cs):
         return None
     frac = Fraction(cs[0]).limit_denominator(1000)
-    shown = str(frac) if abs(float(frac) - cs[0]) < 1e-9 * abs(cs[0]) else f"{cs[0]:.6g}"
+    if abs(float(frac) - cs[0]) > 1e-9 * abs(cs[0]):
+        return f"hand = {cs[0]:.12g} x true gradient"
+    shown = str(frac)
     if frac == -1:
         return "hand = -(true gradient): a sign error"
     hint = (f"a missing factor {1 / frac}?" if abs(frac) < 1 else f"a spurious factor {shown}?")

@@ -59,10 +59,14 @@ def check_file(path: str | Path, settings: CheckSettings | None = None) -> FileR
     try:
         df = load(path)
         result.title, result.expect = df.title, df.expect
-        result.report = cross_check(df.problem, df.hand, settings)
+        result.report = cross_check(df.problem, df.hand, settings, df.hand_text)
         result.at = [evaluate_at(df, a) for a in df.at]
     except UserError as exc:
         result.error = str(exc)
+    except (ArithmeticError, NotImplementedError, TypeError, ValueError, AttributeError,
+            RecursionError) as exc:  # SymPy's own failures on exotic input: say so, go on
+        result.error = f"{path}: internal error while checking ({type(exc).__name__}: {exc}); " \
+                       f"please report it"
     result.seconds = time.perf_counter() - t0
     return result
 
