@@ -3,6 +3,8 @@
 
 import os
 
+pytest_plugins = ["pytester"]
+
 import matplotlib
 from hypothesis import HealthCheck, settings
 

@@ -45,12 +45,13 @@ class Problem:
                   wrt: Sequence[str] | str) -> "Problem":
         """Parse ``function`` with the safe parser; ``wrt`` is a list or ``"x,y"``."""
         names = [w.strip() for w in wrt.split(",")] if isinstance(wrt, str) else list(wrt)
+        expr = parse(function, variables)
         declared = {v.name for v in variables}
         for w in names:
             if w not in declared:
                 raise UserError(f"cannot differentiate with respect to {w!r}: not a declared "
                                 f"variable (declared: {', '.join(sorted(declared))})")
-        return cls(parse(function, variables), tuple(variables), tuple(names), function)
+        return cls(expr, tuple(variables), tuple(names), function)
 
     @cached_property
     def derivation(self) -> Derivation:

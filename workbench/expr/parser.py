@@ -253,9 +253,11 @@ def free_names(text: str) -> list[str]:
         tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, RecursionError, MemoryError, ValueError):
         return []
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     out: list[str] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id not in FUNCTIONS and node.id not in CONSTANTS \
-                and not node.id.startswith("_") and node.id not in out:
+        if isinstance(node, ast.Name) and id(node) not in called and node.id not in CONSTANTS \
+                and node.id not in FUNCTIONS and not node.id.startswith("_") \
+                and node.id not in out:
             out.append(node.id)
     return out
