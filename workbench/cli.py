@@ -17,6 +17,7 @@ from workbench.errors import GradientMismatch, UserError
 # ``func(args) -> int`` as its default.
 COMMAND_MODULES = [
     "workbench.commands",
+    "workbench.trace.command",
 ]
 
 _LONG_OPTION = re.compile(r"^--[A-Za-z][A-Za-z0-9_-]*(=.*)?$")

@@ -1,0 +1,112 @@
+"""The verb ``trace``: the computational graph of EXPR at a point, forward and backward, beside
+the symbolic route; a table (or JSON) on stdout and, with ``-o DIR``, the pictures.
+
+    workbench trace "-log(1/(1 + exp(-a*x)))" --at x=0 --at a=3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from workbench.atomic import write_text
+from workbench.commands import variables_from_args
+from workbench.errors import UserError
+from workbench.trace.core import GROUPINGS, trace_expression
+from workbench.trace.draw import FORMATS, to_dot, write_picture
+from workbench.trace.forward import MODES
+from workbench.trace.report import to_dict, to_text
+from workbench.trace.tikz import WORDS, tikz_document, trace_tikz
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "trace", help="the computational graph of EXPR, forward and backward at a point",
+        description="Evaluate the graph of elementary operations of EXPR at a point: values "
+                    "and local partials forward, adjoints backward (or tangents forward), "
+                    "beside the symbolic gradient evaluated there. Exit 0 when both routes "
+                    "agree, 1 when they do not, 2 on bad input.")
+    p.add_argument("expr", metavar="EXPR", help="the function, e.g. \"-log(1/(1 + exp(-a*x)))\"")
+    p.add_argument("--at", action="append", default=[], metavar="x=0",
+                   help="a variable's value (repeat for each): a number, a constant such as "
+                        "pi/4, or a matrix as rows, e.g. X=[[1,2],[3,4]]")
+    p.add_argument("--wrt", metavar="x[,y]", help="variables of the gradient (default: all)")
+    p.add_argument("--matrix", action="append", default=[], metavar="X=n,p",
+                   help="declare a matrix and its shape (a matrix value in --at declares it "
+                        "too)")
+    p.add_argument("--domain", action="append", default=[], metavar="x=positive",
+                   help="domain of a variable, for the symbolic route: real, positive, "
+                        "negative, nonzero, [a,b]")
+    p.add_argument("--mode", choices=MODES, default="reverse",
+                   help="reverse (adjoints, the default) or forward (tangents)")
+    p.add_argument("--nodes", choices=GROUPINGS, default="grouped",
+                   help="grouped: sign changes and constant shifts folded into the function "
+                        "next to them, as the course draws it (default); elementary: every "
+                        "operation its own node")
+    p.add_argument("-o", "--output", metavar="DIR", type=Path,
+                   help="write trace.json, trace.tex, trace.tikz, trace.dot, trace.svg and "
+                        "trace.png here")
+    p.add_argument("--lang", choices=sorted(WORDS), default="en",
+                   help="language of the headings in trace.tex and trace.tikz (default: en)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    p.set_defaults(func=cmd_trace)
+
+
+def _point(items: list[str]) -> dict[str, object]:
+    """``--at`` values by name: text (a number or a constant) or a list of rows."""
+    out: dict[str, object] = {}
+    for item in items:
+        name, sep, value = item.strip().partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name or not value:
+            raise UserError(f"expected NAME=VALUE, got {item.strip()!r}", "--at")
+        if name in out:
+            raise UserError(f"{name} is given twice", "--at")
+        if value.startswith("["):
+            try:
+                out[name] = json.loads(value)
+            except ValueError:
+                raise UserError(f"{name}: write a matrix as rows of numbers, e.g. "
+                                f"[[1, 2], [3, 4]]", "--at") from None
+        else:
+            out[name] = value
+    return out
+
+
+def cmd_trace(args) -> int:
+    point = _point(args.at)
+    declared = {m.partition("=")[0].strip() for m in args.matrix}
+    for name, value in point.items():
+        if isinstance(value, list) and name not in declared:
+            rows = len(value)
+            cols = len(value[0]) if rows and isinstance(value[0], list) else 0
+            args.matrix.append(f"{name}={rows},{cols}")
+    variables = variables_from_args(args)
+    wrt = [w.strip() for w in args.wrt.split(",")] if args.wrt else None
+    try:
+        trace = trace_expression(args.expr, point, variables=variables, wrt=wrt,
+                                 mode=args.mode, nodes=args.nodes)
+    except UserError as exc:
+        if exc.where and exc.where.startswith("col"):
+            raise exc.located("EXPR") from None
+        raise
+    if args.json:
+        print(json.dumps(to_dict(trace), indent=2))
+    else:
+        print(to_text(trace))
+    if args.output is not None:
+        _write(trace, args.output, args.lang, sys.stderr if args.json else sys.stdout)
+    return 1 if trace.agrees is False else 0
+
+
+def _write(trace, directory: Path, lang: str, stream) -> None:
+    write_text(directory / "trace.json", json.dumps(to_dict(trace), indent=2) + "\n")
+    write_text(directory / "trace.tex", tikz_document(trace, lang))
+    write_text(directory / "trace.tikz", trace_tikz(trace, lang) + "\n")
+    write_text(directory / "trace.dot", to_dot(trace))
+    print(f"wrote {directory}/trace.json, trace.tex, trace.tikz, trace.dot", file=stream)
+    for fmt in FORMATS:
+        tool = write_picture(trace, directory / f"trace.{fmt}")
+        print(f"wrote {directory}/trace.{fmt} ({tool})", file=stream)
