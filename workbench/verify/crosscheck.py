@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Mapping
 
+import numpy as np
 import sympy
 import torch
 from hypothesis import HealthCheck, Verbosity, given, seed as hseed, settings as hsettings
@@ -246,8 +247,7 @@ class CrossChecker:
         return out
 
 
-def _empty(v, sizes):
-    import numpy as np
+def _empty(v, sizes) -> np.ndarray:
     return np.zeros((0, *v.concrete_shape(sizes)))
 
 
