@@ -17,6 +17,7 @@ from workbench.errors import GradientMismatch, UserError
 # ``func(args) -> int`` as its default.
 COMMAND_MODULES = [
     "workbench.commands",
+    "workbench.momentum.command",
     "workbench.trace.command",
 ]
 
