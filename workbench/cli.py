@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "workbench.commands",
     "workbench.momentum.command",
     "workbench.trace.command",
+    "workbench.explain.command",
 ]
 
 _LONG_OPTION = re.compile(r"^--[A-Za-z][A-Za-z0-9_-]*(=.*)?$")

@@ -1,0 +1,107 @@
+"""The gallery: pages in parallel, previews, an index of local files only, rebuilds that rewrite
+nothing, and (where Chromium is installed) the index rendered headless."""
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+from workbench.cli import main
+from workbench.explain.gallery import MANIFEST, PAGES
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ("course_02_exp2", "course_03_least_squares_sum", "wrong_sign")
+PNG_1x1 = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                        "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201d5a0"
+                        "dd0a0000000049454e44ae426082")
+have_previews = shutil.which("pdflatex") is not None and shutil.which("pdftoppm") is not None
+
+
+@pytest.fixture(scope="module")
+def gallery(tmp_path_factory):
+    base = tmp_path_factory.mktemp("gallery")
+    derivations = base / "derivations"
+    derivations.mkdir()
+    for name in SAMPLE:
+        shutil.copy(ROOT / "derivations" / f"{name}.toml", derivations)
+    out = base / "gallery"
+    (out / "momentum").mkdir(parents=True)
+    (out / "momentum" / "loss_curves.png").write_bytes(PNG_1x1)
+    assert main(["gallery", "-o", str(out), "--derivations", str(derivations), "--jobs", "2",
+                 "--examples", "5"]) == 0
+    return derivations, out
+
+
+def _files(folder: Path) -> dict[Path, tuple[int, bytes]]:
+    return {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in folder.rglob("*")
+            if p.is_file()}
+
+
+def test_every_page_is_listed_with_its_verdict(gallery):
+    _, out = gallery
+    html = (out / "index.html").read_text()
+    for name in SAMPLE:
+        assert (out / PAGES / f"{name}.tex").exists()
+        assert name in html
+    assert html.count('class="badge match"') == 2 and html.count('class="badge mismatch"') == 1
+    assert "momentum/loss_curves.png" in html
+
+
+def test_index_references_only_local_files_that_exist(gallery):
+    _, out = gallery
+    html = (out / "index.html").read_text()
+    refs = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert refs
+    for ref in refs:
+        assert "://" not in ref and not ref.startswith("/"), ref
+        assert (out / unquote(ref)).is_file(), ref
+    assert "http" not in html.lower().replace("http-equiv", "")
+
+
+@pytest.mark.skipif(not have_previews, reason="needs pdflatex and pdftoppm")
+def test_previews_and_pdfs_exist(gallery):
+    _, out = gallery
+    html = (out / "index.html").read_text()
+    for name in SAMPLE:
+        preview = out / PAGES / f"{name}-preview.png"
+        assert preview.read_bytes().startswith(b"\x89PNG")
+        assert f"{PAGES}/{name}-preview.png" in html
+        assert (out / PAGES / f"{name}.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_rebuilding_with_nothing_changed_rewrites_nothing(gallery):
+    derivations, out = gallery
+    before = _files(out)
+    assert main(["gallery", "-o", str(out), "--derivations", str(derivations),
+                 "--examples", "5"]) == 0
+    assert _files(out) == before
+
+
+def test_a_changed_derivation_rebuilds_only_its_page(gallery, tmp_path):
+    derivations, out = gallery
+    copy = tmp_path / "gallery"
+    shutil.copytree(out, copy)
+    changed = derivations.parent / "changed"
+    shutil.copytree(derivations, changed)
+    path = changed / "wrong_sign.toml"
+    path.write_text(path.read_text().replace("The chain rule", "La dérivée composée"))
+    before = _files(copy)
+    assert main(["gallery", "-o", str(copy), "--derivations", str(changed), "--jobs", "1",
+                 "--examples", "5"]) == 0
+    after = _files(copy)
+    rewritten = {p.name for p in after if after[p] != before.get(p)}
+    assert "wrong_sign.tex" in rewritten and MANIFEST in rewritten
+    assert not any(n.startswith(("course_02", "course_03")) for n in rewritten)
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
+def test_index_renders_in_headless_chromium(gallery, tmp_path):
+    _, out = gallery
+    shot = tmp_path / "index.png"
+    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                    "--disable-dev-shm-usage", f"--screenshot={shot}", "--window-size=1200,900",
+                    (out / "index.html").as_uri()], capture_output=True, timeout=60, check=True)
+    assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000

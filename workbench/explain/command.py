@@ -1,0 +1,90 @@
+"""The verbs ``explain`` and ``gallery`` (thin: arguments in, library, exit code out)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from workbench.errors import UserError
+from workbench.explain.latex import DEFAULT_LANG, LANGUAGES
+
+DEFAULT_OUT = "gallery"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("explain", help="write a LaTeX explanation page for a derivation file",
+                       description="Write FILE's explanation page (statement, steps, result, "
+                                   "hand derivation and verdict, verification table, figure) "
+                                   "as a standalone .tex, and compile it to PDF when a TeX "
+                                   "engine is installed. Exit 0 when written.")
+    p.add_argument("file", metavar="FILE", help="a derivation file (.toml)")
+    p.add_argument("-o", "--out", default=".", metavar="DIR",
+                   help="folder for the .tex, figure and .pdf (default: current folder)")
+    _common(p)
+    p.add_argument("--no-pdf", action="store_true", help="write the .tex only")
+    p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("gallery", help="build every page, the figures and an index.html",
+                       description="Build the page of every derivation in DERIVATIONS (in "
+                                   "parallel), list them with the momentum and CIFAR figures "
+                                   "in DIR/index.html. Unchanged pages are not rebuilt.")
+    p.add_argument("-o", "--out", default=DEFAULT_OUT, metavar="DIR",
+                   help=f"gallery folder (default: {DEFAULT_OUT}/)")
+    p.add_argument("--derivations", default="derivations", metavar="PATH",
+                   help="folder of derivation files (default: derivations/)")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="pages built at once (default: number of CPUs)")
+    _common(p)
+    p.add_argument("--no-pdf", action="store_true", help="write the .tex files only")
+    p.set_defaults(func=cmd_gallery)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANG,
+                   help=f"language of the labels (default: {DEFAULT_LANG}, the course's)")
+    p.add_argument("--examples", type=int, default=100, metavar="N",
+                   help="Hypothesis examples per derivation (default 100)")
+
+
+def _check_examples(n: int) -> None:
+    if n < 1:
+        raise UserError(f"must be at least 1, got {n}", "--examples")
+
+
+def cmd_explain(args) -> int:
+    from workbench.explain.pdf import INSTALL_HINT, have_tex
+    from workbench.explain.write import write_page
+    _check_examples(args.examples)
+    if not Path(args.file).is_file():
+        raise UserError(f"no such file: {args.file}", "FILE")
+    w = write_page(args.file, args.out, args.lang, not args.no_pdf, args.examples)
+    print(f"{w.tex}  ({w.verdict}; steps {'verified' if w.steps_verified else 'NOT verified'})")
+    if w.pdf:
+        print(w.pdf)
+    elif w.pdf_error:
+        print(f"workbench: PDF not made: {w.pdf_error}", file=sys.stderr)
+    elif not args.no_pdf and not have_tex():
+        print(f"workbench: {INSTALL_HINT}", file=sys.stderr)
+    return 0
+
+
+def cmd_gallery(args) -> int:
+    from workbench.explain.gallery import Options, build_gallery
+    from workbench.explain.pdf import INSTALL_HINT, have_tex
+    _check_examples(args.examples)
+    if args.jobs is not None and args.jobs < 1:
+        raise UserError(f"must be at least 1, got {args.jobs}", "--jobs")
+    if not Path(args.derivations).is_dir():
+        raise UserError(f"no such folder: {args.derivations}", "--derivations")
+    options = Options(args.lang, not args.no_pdf, args.examples)
+    entries = build_gallery(args.derivations, args.out, args.jobs, options,
+                            progress=lambda e: print(f"  {e.name}: {e.verdict}", flush=True))
+    failed = [e for e in entries if e.error]
+    for e in failed:
+        print(f"workbench: {e.name}: {e.error.splitlines()[0]}", file=sys.stderr)
+    print(f"{len(entries)} pages in {Path(args.out) / 'index.html'}"
+          + (f" ({len(failed)} with errors)" if failed else ""))
+    if not args.no_pdf and not have_tex():
+        print(f"workbench: {INSTALL_HINT}", file=sys.stderr)
+    return 2 if any(e.verdict == "error" for e in entries) else 0

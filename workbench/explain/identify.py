@@ -1,0 +1,95 @@
+"""Identification: the gradient read off a differential.
+
+For ``df`` linear in ``dX``, find ``G`` with ``df = tr(G^T dX)``: each term is brought to a
+trace ``tr(P dX Q) = tr(Q P dX)`` (cyclic), so ``G = (Q P)^T``; ``tr(P dX^T Q)`` gives
+``G = Q P``; a Hadamard factor ``A o dX`` gives ``G = (Q P)^T o A``. A scalar is its own trace.
+Anything else raises :class:`NoRule`: the step is then shown as the engine's, not invented.
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy import HadamardProduct, Identity, MatAdd, MatMul, OneMatrix, Trace, Transpose
+
+from workbench.expr.functions import is_matrix
+
+
+class NoRule(Exception):
+    """No identity covers this node: the step is shown as the engine's, not invented."""
+
+
+def identify(expr, dV):
+    """``G`` such that ``expr = tr(G^T dV)`` for an ``expr`` linear in ``dV``."""
+    if not is_matrix(dV):
+        G = sympy.diff(expr, dV)
+        if G.has(dV) or G == 0:
+            raise NoRule("the differential is not linear in the variable")
+        return G
+    pieces = [c * _coefficient(fs, dV) for c, fs in _terms(expr, dV)]
+    if not pieces:
+        raise NoRule("the differential does not involve the variable")
+    return MatAdd(*pieces).doit(deep=False) if len(pieces) > 1 else pieces[0]
+
+
+def _terms(e, dV):
+    """(scalar coefficient, matrix factors) with ``e = sum c tr(prod factors)``."""
+    if not e.has(dV):
+        return []
+    if isinstance(e, Transpose):
+        return _terms(e.arg, dV)
+    if e == dV:
+        return [(sympy.Integer(1), [e])]
+    if isinstance(e, Trace) or (is_matrix(e) and e.shape == (1, 1)):
+        out = []
+        for c, mats in _products(e.arg if isinstance(e, Trace) else e, dV):
+            if sympy.sympify(c).has(dV):
+                raise NoRule("a trace of the differential multiplies another")
+            out.append((c, mats))
+        return out
+    if isinstance(e, sympy.Add):
+        return [t for a in e.args for t in _terms(a, dV)]
+    if isinstance(e, sympy.Mul):
+        c, rest = e.as_independent(dV, as_Add=False)
+        if c == 1:
+            raise NoRule("the differential is not linear")
+        return [(c * c2, fs) for c2, fs in _terms(rest, dV)]
+    raise NoRule(f"cannot read a gradient off {type(e).__name__}")
+
+
+def _products(e, dV):
+    """``e = sum c prod(mats)``, distributing only over the factors that hold ``dV``."""
+    if isinstance(e, MatAdd):
+        return [t for a in e.args for t in _products(a, dV)]
+    if isinstance(e, Transpose):
+        return [(c, [m.T for m in reversed(mats)]) for c, mats in _products(e.arg, dV)]
+    if not isinstance(e, MatMul):
+        return [(sympy.Integer(1), [e])]
+    c, mats = e.as_coeff_matrices()
+    for k, m in enumerate(mats):
+        if m.has(dV) and isinstance(m, (MatAdd, MatMul, Transpose)) and m != dV.T:
+            return [(c * c2, [*mats[:k], *inner, *mats[k + 1:]])
+                    for c2, inner in _products(m, dV)]
+    return [(c, list(mats))]
+
+
+def _coefficient(factors, dV):
+    """The gradient of ``tr(prod factors)`` where one factor holds ``dV`` linearly."""
+    where = [k for k, f in enumerate(factors) if f.has(dV)]
+    if len(where) != 1:
+        raise NoRule("the differential is not linear")
+    k = where[0]
+    F = factors[k]
+    rest = list(factors[k + 1:]) + list(factors[:k])     # tr(P F Q) = tr(Q P F)
+    M = MatMul(*rest).doit() if rest else None
+    if F == dV:
+        return M.T if M is not None else Identity(dV.shape[0])
+    if F == dV.T:
+        return M if M is not None else Identity(dV.shape[0])
+    if isinstance(F, HadamardProduct) and dV in F.args:
+        others = [a for a in F.args if a != dV]
+        A = others[0] if len(others) == 1 else HadamardProduct(*others)
+        W = M.T if M is not None else None
+        if W is None or isinstance(W, OneMatrix) and W.shape == A.shape:
+            return A
+        return HadamardProduct(W, A)
+    raise NoRule(f"cannot read a gradient off a {type(F).__name__}")

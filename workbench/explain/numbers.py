@@ -1,0 +1,143 @@
+"""The numbers a page shows, from the core's oracles: the verification table (hand, symbolic,
+autograd, finite differences at a few points) and the data of the figure.
+
+Points: the file's ``[[at]]`` points, the counterexample Hypothesis found (if any), then a few
+seeded points drawn in the declared domains at the first probe sizes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from workbench.derive.explicit import probe_sizes
+from workbench.derive.gradient import Derivation
+from workbench.errors import UserError
+from workbench.oracles.symbolic import SymbolicOracle
+from workbench.verify.crosscheck import CrossChecker
+from workbench.verify.strategies import sample_domain, to_domain
+
+KINDS = ("hand", "symbolic", "autograd", "finite-difference")
+SAMPLE_ROWS = 4
+ERROR_POINTS = 256
+SEED = 7
+
+
+@dataclass
+class Row:
+    """One point and one variable: the gradient by each oracle (None where not available)."""
+
+    point: str
+    variable: str
+    values: dict[str, torch.Tensor | None] = field(default_factory=dict)
+    origin: str = "sample"
+
+    def rel_error(self) -> float | None:
+        """Largest entry of |hand - autograd| (or symbolic, without a hand gradient) over the
+        largest entry of |autograd|."""
+        other = self.values.get("hand")
+        other = other if other is not None else self.values.get("symbolic")
+        truth = self.values.get("autograd")
+        if other is None or truth is None or other.shape != truth.shape:
+            return None
+        return float((other - truth).abs().max() / max(float(truth.abs().max()), 1e-12))
+
+
+def oracles(problem, hand) -> dict:
+    """The core's oracles for ``problem`` and, if given, for the ``hand`` gradient."""
+    out = {k: problem.oracle(k) for k in ("symbolic", "autograd", "finite-difference")}
+    if hand:
+        fitted = CrossChecker(problem, hand).hand
+        d = problem.derivation
+        out["hand"] = SymbolicOracle(Derivation(d.function, d.variables, tuple(fitted),
+                                                dict(fitted), {k: "hand" for k in fitted}),
+                                     problem.extra_funcs)
+    return out
+
+
+def evaluate(found: dict, point: dict, batched: bool = False) -> dict[str, dict]:
+    """Gradients by each oracle at ``point``: ``{kind: {name: tensor}}``; a hand gradient of
+    the wrong shape gives None."""
+    out = {}
+    for kind, oracle in found.items():
+        try:
+            out[kind] = oracle(point, batched=batched).grad
+        except (UserError, RuntimeError):
+            out[kind] = None
+    return out
+
+
+def sample_points(problem, count: int, seed: int = SEED) -> tuple[dict, dict]:
+    """``count`` points (a batch) in the declared domains at the first probe sizes."""
+    sizes = probe_sizes(problem.derivation.dims)[0] if problem.derivation.dims else {}
+    gen = torch.Generator().manual_seed(seed)
+    point = {}
+    for v in problem.variables:
+        raw = sample_domain(v.domain, (count, *v.concrete_shape(sizes)), gen)
+        point[v.name] = to_domain(raw, v.domain)
+    return sizes, point
+
+
+def describe(point: dict, variables, sizes: dict, index: int | None = None) -> str:
+    """Short text for a point: scalar values, or the sizes for matrix problems."""
+    parts = []
+    for v in variables:
+        if not v.is_matrix:
+            value = point[v.name] if index is None else point[v.name][index]
+            parts.append(f"{v.name}={float(value):.4g}")
+    if any(v.is_matrix for v in variables):
+        parts.append(", ".join(f"{k}={s}" for k, s in sizes.items()) or "fixed sizes")
+    return ", ".join(parts)
+
+
+def table(df, report, found: dict) -> list[Row]:
+    """The rows of the verification table."""
+    p = df.problem
+    rows = []
+    for at in df.at:
+        point = {k: torch.tensor(v, dtype=torch.float64) for k, v in at.values.items()}
+        rows += _rows(found, point, p, describe(point, p.variables, {}), "at")
+    ce = report.counterexample if report else None
+    if ce and "point" in ce:
+        point = {k: torch.tensor(v, dtype=torch.float64) for k, v in ce["point"].items()}
+        rows += _rows(found, point, p, describe(point, p.variables, ce.get("sizes") or {}),
+                      "counterexample")
+    sizes, batch = sample_points(p, SAMPLE_ROWS)
+    grads = evaluate(found, batch, batched=True)
+    for i in range(SAMPLE_ROWS):
+        text = describe(batch, p.variables, sizes, i)
+        for name in p.wrt:
+            values = {k: (g[name][i] if g is not None else None) for k, g in grads.items()}
+            rows.append(Row(text, name, values))
+    return rows
+
+
+def _rows(found, point, problem, text, origin) -> list[Row]:
+    grads = evaluate(found, point)
+    return [Row(text, name, {k: (g[name] if g is not None else None) for k, g in grads.items()},
+                origin) for name in problem.wrt]
+
+
+def error_sample(problem, found: dict) -> dict[str, torch.Tensor]:
+    """Relative errors against autograd over :data:`ERROR_POINTS` seeded points, per oracle
+    (symbolic, hand, finite differences), points where autograd is not finite left out."""
+    _, batch = sample_points(problem, ERROR_POINTS, seed=SEED + 1)
+    grads = evaluate(found, batch, batched=True)
+    truth = grads["autograd"]
+    out = {}
+    for kind in ("symbolic", "hand", "finite-difference"):
+        g = grads.get(kind)
+        if g is None or truth is None:
+            continue
+        errs = []
+        for name in problem.wrt:
+            if g[name].shape != truth[name].shape:
+                break
+            t, o = truth[name].reshape(ERROR_POINTS, -1), g[name].reshape(ERROR_POINTS, -1)
+            scale = t.abs().amax(1).clamp_min(1e-12)
+            errs.append((o - t).abs().amax(1) / scale)
+        else:
+            err = torch.stack(errs).amax(0)
+            out[kind] = err[torch.isfinite(err)]
+    return out

@@ -1,0 +1,187 @@
+"""An explanation page for one derivation file: statement, steps, result, the hand derivation
+with its verdict and diagnosis, a verification table, a figure and, for files that name a
+point, the computational graph.
+
+:func:`build` runs the core (load, cross-check, oracles) and the steps; :func:`render` turns
+the result into a standalone LaTeX document (no file is written here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from workbench.derivation_file import DerivationFile, load
+from workbench.errors import UserError
+from workbench.explain import numbers
+from workbench.explain.figure import figure
+from workbench.explain.latex import check_lang, document, escape, label, math
+from workbench.explain.render_steps import gradient_lhs, render_result, render_steps
+from workbench.explain.steps import StepDerivation, explain_steps
+from workbench.verify.crosscheck import CheckSettings
+from workbench.verify.runner import FileResult, check_file
+
+DEFAULT_EXAMPLES = 100
+
+
+@dataclass
+class Page:
+    """Everything a page shows. ``slug`` names its files (``slug.tex``, ``slug-figure.png``)."""
+
+    df: DerivationFile
+    result: FileResult
+    steps: list[StepDerivation]
+    rows: list[numbers.Row]
+    figure_kind: str
+    figure_png: bytes
+    trace_tikz: str | None = None
+    lang: str = "fr"
+
+    @property
+    def slug(self) -> str:
+        return slug(self.df.name)
+
+    @property
+    def verdict(self) -> str:
+        return self.result.report.verdict if self.result.report else "error"
+
+    @property
+    def steps_verified(self) -> bool:
+        return all(s.verified for s in self.steps)
+
+    @property
+    def figure_name(self) -> str:
+        return f"{self.slug}-figure.png"
+
+
+def slug(name: str) -> str:
+    """A file name safe in LaTeX and URLs: letters, digits, ``-`` and ``_``."""
+    out = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "-" for c in name)
+    return out.strip("-") or "page"
+
+
+def build(path: str | Path, lang: str = "fr", examples: int = DEFAULT_EXAMPLES) -> Page:
+    """Check the file with the core and gather what its page shows."""
+    check_lang(lang)
+    df = load(path)
+    result = check_file(path, CheckSettings(max_examples=examples))
+    if result.error:
+        raise UserError(result.error)
+    found = numbers.oracles(df.problem, df.hand)
+    kind, png = figure(df.problem, found, lang)
+    return Page(df, result, explain_steps(df.problem), numbers.table(df, result.report, found),
+                kind, png, _trace(df), lang)
+
+
+def _trace(df: DerivationFile) -> str | None:
+    """TikZ of the computational graph when the file names a point and the tracer exists."""
+    if not df.at:
+        return None
+    try:
+        from workbench.trace import trace_derivation, trace_tikz
+    except ImportError:
+        return None
+    try:
+        return trace_tikz(trace_derivation(df))
+    except UserError:
+        return None
+
+
+def render(page: Page) -> str:
+    """The page as a standalone LaTeX document."""
+    lang = page.lang
+    parts = [_statement(page), render_steps(page.steps, page.df.problem, lang),
+             render_result(page.steps, page.df.problem, lang), _hand(page), _table(page),
+             _figure(page)]
+    if page.trace_tikz:
+        parts.append(f"\\section*{{{label('trace', lang)}}}\n\\begin{{center}}\n"
+                     f"\\resizebox{{\\linewidth}}{{!}}{{{page.trace_tikz}}}\n\\end{{center}}\n")
+    notes = page.result.report.notes if page.result.report else []
+    if notes:
+        parts.append(f"\\section*{{{label('notes', lang)}}}\n\\begin{{itemize}}\n" +
+                     "".join(f"\\item {escape(n)}\n" for n in notes) + "\\end{itemize}\n")
+    return document(page.df.title, "\n".join(parts), lang)
+
+
+def function_lhs(problem) -> str:
+    return "f(" + ", ".join(math(v.symbol()) for v in problem.variables) + ")"
+
+
+def _statement(page: Page) -> str:
+    p, lang = page.df.problem, page.lang
+    out = [f"\\section*{{{label('statement', lang)}}}"]
+    if page.df.description:
+        out.append(escape(page.df.description) + "\n")
+    out.append(f"\\[ {function_lhs(p)} = {math(p.function)} \\]")
+    items = []
+    for v in p.variables:
+        space = "\\mathbb{R}" if not v.is_matrix else \
+            "\\mathbb{R}^{" + "\\times ".join(escape(str(d)) for d in v.shape) + "}"
+        items.append(f"${math(v.symbol())} \\in {space}$ ({escape(str(v.domain))})")
+    out.append(f"{label('variables', lang)}: " + "; ".join(items) + ".\\\\")
+    out.append(f"{label('wrt', lang)}: " + ", ".join(f"${math(_symbol(p, n))}$" for n in p.wrt)
+               + ".")
+    return "\n".join(out) + "\n"
+
+
+def _symbol(problem, name: str):
+    return {v.name: v for v in problem.variables}[name].symbol()
+
+
+def _hand(page: Page) -> str:
+    lang, df, rep = page.lang, page.df, page.result.report
+    out = [f"\\section*{{{label('hand', lang)}}}"]
+    if df.hand:
+        for name, expr in df.hand.items():
+            out.append(f"\\[ {gradient_lhs(df.problem, name)} \\overset{{?}}{{=}} {math(expr)} \\]")
+            out.append(f"\\texttt{{{escape(df.hand_text[name])}}}\n")
+    else:
+        out.append(label("no-hand", lang) + "\n")
+    color = "green!50!black" if rep.verdict == "match" else "red!70!black"
+    symbolic = f" ({label('symbolic-status', lang)} {escape(rep.symbolic)})" \
+        if rep.symbolic else ""
+    out.append(f"{label('verdict', lang)}: \\textbf{{\\textcolor{{{color}}}"
+               f"{{{label(rep.verdict, lang)}}}}}{symbolic}\n")
+    if df.expect == "mismatch":
+        out.append("\\emph{" + label("expected-mismatch", lang) + "}\n")
+    if rep.diagnosis:
+        out.append(f"{label('diagnosis', lang)} :\n\\begin{{itemize}}\n" +
+                   "".join(f"\\item {escape(d)}\n" for d in rep.diagnosis) + "\\end{itemize}\n")
+    out.append(label("checked-points", lang, points=rep.points, examples=rep.examples,
+                     skipped=rep.skipped_points, dtype=escape(rep.dtype)) + "\n")
+    return "\n".join(out)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "---"
+    if value.dim() == 0:
+        return f"${float(value):.6g}$"
+    return f"$\\lVert\\cdot\\rVert = {float(value.norm()):.6g}$"
+
+
+def _table(page: Page) -> str:
+    lang = page.lang
+    heads = [label("point", lang), "", label("hand-short", lang), label("symbolic", lang),
+             label("autograd", lang), label("finite-difference", lang), label("rel-error", lang)]
+    lines = [f"\\section*{{{label('verification', lang)}}}", "{\\small",
+             "\\begin{tabular}{p{4.2cm}lrrrrr}", "\\toprule",
+             " & ".join(heads) + " \\\\", "\\midrule"]
+    for row in page.rows:
+        err = row.rel_error()
+        cells = [escape(row.point) + (" *" if row.origin != "sample" else ""),
+                 f"${math(_symbol(page.df.problem, row.variable))}$"]
+        cells += [_cell(row.values.get(k)) for k in numbers.KINDS]
+        cells.append("---" if err is None else f"${err:.2g}$")
+        lines.append(" & ".join(cells) + " \\\\")
+    lines += ["\\bottomrule", "\\end{tabular}", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def _figure(page: Page) -> str:
+    lang = page.lang
+    caption = label("figure-scalar" if page.figure_kind == "curves" else "figure-errors", lang)
+    return (f"\\section*{{{label('figure', lang)}}}\n\\begin{{center}}\n"
+            f"\\includegraphics[width=0.8\\linewidth]{{{page.figure_name}}}\\\\\n"
+            f"{{\\small {caption}}}\n\\end{{center}}\n")
+

@@ -1,0 +1,175 @@
+"""Step-by-step derivations: the rules applied one by one, each step checked by SymPy.
+
+A derivation is a chain of equalities. For a scalar variable it starts at ``d/dx f`` and each
+step applies one rule to the first derivative still unevaluated (sum, constant factor, power,
+product, quotient, chain, exponential or logarithm in any base, trig, hyperbolic ...); a last
+step, if needed, simplifies to the engine's gradient. Matrix variables go through
+:mod:`workbench.explain.matrix_steps` (differentials and identification).
+
+Every step is checked (:mod:`workbench.explain.check`): an equality SymPy confirms is
+``confirmed``; one it refutes is ``wrong``; one it cannot settle in time is ``unjustified``.
+A derivation is ``verified`` when every step is confirmed and its last expression equals the
+derived gradient. Rules are data: :data:`FUNCTION_RULES` maps a function to its derivative.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import sympy
+
+from workbench.explain.check import Checker, random_points
+
+MAX_STEPS = 40
+
+# f -> (rule name, f'(u) as a function of the inner expression u). One line per rule.
+FUNCTION_RULES: dict[type, tuple[str, Callable]] = {
+    sympy.exp: ("exp", lambda u: sympy.exp(u)),
+    sympy.log: ("log", lambda u: 1 / u),
+    sympy.sin: ("trig", lambda u: sympy.cos(u)),
+    sympy.cos: ("trig", lambda u: -sympy.sin(u)),
+    sympy.tan: ("trig", lambda u: 1 + sympy.tan(u) ** 2),
+    sympy.asin: ("inverse-trig", lambda u: 1 / sympy.sqrt(1 - u ** 2)),
+    sympy.acos: ("inverse-trig", lambda u: -1 / sympy.sqrt(1 - u ** 2)),
+    sympy.atan: ("inverse-trig", lambda u: 1 / (1 + u ** 2)),
+    sympy.sinh: ("hyperbolic", lambda u: sympy.cosh(u)),
+    sympy.cosh: ("hyperbolic", lambda u: sympy.sinh(u)),
+    sympy.tanh: ("hyperbolic", lambda u: 1 - sympy.tanh(u) ** 2),
+    sympy.Abs: ("abs", lambda u: sympy.sign(u)),
+}
+
+
+@dataclass
+class Step:
+    """One equality of the chain: ``previous = expr``, by ``rules`` (names, see ``RULES`` in
+    :mod:`workbench.explain.latex`). ``lhs`` starts a new equation (``dr = X dbeta``) instead
+    of continuing the chain. ``status``: confirmed, wrong or unjustified; ``how`` says how it
+    was checked."""
+
+    rules: tuple[str, ...]
+    expr: sympy.Basic
+    lhs: sympy.Basic | None = None
+    status: str = "unchecked"
+    how: str = ""
+
+
+@dataclass
+class StepDerivation:
+    """The steps for one variable: ``kind`` scalar or matrix; ``start`` is what the chain
+    starts from (``d/dx f``, ``df``); ``result`` the closed form the steps end at, or None."""
+
+    wrt: str
+    kind: str
+    start: sympy.Basic
+    steps: list[Step] = field(default_factory=list)
+    result: sympy.Basic | None = None
+    definitions: list[tuple[sympy.Basic, sympy.Basic]] = field(default_factory=list)
+    symbol_names: dict = field(default_factory=dict)
+    ends_at_gradient: bool = False
+    check: str = ""
+    problem_note: str = ""
+
+    @property
+    def verified(self) -> bool:
+        """Every step confirmed and the result equal to the derived gradient."""
+        return self.ends_at_gradient and all(s.status == "confirmed" for s in self.steps)
+
+
+def explain_steps(problem) -> list[StepDerivation]:
+    """The steps for each variable of ``problem.wrt`` (a :class:`workbench.problem.Problem`)."""
+    d = problem.derivation
+    table = {v.name: v for v in problem.variables}
+    out = []
+    for name in problem.wrt:
+        if d.uses_matrices or table[name].is_matrix:
+            from workbench.explain.matrix_steps import matrix_steps
+            out.append(matrix_steps(d, name))
+        else:
+            out.append(scalar_steps(problem.function, table[name], problem.variables,
+                                    d.gradient[name]))
+    return out
+
+
+def scalar_steps(function, variable, variables, gradient) -> StepDerivation:
+    """Rules applied one at a time to ``d/dx function``, then the simplification to
+    ``gradient`` (the engine's derivative); every step checked."""
+    x = variable.symbol()
+    start = sympy.Derivative(function, x)
+    out = StepDerivation(variable.name, "scalar", start)
+    current = start
+    while len(out.steps) < MAX_STEPS:
+        node = _first_derivative(current)
+        if node is None:
+            break
+        rules, replacement = apply_rule(node.expr, x)
+        current = current.xreplace({node: replacement})
+        out.steps.append(Step(rules, current))
+    checker = Checker(random_points(variables))
+    status, out.check = checker.equal(current.doit(), gradient)
+    out.ends_at_gradient = status == "confirmed"
+    if _first_derivative(current) is not None:
+        out.steps.append(Step(("engine",), gradient))
+    elif current != gradient:
+        out.steps.append(Step(("simplify",), gradient))
+    out.result = out.steps[-1].expr if out.steps else gradient
+    previous = start
+    for step in out.steps:
+        step.status, step.how = checker.equal(previous.doit(), step.expr.doit())
+        previous = step.expr
+    return out
+
+
+def _first_derivative(expr):
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, sympy.Derivative):
+            return node
+    return None
+
+
+def d(u, x):
+    """``d/dx u`` left unevaluated, except the trivial cases 0 and 1."""
+    if not u.has(x):
+        return sympy.Integer(0)
+    if u == x:
+        return sympy.Integer(1)
+    return sympy.Derivative(u, x)
+
+
+def _chain(rule: str, u, x) -> tuple[str, ...]:
+    return (rule,) if u == x else (rule, "chain")
+
+
+def apply_rule(u, x) -> tuple[tuple[str, ...], sympy.Basic]:
+    """The rule for ``d/dx u`` (``u`` depends on ``x``): its names and the expression it gives,
+    with the derivatives of the parts left unevaluated."""
+    if u.is_Add:
+        return ("sum",), sympy.Add(*[d(a, x) for a in u.args])
+    if u.is_Mul:
+        const, rest = u.as_independent(x, as_Add=False)
+        if const != 1:
+            return ("constant-factor",), const * d(rest, x)
+        den = [a.base ** -a.exp for a in u.args if a.is_Pow and a.exp.is_number
+               and a.exp.is_negative]
+        if den:
+            v = sympy.Mul(*den)
+            w = sympy.Mul(*[a for a in u.args if not (a.is_Pow and a.exp.is_number
+                                                     and a.exp.is_negative)])
+            return ("quotient",), (d(w, x) * v - w * d(v, x)) / v ** 2
+        first, second = u.args[0], sympy.Mul(*u.args[1:])
+        return ("product",), d(first, x) * second + first * d(second, x)
+    if u.is_Pow:
+        base, exp = u.args
+        if not exp.has(x):
+            return _chain("power", base, x), exp * base ** (exp - 1) * d(base, x)
+        if not base.has(x):
+            return _chain("exp-base", exp, x), base ** exp * sympy.log(base) * d(exp, x)
+        return ("log-differentiation",), d(sympy.exp(exp * sympy.log(base)), x)
+    if isinstance(u, sympy.Function) and type(u) in FUNCTION_RULES and len(u.args) == 1:
+        rule, derivative = FUNCTION_RULES[type(u)]
+        inner = u.args[0]
+        return _chain(rule, inner, x), derivative(inner) * d(inner, x)
+    if isinstance(u, (sympy.Function, sympy.Min, sympy.Max)):
+        terms = [u.fdiff(i + 1) * d(a, x) for i, a in enumerate(u.args) if a.has(x)]
+        return ("function", "chain"), sympy.Add(*terms)
+    return ("engine",), sympy.diff(u, x)
