@@ -62,9 +62,10 @@ def cmd_explain(args) -> int:
     print(f"{w.tex}  ({w.verdict}; steps {'verified' if w.steps_verified else 'NOT verified'})")
     if w.pdf:
         print(w.pdf)
-    elif w.pdf_error:
-        print(f"workbench: PDF not made: {w.pdf_error}", file=sys.stderr)
-    elif not args.no_pdf and not have_tex():
+    if w.pdf_error:
+        print(f"workbench: {'warning' if w.pdf else 'PDF not made'}: {w.pdf_error}",
+              file=sys.stderr)
+    elif not w.pdf and not args.no_pdf and not have_tex():
         print(f"workbench: {INSTALL_HINT}", file=sys.stderr)
     return 0
 

@@ -70,19 +70,21 @@ def build(path: str | Path, lang: str = "fr", examples: int = DEFAULT_EXAMPLES) 
     found = numbers.oracles(df.problem, df.hand)
     kind, png = figure(df.problem, found, lang)
     return Page(df, result, explain_steps(df.problem), numbers.table(df, result.report, found),
-                kind, png, _trace(df), lang)
+                kind, png, _trace(df, lang), lang)
 
 
-def _trace(df: DerivationFile) -> str | None:
+def _trace(df: DerivationFile, lang: str) -> str | None:
     """TikZ of the computational graph when the file names a point and the tracer exists."""
     if not df.at:
         return None
     try:
         from workbench.trace import trace_derivation, trace_tikz
+        from workbench.trace.tikz import WORDS
     except ImportError:
         return None
     try:
-        return trace_tikz(trace_derivation(df))
+        trace = trace_derivation(df)
+        return trace_tikz(trace, lang if lang in WORDS else "en") if trace else None
     except UserError:
         return None
 

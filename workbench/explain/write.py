@@ -46,9 +46,22 @@ def write_page(path: str | Path, out_dir: str | Path, lang: str = "fr", pdf: boo
             w.changed.append(target.name)
     if pdf and have_tex():
         try:
-            if compile_pdf(tex, [figure]):
-                w.changed.append(tex.with_suffix(".pdf").name)
-            w.pdf = tex.with_suffix(".pdf")
+            _compile(w, tex, figure)
         except CompileError as exc:
             w.pdf_error = f"{exc}\n{exc.log}".strip()
+            if page.trace_tikz:      # the graph comes from workbench.trace: page without it
+                page.trace_tikz = None
+                if write_if_changed(tex, pages.render(page)):
+                    w.changed.append(tex.name)
+                try:
+                    _compile(w, tex, figure)
+                    w.pdf_error = f"computational graph left out: {w.pdf_error}"
+                except CompileError:
+                    pass
     return w
+
+
+def _compile(w: Written, tex: Path, figure: Path) -> None:
+    if compile_pdf(tex, [figure]):
+        w.changed.append(tex.with_suffix(".pdf").name)
+    w.pdf = tex.with_suffix(".pdf")
