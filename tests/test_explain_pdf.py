@@ -1,6 +1,7 @@
 """Pages compiled to PDF for real (skipped without pdflatex/pdftotext; CI installs TeX Live):
 the text holds the result, the verdict and hostile titles printed as text."""
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,8 +12,10 @@ from workbench.cli import main
 from workbench.explain import pdf as pdf_module
 
 HOSTILE = r"\input{../secrets} \write18{touch pwned} $x$ & 100% #1 ^_~ {}"
+# CI sets WB_REQUIRE_TEX=1 once it has installed TeX: there, a missing engine fails the tests.
 needs_tex = pytest.mark.skipif(
-    shutil.which("pdflatex") is None or shutil.which("pdftotext") is None,
+    (shutil.which("pdflatex") is None or shutil.which("pdftotext") is None)
+    and os.environ.get("WB_REQUIRE_TEX") != "1",
     reason="pdflatex and pdftotext (TeX Live, poppler-utils) are not installed")
 
 

@@ -33,6 +33,10 @@ class Report:
     def ok(self) -> bool:
         return self.verdict == "match"
 
+    def _repr_latex_(self) -> str:
+        from workbench.explain.notebook import report_latex
+        return report_latex(self)
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
