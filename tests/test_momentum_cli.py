@@ -29,6 +29,7 @@ def test_json_run_writes_outputs_and_the_gallery(tmp_path, monkeypatch, capsys):
     assert json.loads((tmp_path / "out" / "momentum.json").read_text()) == summary
     answer = (tmp_path / "out" / "answer.md").read_text()
     assert "well-chosen momentum" in answer and "momentum bien choisi" in answer
+    assert "without its momentum, lr 1.0 gives 1.2199 and does not converge" in answer
     assert not list((tmp_path / "out").glob(".*.tmp"))          # atomic writes left nothing
 
 

@@ -106,6 +106,6 @@ def cmd_momentum(args) -> int:
               f"{100 * sw['median_relative_error']:.3f}%")
         print(f"  momentum speed-up: {speedup(a.gd_run.measured, a.polyak_run.measured):.3g}x "
               f"measured, {speedup(a.gd.rate, a.polyak.rate):.3g}x predicted")
-    print(f"\nwrote {len(summary['files'])} files to {args.out}"
+    print(f"\nwrote {len(summary['files'])} files: {args.out}"
           + ("" if args.no_gallery else f" (figures also in {GALLERY})"), file=sys.stderr)
     return 0
