@@ -18,6 +18,7 @@ from workbench.errors import GradientMismatch, UserError
 COMMAND_MODULES = [
     "workbench.commands",
     "workbench.momentum.command",
+    "workbench.cifar.command",
     "workbench.trace.command",
     "workbench.explain.command",
 ]
@@ -25,8 +26,15 @@ COMMAND_MODULES = [
 _LONG_OPTION = re.compile(r"^--[A-Za-z][A-Za-z0-9_-]*(=.*)?$")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments: one line naming the problem (``--help`` shows the usage), exit code 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="workbench", allow_abbrev=False,
         description="Symbolic-vs-automatic differentiation workbench. With no command: check "
                     "the bundled derivations (same as `workbench check`).")

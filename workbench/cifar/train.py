@@ -1,0 +1,232 @@
+"""Training the course's network through a gradient oracle, with checkpoints and metrics.
+
+data → model → oracle → heavy-ball step → checkpoint each epoch → test metrics → figures.
+The run folder gets ``checkpoint.pt`` (after every epoch, replaced atomically, so a Ctrl-C
+leaves the last one valid), ``notre_model.torch`` (the ``state_dict``), ``metrics.json`` and
+``figures/``. On the CPU the same seed gives the same weights, bit for bit, also when a run is
+interrupted and resumed.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from workbench.atomic import write_text
+from workbench.cifar import figures as plots
+from workbench.cifar.data import Cifar10
+from workbench.cifar.distributed import World
+from workbench.cifar.evaluate import MODEL_FILE, evaluate
+from workbench.cifar.net import (load_state, make_net, normalise, save_model, save_state,
+                                 state_on_cpu)
+from workbench.cifar.oracle import SpotCheckedOracle, loss_function, make_oracle, network_point
+from workbench.cifar.recipes import Recipe, augment, cpu_settings, draw_augmentation
+from workbench.errors import DataError, UserError
+from workbench.optim.heavy_ball import HeavyBall
+from workbench.oracles import Evaluation
+from workbench.progress import Progress
+
+CHECKPOINT_FILE = "checkpoint.pt"
+METRICS_FILE = "metrics.json"
+CURVE_POINTS_PER_EPOCH = 20
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """What defines a run. ``limit``: train on the first N images only; ``check_every``: spot
+    check the oracle every K steps (0: never)."""
+
+    recipe: Recipe
+    seed: int = 0
+    limit: int | None = None
+    check_every: int = 0
+    oracle: str = "autograd"
+
+    def as_dict(self) -> dict:
+        return {"recipe": self.recipe.as_dict(), "seed": self.seed, "limit": self.limit,
+                "check_every": self.check_every, "oracle": self.oracle}
+
+
+def train(data: Cifar10, config: TrainConfig, run_dir: str | Path, *,
+          device: torch.device = torch.device("cpu"), resume: bool = False,
+          world: World = World(), progress: bool | None = None, figures: bool = True,
+          gallery: Path | None = None) -> dict:
+    """Train, checkpoint each epoch, evaluate on the test split, write model, metrics and
+    (unless ``figures`` is False) figures, also into ``gallery`` unless None. Returns the
+    metrics (empty on ranks > 0).
+
+    ``progress``: show a progress bar (None: when stderr is a terminal).
+    """
+    run_dir = Path(run_dir)
+    recipe = config.recipe
+    split = data.train.head(config.limit)
+    if len(split) == 0:
+        raise UserError("no training images selected", "--limit")
+    fmt = torch.channels_last if recipe.channels_last else torch.contiguous_format
+    net = make_net(config.seed).to(device=device, memory_format=fmt)
+    params = dict(net.named_parameters())
+    opt = HeavyBall(recipe.lr, recipe.momentum, recipe.nesterov, recipe.weight_decay)
+    history = {"loss_per_epoch": [], "epoch_time_s": [], "curve": [], "images_seen": 0}
+    start = _restore(run_dir / CHECKPOINT_FILE, config, net, opt, history, device) if resume else 0
+    world.broadcast(params)
+
+    oracle = make_oracle(config.oracle, net)
+    if config.check_every:
+        oracle = SpotCheckedOracle(oracle, loss_function(net), config.check_every, config.seed)
+    oracle = world.wrap(oracle)
+    epoch_runner = _Epochs(recipe, config.seed, split.images.to(device), split.labels.to(device),
+                           params, oracle, opt, world, progress)
+    with cpu_settings(recipe, device):
+        for epoch in range(start, recipe.epochs):
+            epoch_runner.run(epoch, history)
+            if world.is_main:
+                save_state({"epoch": epoch + 1, "config": config.as_dict(),
+                            "model": state_on_cpu(net), "history": history,
+                            "velocity": {k: v.cpu() for k, v in opt.velocity.items()}},
+                           run_dir / CHECKPOINT_FILE)
+    world.barrier()
+    if not world.is_main:
+        return {}
+    report, predictions = evaluate(net, data.test, data.classes)
+    save_model(net, run_dir / MODEL_FILE)
+    metrics = _metrics(config, data, split, report, history, device, world, oracle)
+    write_text(run_dir / METRICS_FILE, json.dumps(metrics, indent=2) + "\n")
+    if figures:
+        _draw(run_dir, gallery, history, len(split), report, data, predictions)
+    return metrics
+
+
+def _draw(run_dir, gallery, history, images_per_epoch, report, data, predictions) -> None:
+    shown = slice(0, 16)
+    plots.write_figures({
+        "training-curve": plots.training_curve(history["curve"], history["loss_per_epoch"],
+                                               images_per_epoch),
+        "confusion-matrix": plots.confusion_figure(report["confusion_matrix"], data.classes),
+        "predictions": plots.prediction_grid(data.test.images[shown], data.test.labels[shown],
+                                             predictions[shown], data.classes),
+    }, run_dir / "figures", gallery, gallery_prefix=f"{run_dir.name}-")
+
+
+class _Epochs:
+    """One pass over the (shuffled) training images per call of :meth:`run`."""
+
+    def __init__(self, recipe, seed, images, labels, params, oracle, opt, world, progress):
+        self.recipe, self.seed = recipe, seed
+        self.images, self.labels = images, labels
+        self.params, self.oracle, self.opt, self.world = params, oracle, opt, world
+        self.progress = progress
+        self.steps = -(-len(labels) // recipe.batch_size)
+
+    def run(self, epoch: int, history: dict) -> None:
+        recipe, n = self.recipe, len(self.labels)
+        # One generator per epoch, from the seed alone: a resumed run draws what an
+        # uninterrupted one would.
+        gen = torch.Generator().manual_seed((self.seed << 20) + epoch)
+        order = torch.randperm(n, generator=gen)
+        total_steps = self.steps * recipe.epochs
+        log_every = max(1, self.steps // CURVE_POINTS_PER_EPOCH)
+        loss_sum, window, window_images = 0.0, [], 0   # window: batch loss sums, not yet read
+        start = time.perf_counter()
+        with Progress(n, f"epoch {epoch + 1}/{recipe.epochs}", unit="img",
+                      enabled=self.progress and self.world.is_main) as bar:
+            for i, batch in enumerate(order.split(recipe.batch_size)):
+                ev = self._step(batch, gen, epoch * self.steps + i, total_steps)
+                window.append(ev.value * len(batch))
+                window_images += len(batch)
+                if (i + 1) % log_every and i + 1 < self.steps:
+                    bar.update(len(batch))
+                    continue
+                # Read the losses once per curve point: reading one is a device sync.
+                total = float(torch.stack(window).double().sum())
+                loss_sum += total
+                history["curve"].append([history["images_seen"] + bar.count + len(batch),
+                                         total / window_images])
+                bar.update(len(batch), loss=total / window_images)
+                window, window_images = [], 0
+        history["epoch_time_s"].append(time.perf_counter() - start)
+        history["loss_per_epoch"].append(loss_sum / n)
+        history["images_seen"] += n
+
+    def _step(self, batch: torch.Tensor, gen: torch.Generator, step: int,
+              total_steps: int) -> Evaluation:
+        """One heavy-ball step on this process's share of ``batch`` (indices of images)."""
+        recipe, world = self.recipe, self.world
+        if recipe.augments:  # drawn for the whole batch, so every process draws the same
+            offsets, flips = draw_augmentation(len(batch), recipe.crop, recipe.flip, gen)
+        mine = world.shard(batch).to(self.images.device)
+        x = self.images[mine]
+        if recipe.augments:
+            x = augment(x, world.shard(offsets), world.shard(flips), recipe.crop)
+        x = normalise(x, channels_last=recipe.channels_last)
+        ev = self.oracle.value_and_grad(network_point(self.params, x, self.labels[mine]))
+        self.opt.lr = recipe.lr_at(step, total_steps)
+        self.opt.step(self.params, ev.grad)
+        return ev
+
+
+def _restore(path: Path, config: TrainConfig, net, opt: HeavyBall, history: dict,
+             device: torch.device) -> int:
+    """Load the checkpoint into ``net``, ``opt`` and ``history``; returns the epochs done."""
+    if not path.is_file():
+        raise UserError(f"nothing to resume: {path} does not exist", "--resume")
+    state = load_state(path, map_location=device)
+    try:
+        saved, epoch = state["config"], int(state["epoch"])
+        net.load_state_dict(state["model"])
+        opt.load_state_dict(state)
+        history.update(state["history"])
+    except (KeyError, TypeError, RuntimeError) as exc:
+        raise DataError(f"{path}: not a checkpoint of this trainer ({exc})") from None
+    _check_compatible(saved, config, path)
+    return epoch
+
+
+def _check_compatible(saved: dict, config: TrainConfig, path: Path) -> None:
+    """Resuming may change the number of epochs (unless the schedule depends on it), the oracle
+    and the check interval; nothing else."""
+    now = config.as_dict()
+    ignored = {"check_every", "oracle"}
+    old_recipe, new_recipe = dict(saved.get("recipe", {})), dict(now["recipe"])
+    if new_recipe.get("schedule") == "constant":
+        old_recipe.pop("epochs", None)
+        new_recipe.pop("epochs", None)
+    diffs = [f"{k}: {old_recipe.get(k)!r} → {new_recipe.get(k)!r}"
+             for k in sorted(set(old_recipe) | set(new_recipe))
+             if old_recipe.get(k) != new_recipe.get(k)]
+    diffs += [f"{k}: {saved.get(k)!r} → {now[k]!r}" for k in now
+              if k not in ignored and k != "recipe" and saved.get(k) != now[k]]
+    if diffs:
+        raise UserError(f"{path} was made with other settings ({'; '.join(diffs)}); resume "
+                        f"with the same ones or start a new run folder", "--resume")
+
+
+def _metrics(config, data, split, report, history, device, world, oracle) -> dict:
+    train_time = sum(history["epoch_time_s"])
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    metrics = {
+        "test_accuracy": report["accuracy"],
+        "per_class_accuracy": report["per_class_accuracy"],
+        "confusion_matrix": report["confusion_matrix"],
+        "loss_per_epoch": history["loss_per_epoch"],
+        "epoch_time_s": history["epoch_time_s"],
+        "train_time_s": train_time,
+        "images_per_s": history["images_seen"] / train_time if train_time else 0.0,
+        "peak_memory_mb": peak,
+        "train_images": len(split),
+        "test_images": report["images"],
+        "config": config.as_dict(),
+        "device": str(device),
+        "processes": world.size,
+        "gradient_checks": getattr(getattr(oracle, "local", oracle), "checks", 0),
+        "data": {"folder": str(data.folder), "official": data.official},
+        "torch": torch.__version__,
+        "curve": history["curve"],
+    }
+    if device.type == "cuda":
+        metrics["peak_gpu_memory_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
+    return metrics
