@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
+import multiprocessing
+import os
 import sys
+import time
 from pathlib import Path
 
 import sympy
@@ -47,6 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="derivation files or folders (default: derivations/)")
     _check_args(p)
     p.add_argument("-v", "--verbose", action="store_true", help="print each full report")
+    p.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1), metavar="N",
+                   help="files checked in parallel (default: the number of CPUs, at most 4)")
     p.set_defaults(func=cmd_check)
 
 
@@ -210,31 +216,48 @@ def cmd_verify(args) -> int:
 
 def cmd_check(args) -> int:
     from workbench.derivation_file import discover
-    from workbench.verify.runner import check_file
     settings = _settings(args)
     paths = args.paths
     if paths == [DEFAULT_DERIVATIONS] and not Path(DEFAULT_DERIVATIONS).is_dir():
         raise UserError("no derivations/ folder here: run from the repository root or pass "
                         "PATHS", "check")
     files = discover(paths)
-    results = []
+    if args.jobs < 1:
+        raise UserError(f"must be at least 1, got {args.jobs}", "--jobs")
+    start = time.perf_counter()
     with Progress(len(files), "check", unit="file", enabled=not args.json and
                   sys.stderr.isatty()) as bar:
-        for f in files:
-            results.append(check_file(f, settings))
-            bar.update(1)
+        results = _check_all(files, settings, args.jobs, bar)
+    wall = time.perf_counter() - start
     failed = [r for r in results if not r.ok]
     if args.json:
-        print(json.dumps({"results": [r.to_dict() for r in results],
+        print(json.dumps({"results": [r.to_dict() for r in results], "seconds": round(wall, 3),
                           "passed": len(results) - len(failed), "failed": len(failed)}, indent=2))
     else:
-        _print_table(results, args.verbose)
+        _print_table(results, args.verbose, wall)
     if any(r.error for r in results):
         return 2
     return 1 if failed else 0
 
 
-def _print_table(results, verbose: bool) -> None:
+def _check_all(files, settings, jobs: int, bar: Progress) -> list:
+    """Check files in order, in ``jobs`` worker processes when there are several."""
+    from workbench.verify.runner import check_file
+    if jobs == 1 or len(files) < 2:
+        out = []
+        for f in files:
+            out.append(check_file(f, settings))
+            bar.update(1)
+        return out
+    ctx = multiprocessing.get_context("spawn")  # fresh interpreters: no forked torch state
+    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+        futures = [pool.submit(check_file, f, settings) for f in files]
+        for _ in concurrent.futures.as_completed(futures):
+            bar.update(1)
+        return [f.result() for f in futures]
+
+
+def _print_table(results, verbose: bool, wall: float) -> None:
     width = max([len(r.name) for r in results] + [10])
     print(f"{'derivation':<{width}}  {'status':<17} {'points':>7} {'time':>6}  detail")
     for r in results:
@@ -252,6 +275,5 @@ def _print_table(results, verbose: bool) -> None:
             print("\n".join("    " + line for line in rep.to_text().splitlines()))
     failed = sum(not r.ok for r in results)
     total_points = sum(r.report.points for r in results if r.report)
-    total_time = sum(r.seconds for r in results)
     print(f"{len(results) - failed} passed, {failed} failed "
-          f"({total_points} points checked in {total_time:.1f}s)")
+          f"({total_points} points checked in {wall:.1f}s)")

@@ -28,7 +28,7 @@ from workbench.problem import Problem
 from workbench.verify.diagnose import Sample, diagnose
 from workbench.verify.equivalence import compare_symbolic, format_sizes
 from workbench.verify.report import Report
-from workbench.verify.strategies import Case, cases
+from workbench.verify.strategies import BULK_SIZES, Case, cases
 
 HUGE = 1e8
 MAX_EXPLICIT_DIM = 3
@@ -45,7 +45,7 @@ class CheckSettings:
     device: str = "cpu"
     seed: int | None = None
     diagnosis_points: int = 64
-    bulk_sizes: tuple[int, ...] = field(default=(0, 64, 128, 256))
+    bulk_sizes: tuple[int, ...] = field(default=BULK_SIZES)
 
 
 class _Failure(Exception):

@@ -18,7 +18,7 @@ from hypothesis.extra.numpy import arrays
 
 from workbench.expr.spaces import Domain, Variable, dimension_names
 
-BULK_SIZES = (0, 64, 128, 256)
+BULK_SIZES = (0, 256, 1024, 4096)
 
 
 @dataclass(frozen=True)
