@@ -57,9 +57,12 @@ class DerivedBackpropOracle(GradientOracle):
             return Evaluation(torch.stack([e.value for e in each]),
                               {k: torch.stack([e.grad[k] for e in each]) for k in self.wrt})
         with torch.no_grad():
-            return self._forward_backward(point)
+            loss, tape = self.forward(point)
+            return Evaluation(loss, self.backward(loss, tape))
 
-    def _forward_backward(self, point: Point) -> Evaluation:
+    def forward(self, point: Point) -> tuple[torch.Tensor, list]:
+        """The loss at ``point`` and the tape: for each layer, what its backward needs
+        (call under ``torch.no_grad``)."""
         x = point["images"]
         tape = []
         for kind, prefix in self.layers:
@@ -67,10 +70,16 @@ class DerivedBackpropOracle(GradientOracle):
             x, saved = rules.RULES[kind].forward(x, params)
             tape.append((kind, prefix, saved))
         loss, saved = rules.RULES["softmax_xent"].forward(x, point["labels"])
-        g, _ = rules.RULES["softmax_xent"].backward(torch.ones_like(loss), saved, True)
+        tape.append(("softmax_xent", None, saved))
+        return loss, tape
+
+    def backward(self, loss: torch.Tensor, tape: list) -> dict[str, torch.Tensor]:
+        """The gradient of the loss for every parameter, from the loss and tape of
+        :meth:`forward`, by the rules applied in reverse (call under ``torch.no_grad``)."""
+        g = torch.ones_like(loss)
         grads = {}
         for depth in range(len(tape) - 1, -1, -1):
             kind, prefix, saved = tape[depth]
             g, param_grads = rules.RULES[kind].backward(g, saved, depth > 0)
             grads.update({f"{prefix}.{p}": v for p, v in param_grads.items()})
-        return Evaluation(loss, {k: grads[k] for k in self.wrt})
+        return {k: grads[k] for k in self.wrt}
