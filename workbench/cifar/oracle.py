@@ -64,8 +64,15 @@ class NetworkAutogradOracle(AutogradOracle):
         return Evaluation(value.detach(), dict(zip(self.wrt, grads)))
 
 
+def _derived(net: nn.Module) -> GradientOracle:
+    """The backward pass by the derived layer rules (:mod:`workbench.backprop`, loaded on use)."""
+    from workbench.backprop import DerivedBackpropOracle
+    return DerivedBackpropOracle(net)
+
+
 ORACLES: dict[str, Callable[[nn.Module], GradientOracle]] = {
     "autograd": NetworkAutogradOracle,
+    "derived": _derived,
 }
 """Oracles for the network's loss, by the name ``--oracle`` takes."""
 
