@@ -2,6 +2,7 @@
 autograd on the whole course Net, 200 training steps step for step, and wrong rules caught."""
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pytest
@@ -13,8 +14,11 @@ from hypothesis.extra.numpy import arrays
 
 from workbench.backprop import DerivedBackpropOracle, rules
 from workbench.backprop.derivation import EXAMPLES, derive_layer
+from workbench.cifar.data import FOLDER, Split, UnofficialDataWarning, load, write_folder
 from workbench.cifar.net import make_net
-from workbench.cifar.oracle import NetworkAutogradOracle, network_point
+from workbench.cifar.oracle import NetworkAutogradOracle, make_oracle, network_point
+from workbench.cifar.recipes import RECIPES
+from workbench.cifar.train import TrainConfig, train
 from workbench.errors import GradientMismatch, UserError
 from workbench.oracles import CheckedOracle, Tolerance, compare_gradients, tolerance_for
 from workbench.optim import HeavyBall
@@ -203,6 +207,30 @@ def test_training_with_derived_gradients_follows_autograd_step_for_step():
     autograd = train_losses(NetworkAutogradOracle)
     torch.testing.assert_close(derived, autograd, rtol=1e-4, atol=1e-5)
     assert derived[-20:].mean() < 0.5 * derived[:20].mean()  # it really learns
+
+
+def random_split(n: int, seed: int) -> Split:
+    gen = torch.Generator().manual_seed(seed)
+    return Split(torch.randint(0, 256, (n, 3, 32, 32), generator=gen, dtype=torch.uint8),
+                 torch.arange(n) % 10)
+
+
+@pytest.mark.parametrize("recipe", ["seed", "fast"])  # fast: channels-last, onecycle, nesterov
+def test_train_with_oracle_derived_matches_autograd(tmp_path, recipe):
+    write_folder(tmp_path / "data" / FOLDER, random_split(32, 0), random_split(10, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnofficialDataWarning)  # generated, not CIFAR-10
+        data = load(tmp_path / "data", download=False)
+    assert type(make_oracle("derived", make_net(0))) is DerivedBackpropOracle
+    settings = RECIPES[recipe].with_overrides(epochs=1, batch_size=8, lr=0.01)
+    losses = {}
+    for oracle in ("derived", "autograd"):
+        config = TrainConfig(settings, seed=3, oracle=oracle)
+        losses[oracle] = train(data, config, tmp_path / oracle, figures=False,
+                               progress=False)["curve"]
+    assert len(losses["derived"]) == 4  # (images seen, loss) every batch of 8
+    torch.testing.assert_close(torch.tensor(losses["derived"]), torch.tensor(losses["autograd"]),
+                               rtol=1e-4, atol=1e-5)
 
 
 # --- a wrong rule is caught and named ---------------------------------------------------------
