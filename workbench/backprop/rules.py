@@ -38,7 +38,8 @@ Grads = dict[str, torch.Tensor]
 
 @dataclass(frozen=True)
 class Rule:
-    """A layer's forward pass and its vector-Jacobian product (see the module docstring)."""
+    """A layer's forward pass and its vector-Jacobian product (see the module docstring);
+    ``params``: the short names of the layer's parameters, in the network's order."""
 
     forward: Callable[[torch.Tensor, Params], tuple[torch.Tensor, Any]]
     backward: Callable[[torch.Tensor, Any, bool], tuple[torch.Tensor | None, Grads]]
