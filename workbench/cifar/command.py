@@ -16,7 +16,7 @@ from workbench.cifar.evaluate import evaluate, model_path
 from workbench.cifar.net import load_model
 from workbench.cifar.oracle import oracle_factory
 from workbench.cifar.recipes import RECIPES, get_recipe
-from workbench.cifar.train import TrainConfig, train
+from workbench.cifar.train import CHECKPOINT_FILE, TrainConfig, train
 from workbench.errors import UserError
 
 DEFAULT_DATA = "data"
@@ -99,9 +99,9 @@ def run_train(args: argparse.Namespace) -> int:
         metrics = train(dataset, config, run_dir, device=device, resume=args.resume,
                         world=world, progress=args.progress, gallery=args.gallery)
     except KeyboardInterrupt:
-        if world.is_main:
-            print(f"workbench: the last finished epoch is saved in {run_dir}; continue with "
-                  f"--resume", file=sys.stderr)
+        if world.is_main and (run_dir / CHECKPOINT_FILE).is_file():
+            print(f"workbench: the last finished epoch is saved in {run_dir / CHECKPOINT_FILE}; "
+                  f"continue with --resume", file=sys.stderr)
         raise
     finally:
         shutdown(world)

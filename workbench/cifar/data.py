@@ -94,9 +94,10 @@ def load(root: str | Path, download: bool = True) -> Cifar10:
     if missing:
         raise DataError(f"{folder} lacks {', '.join(missing)}: expected the official "
                         f"layout ({', '.join(TRAIN_FILES + TEST_FILES)}, {META_FILE})")
-    train = _read_batches([folder / n for n in TRAIN_FILES])
-    test = _read_batches([folder / n for n in TEST_FILES])
-    differing = [n for n in (*TRAIN_FILES, *TEST_FILES) if _md5(folder / n) != OFFICIAL_MD5[n]]
+    digests: dict[str, str] = {}
+    train = _read_batches([folder / n for n in TRAIN_FILES], digests)
+    test = _read_batches([folder / n for n in TEST_FILES], digests)
+    differing = [n for n, digest in digests.items() if digest != OFFICIAL_MD5[n]]
     if differing:
         warnings.warn(f"{folder} is not the official CIFAR-10 archive (md5 differs for "
                       f"{', '.join(differing)}); using it after checking shapes and labels",
@@ -131,9 +132,10 @@ def fetch(root: str | Path) -> Path:
     return folder
 
 
-def read_batch(path: Path) -> Split:
-    """One batch file as a :class:`Split`, its shape and labels validated."""
-    batch = _unpickle(path)
+def read_batch(path: Path, digests: dict[str, str] | None = None) -> Split:
+    """One batch file as a :class:`Split`, its shape and labels validated. The file's md5 is
+    put into ``digests`` under its name."""
+    batch = _unpickle(path, digests)
     if not isinstance(batch, dict):
         raise DataError(f"{path}: expected a pickled dict, found {type(batch).__name__}")
     batch = {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in batch.items()}
@@ -187,9 +189,11 @@ class _ArraysOnly(pickle.Unpickler):
                             f"arrays, lists, strings and numbers") from None
 
 
-def _unpickle(path: Path):
+def _unpickle(path: Path, digests: dict[str, str] | None = None):
     try:
         raw = path.read_bytes()
+        if digests is not None:
+            digests[path.name] = hashlib.md5(raw, usedforsecurity=False).hexdigest()
         return _ArraysOnly(io.BytesIO(raw), encoding="latin1").load()
     except OSError as exc:
         raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
@@ -201,13 +205,13 @@ def _unpickle(path: Path):
                         f"{reason})") from None
 
 
-def _read_batches(paths: list[Path]) -> Split:
+def _read_batches(paths: list[Path], digests: dict[str, str]) -> Split:
     """The batches one after the other in one tensor, filled batch by batch so that memory
     peaks at the data plus one batch (a plain concatenation would hold the data twice)."""
     images = torch.empty((0, *IMAGE_SHAPE), dtype=torch.uint8)
     labels, n = [], 0
     for i, path in enumerate(paths):
-        batch = read_batch(path)
+        batch = read_batch(path, digests)
         if n + len(batch) > len(images):  # room for the rest, guessing equal batch sizes
             more = torch.empty((len(batch) * (len(paths) - i), *IMAGE_SHAPE), dtype=torch.uint8)
             images = torch.cat([images[:n], more])
@@ -215,14 +219,6 @@ def _read_batches(paths: list[Path]) -> Split:
         labels.append(batch.labels)
         n += len(batch)
     return Split(images[:n], torch.cat(labels))
-
-
-def _md5(path: Path) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_folder(folder: str | Path, train: Split, test: Split, byte_keys: bool = True) -> Path:

@@ -76,9 +76,9 @@ def train(data: Cifar10, config: TrainConfig, run_dir: str | Path, *,
     world.broadcast(params)
 
     oracle = make_oracle(config.oracle, net)
-    if config.check_every:
-        oracle = SpotCheckedOracle(oracle, loss_function(net), config.check_every, config.seed)
-    oracle = world.wrap(oracle)
+    checker = (SpotCheckedOracle(oracle, loss_function(net), config.check_every, config.seed)
+               if config.check_every else None)
+    oracle = world.wrap(checker or oracle)
     epoch_runner = _Epochs(recipe, config.seed, split.images.to(device), split.labels.to(device),
                            params, oracle, opt, world, progress)
     with cpu_settings(recipe, device):
@@ -94,7 +94,8 @@ def train(data: Cifar10, config: TrainConfig, run_dir: str | Path, *,
         return {}
     report, predictions = evaluate(net, data.test, data.classes)
     save_model(net, run_dir / MODEL_FILE)
-    metrics = _metrics(config, data, split, report, history, device, world, oracle)
+    metrics = _metrics(config, data, split, report, history, device, world)
+    metrics["gradient_checks"] = checker.checks if checker else 0
     write_text(run_dir / METRICS_FILE, json.dumps(metrics, indent=2) + "\n")
     if figures:
         _draw(run_dir, gallery, history, len(split), report, data, predictions)
@@ -133,7 +134,7 @@ class _Epochs:
         loss_sum, window, window_images = 0.0, [], 0   # window: batch loss sums, not yet read
         start = time.perf_counter()
         with Progress(n, f"epoch {epoch + 1}/{recipe.epochs}", unit="img",
-                      enabled=self.progress and self.world.is_main) as bar:
+                      enabled=self.progress if self.world.is_main else False) as bar:
             for i, batch in enumerate(order.split(recipe.batch_size)):
                 ev = self._step(batch, gen, epoch * self.steps + i, total_steps)
                 window.append(ev.value * len(batch))
@@ -205,7 +206,7 @@ def _check_compatible(saved: dict, config: TrainConfig, path: Path) -> None:
                         f"with the same ones or start a new run folder", "--resume")
 
 
-def _metrics(config, data, split, report, history, device, world, oracle) -> dict:
+def _metrics(config, data, split, report, history, device, world) -> dict:
     train_time = sum(history["epoch_time_s"])
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
     metrics = {
@@ -222,7 +223,6 @@ def _metrics(config, data, split, report, history, device, world, oracle) -> dic
         "config": config.as_dict(),
         "device": str(device),
         "processes": world.size,
-        "gradient_checks": getattr(getattr(oracle, "local", oracle), "checks", 0),
         "data": {"folder": str(data.folder), "official": data.official},
         "torch": torch.__version__,
         "curve": history["curve"],

@@ -144,7 +144,8 @@ FUNCTIONS: dict[str, tuple[int | tuple[int, ...], Callable]] = {
     "tanh": (1, _elementwise(sympy.tanh)),
     "sigmoid": (1, _elementwise(_sigmoid)),
     "softplus": (1, _elementwise(_softplus)),
-    "relu": (1, _elementwise(lambda t: sympy.Max(0, t))),
+    # (t + |t|)/2 rather than Max(0, t): SymPy cannot build Max inside an elementwise function
+    "relu": (1, _elementwise(lambda t: (t + sympy.Abs(t)) / 2)),
     "Abs": (1, _elementwise(sympy.Abs)),
     "abs": (1, _elementwise(sympy.Abs)),
     "sign": (1, _elementwise(sympy.sign)),

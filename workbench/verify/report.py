@@ -56,7 +56,9 @@ class Report:
         lines.append(f"verdict: {self.verdict}" +
                      (f" (symbolic: {self.symbolic})" if self.symbolic else ""))
         lines += [f"  diagnosis: {d}" for d in self.diagnosis]
-        if self.counterexample:
+        if self.counterexample and "point" not in self.counterexample:
+            lines.append(f"  counterexample (exact): {self.counterexample.get('symbolic')}")
+        elif self.counterexample:
             ce = self.counterexample
             lines.append(f"  counterexample (shrunk by Hypothesis): {ce['point']}"
                          + (f" at sizes {ce['sizes']}" if ce.get("sizes") else ""))
