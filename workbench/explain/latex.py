@@ -91,6 +91,11 @@ class TextbookPrinter(LatexPrinter):
         body = self._print(expr.function.expr.xreplace({t: hole}))
         return body.replace("HOLE", r"{%s}" % self._print(expr.expr))
 
+    def _print_OneMatrix(self, expr):
+        # SymPy prints it as a bare 1, which reads as a digit next to a coefficient ("21")
+        return r"\mathbf{1}_{%s \times %s}" % (self._print(expr.shape[0]),
+                                                 self._print(expr.shape[1]))
+
     def _print_Inverse(self, expr):
         if isinstance(expr.arg, sympy.Transpose):
             return r"%s^{-T}" % self.parenthesize(expr.arg.arg, PRECEDENCE["Pow"])
