@@ -102,6 +102,21 @@ def explicit_gradient(function, variables: Sequence[Variable], wrt: Sequence[str
     return out
 
 
+def element_values(variables: Sequence[Variable], values: Mapping[str, object]) -> dict:
+    """A substitution giving each scalar variable, and each entry symbol of each matrix
+    variable, its value (``values[name]``: a number, or a matrix indexable as ``m[i, j]``)."""
+    sub = {}
+    for v in variables:
+        value = values[v.name]
+        if v.is_matrix:
+            rows, cols = value.shape
+            sub.update({element_symbol(v.name, i, j, v): value[i, j]
+                        for i in range(rows) for j in range(cols)})
+        else:
+            sub[v.symbol()] = value
+    return sub
+
+
 def to_matrix_elements(expr, variables: Sequence[Variable], sizes: Mapping[str, int]):
     """Replace element symbols by ``MatrixElement``s of fixed-size MatrixSymbols, the form the
     torch compiler indexes."""

@@ -15,7 +15,7 @@ import random
 import sympy
 from sympy import HadamardPower, Identity, ImmutableMatrix, MatrixSymbol, OneMatrix, ZeroMatrix
 
-from workbench.derive.explicit import dims_substitution, element_symbol, probe_sizes
+from workbench.derive.explicit import dims_substitution, element_values, probe_sizes
 from workbench.derive.limits import time_limit
 from workbench.errors import ResourceLimit
 from workbench.explain.check import DIGITS, SEED, rational_in
@@ -96,15 +96,8 @@ class MatrixChecker:
         closed = self.d.gradient[self.name]
         if closed is not None:
             return self._eval(closed, values, sizes)
-        sub = {}
-        for v in self.d.variables:
-            value = values[v.symbol()]
-            if v.is_matrix:
-                rows, cols = value.shape
-                sub.update({element_symbol(v.name, i, j, v): value[i, j]
-                            for i in range(rows) for j in range(cols)})
-            else:
-                sub[v.symbol()] = value
+        sub = element_values(self.d.variables,
+                             {v.name: values[v.symbol()] for v in self.d.variables})
         return self.d.explicit(sizes)[self.name].xreplace(sub)
 
     def _eval(self, expr, values: dict, sizes: dict):

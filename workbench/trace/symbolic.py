@@ -13,7 +13,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import sympy
 
-from workbench.derive.explicit import element_symbol, make_explicit
+from workbench.derive.explicit import element_values, make_explicit
 from workbench.derive.gradient import derive_gradient, tidy
 from workbench.expr.parser import parse
 from workbench.expr.spaces import Variable
@@ -54,15 +54,7 @@ def symbolic_route(text: str, variables: Sequence[Variable], wrt: Sequence[str],
 def evaluate_at(g, shape, variables: Sequence[Variable], point: Mapping,
               sizes: Mapping) -> Number | None:
     """``g`` at the point, exactly and in float64, as a value of ``shape`` (None: a scalar)."""
-    sub = {}
-    for v in variables:
-        value = point[v.name]
-        if v.is_matrix:
-            rows, cols = value.shape
-            sub.update({element_symbol(v.name, i, j, v): value[i, j]
-                        for i in range(rows) for j in range(cols)})
-        else:
-            sub[v.symbol()] = value
+    sub = element_values(variables, point)
     try:
         explicit = make_explicit(g, variables, sizes) if any(v.is_matrix for v in variables) \
             else g
