@@ -190,12 +190,17 @@ def main() -> None:
                 cmd = [sys.executable, __file__, "--worker", p, "--seed", str(seed),
                        "--data", args.data, "--result", tmp.name,
                        "--tutorial-epochs", str(args.tutorial_epochs)]
+                load_before = os.getloadavg()[0]
                 subprocess.run(cmd, check=True)
                 r = json.loads(Path(tmp.name).read_text())
+            # Other work on the machine slows every pipeline (two-thread oneDNN badly): the
+            # load average before and after a run says which runs were disturbed.
+            r["load_average_1min"] = [load_before, os.getloadavg()[0]]
             runs.append(r)
             print(f"{p:8s} seed {seed}: {r['images_per_s']:8,.0f} images/s  train "
                   f"{r['train_time_s']:6.1f} s  wall {r['wall_time_s']:6.1f} s  test accuracy "
-                  f"{r['test_accuracy']:5.2f} %  peak memory {r['peak_memory_mb']:6,.0f} MB",
+                  f"{r['test_accuracy']:5.2f} %  peak memory {r['peak_memory_mb']:6,.0f} MB  load "
+                  f"{r['load_average_1min'][0]:.1f}/{r['load_average_1min'][1]:.1f}",
                   flush=True)
     summary = summarise(runs)
     print(json.dumps(summary, indent=1))

@@ -19,7 +19,7 @@ from workbench.cifar import oracle as cifar_oracle
 from workbench.cifar.data import FOLDER, Cifar10, Split, UnofficialDataWarning, load, write_folder
 from workbench.cifar.net import load_model, make_net, normalise
 from workbench.cifar.oracle import SpotCheckedOracle, loss_function, make_oracle, network_point
-from workbench.cifar.recipes import RECIPES
+from workbench.cifar.recipes import RECIPES, augment, draw_augmentation
 from workbench.cifar.train import CHECKPOINT_FILE, TrainConfig, train
 from workbench.errors import GradientMismatch, UserError
 from workbench.oracles import Evaluation, GradientOracle
@@ -79,6 +79,27 @@ def test_loss_falls_and_outputs_are_written(data, tmp_path):
     assert {p.stem for p in (tmp_path / "gallery").iterdir()} == {f"run-{f}" for f in figures}
     net = load_model(tmp_path / "run" / "notre_model.torch")
     assert torch.equal(net.fc3.bias, weights(tmp_path / "run")["fc3.bias"])
+
+
+def test_augmentation_crops_and_mirrors():
+    images = torch.randint(0, 256, (3, 3, 32, 32), dtype=torch.uint8,
+                           generator=torch.Generator().manual_seed(0))
+    offsets = torch.tensor([[2, 2], [2, 2], [0, 4]])
+    out = augment(images, offsets, torch.tensor([False, True, False]), pad=2)
+    assert torch.equal(out[0], images[0])                        # centred: unchanged
+    assert torch.equal(out[1], images[1].flip(2))                # mirrored
+    assert torch.equal(out[2, :, 2:, :30], images[2, :, :30, 2:])  # moved down 2, left 2
+    assert out[2, :, :2].eq(0).all() and out[2, :, :, 30:].eq(0).all()
+    offsets, flips = draw_augmentation(1000, 2, False, torch.Generator().manual_seed(0))
+    assert offsets.min() == 0 and offsets.max() == 4 and not flips.any()
+
+
+def test_one_cycle_schedule():
+    recipe = RECIPES["fast"]
+    rates = [recipe.lr_at(step, 100) for step in range(100)]
+    assert max(rates) == pytest.approx(recipe.lr) and rates.index(max(rates)) == 19
+    assert rates[0] == pytest.approx(recipe.lr / 20) and rates[-1] == pytest.approx(recipe.lr / 80)
+    assert RECIPES["seed"].lr_at(57, 100) == 0.001
 
 
 def test_resumed_run_equals_uninterrupted_run(data, tmp_path):

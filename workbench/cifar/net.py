@@ -60,8 +60,10 @@ def normalise(images: torch.Tensor, dtype: torch.dtype = torch.float32,
 
 
 def state_on_cpu(net: nn.Module) -> dict[str, torch.Tensor]:
-    """The ``state_dict`` as contiguous CPU tensors, loadable on any machine."""
-    return {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
+    """The ``state_dict`` as contiguous CPU tensors of their own (not views of a shared
+    buffer), loadable on any machine."""
+    return {k: v.detach().cpu().clone(memory_format=torch.contiguous_format)
+            for k, v in net.state_dict().items()}
 
 
 def save_state(obj: object, path: str | os.PathLike) -> None:
