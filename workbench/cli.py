@@ -17,7 +17,7 @@ from workbench.errors import GradientMismatch, UserError
 # Each module defines ``register(subparsers)``, which adds its verbs; a verb's parser sets
 # ``func(args) -> int`` as its default.
 COMMAND_MODULES = [
-    "workbench.commands",
+    "workbench.verify.command",
     "workbench.momentum.command",
     "workbench.cifar.command",
     "workbench.trace.command",

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from workbench.atomic import write_text
-from workbench.commands import variables_from_args
+from workbench.expr.declare import declare_variables
 from workbench.errors import UserError
 from workbench.trace.core import GROUPINGS, trace_expression
 from workbench.trace.draw import FORMATS, to_dot, write_picture
@@ -83,7 +83,7 @@ def cmd_trace(args) -> int:
             rows = len(value)
             cols = len(value[0]) if rows and isinstance(value[0], list) else 0
             args.matrix.append(f"{name}={rows},{cols}")
-    variables = variables_from_args(args)
+    variables = declare_variables([args.expr], args.matrix, args.domain)
     wrt = [w.strip() for w in args.wrt.split(",")] if args.wrt else None
     try:
         trace = trace_expression(args.expr, point, variables=variables, wrt=wrt,

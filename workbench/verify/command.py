@@ -15,8 +15,9 @@ import sympy
 import torch
 
 from workbench.errors import UserError
-from workbench.expr.parser import free_names, parse
-from workbench.expr.spaces import Domain, Variable
+from workbench.devices import parse_device
+from workbench.expr.declare import declare_variables, pairs
+from workbench.expr.parser import parse
 from workbench.problem import Problem
 from workbench.progress import Progress
 from workbench.verify.crosscheck import CheckSettings, cross_check
@@ -70,7 +71,8 @@ def _check_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--examples", type=int, default=200, metavar="N",
                    help="Hypothesis examples per derivation (default 200)")
     p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
-    p.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
+    p.add_argument("--device", default="cpu", metavar="DEVICE",
+                   help="torch device: cpu (default), cuda, cuda:N or auto")
     p.add_argument("--seed", type=int, default=None,
                    help="Hypothesis seed (default: derandomized, reproducible)")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -79,56 +81,15 @@ def _check_args(p: argparse.ArgumentParser) -> None:
 def _settings(args) -> CheckSettings:
     if args.examples < 1:
         raise UserError(f"must be at least 1, got {args.examples}", "--examples")
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError("CUDA is not available on this machine", "--device")
+    device = parse_device(args.device)
     return CheckSettings(max_examples=args.examples, dtype=getattr(torch, args.dtype),
-                         device=args.device, seed=args.seed)
-
-
-def _pairs(items: list[str], option: str) -> dict[str, str]:
-    out = {}
-    for item in items:
-        name, sep, value = item.strip().partition("=")
-        if not sep or not name.strip() or not value.strip():
-            raise UserError(f"expected NAME=VALUE, got {item.strip()!r}", option)
-        out[name.strip()] = value.strip()
-    return out
-
-
-def variables_from_args(args) -> list[Variable]:
-    """Matrices from ``--matrix``, every other name in EXPR/--hand a scalar; domains applied."""
-    domains = {k: Domain.parse(v, f"--domain {k}") for k, v in
-               _pairs(args.domain, "--domain").items()}
-    out: dict[str, Variable] = {}
-    dims: set[str] = set()
-    for name, shape in _pairs(args.matrix, "--matrix").items():
-        parts = [s.strip() for s in shape.split(",")]
-        if len(parts) != 2:
-            raise UserError(f"shape of {name} must be two dimensions, e.g. {name}=n,p",
-                            "--matrix")
-        dims_ = [int(s) if s.isdigit() else s for s in parts]
-        try:
-            out[name] = Variable.matrix(name, *dims_, domain=domains.get(name, Domain()))
-        except UserError as exc:
-            raise UserError(exc.message, "--matrix") from None
-        dims.update(d for d in dims_ if isinstance(d, str))
-    texts = [args.expr, *getattr(args, "hand", [])]
-    for text in texts:
-        for name in free_names(text):
-            if name not in out and name not in dims:
-                try:
-                    out[name] = Variable.scalar(name, domains.get(name, Domain()))
-                except UserError as exc:
-                    raise UserError(exc.message, "EXPR") from None
-    unknown = set(domains) - set(out)
-    if unknown:
-        raise UserError(f"{sorted(unknown)[0]!r} does not appear in the expression", "--domain")
-    return list(out.values())
+                         device=str(device), seed=args.seed)
 
 
 def _problem(args) -> Problem:
     args.expr = args.expr.strip()
-    variables = variables_from_args(args)
+    variables = declare_variables([args.expr, *getattr(args, "hand", [])], args.matrix,
+                                  args.domain)
     try:
         return Problem.from_text(args.expr, variables, args.wrt)
     except UserError as exc:
@@ -172,7 +133,7 @@ def cmd_derive(args) -> int:
 
 def _numbers(items: list[str]) -> dict[str, float]:
     out = {}
-    for k, v in _pairs(items, "--at").items():
+    for k, v in pairs(items, "--at").items():
         try:
             out[k] = float(v)
         except ValueError:

@@ -1,0 +1,32 @@
+"""The ``--device`` option, validated the same way by every command, before any work starts."""
+
+from __future__ import annotations
+
+import re
+
+from workbench.errors import UserError
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "cuda:N")
+_CUDA = re.compile(r"^cuda(:\d{1,2})?$")
+
+
+def parse_device(name: str, option: str = "--device"):
+    """A ``torch.device`` for ``auto`` (CUDA when available), ``cpu``, ``cuda`` or ``cuda:N``;
+    anything else, or CUDA on a machine without it, is a :class:`UserError` naming ``option``."""
+    import torch  # imported on use: --help must not pay for torch
+
+    text = str(name).strip().lower()
+    if text == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if text == "cpu":
+        return torch.device("cpu")
+    if _CUDA.match(text):
+        if not torch.cuda.is_available():
+            raise UserError("CUDA is not available on this machine; use --device cpu", option)
+        index = int(text.split(":")[1]) if ":" in text else 0
+        if index >= torch.cuda.device_count():
+            raise UserError(f"{text}: this machine has {torch.cuda.device_count()} CUDA "
+                            f"device(s)", option)
+        return torch.device(text)
+    raise UserError(f"unknown device {name!r}; expected one of {', '.join(DEVICE_CHOICES)}",
+                    option)
