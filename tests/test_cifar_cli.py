@@ -89,7 +89,9 @@ def test_train_then_evaluate(capsys, data_root, tmp_path):
 
     code, out, _ = run(capsys, "evaluate", str(run_dir), "--data", str(data_root), "--json")
     assert code == 0
-    assert json.loads(out)["accuracy"] == pytest.approx(metrics["test_accuracy"])
+    report = json.loads(out)
+    assert report["test_accuracy"] == pytest.approx(metrics["test_accuracy"])
+    assert report["test_images"] == metrics["test_images"] == 40
     code, out, _ = run(capsys, "evaluate", str(run_dir / "notre_model.torch"), "--data",
                        str(data_root))
     assert code == 0 and "airplane" in out

@@ -121,7 +121,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"test accuracy {report['accuracy']:.2f} % on {report['images']} images")
+        print(f"test accuracy {report['test_accuracy']:.2f} % on {report['test_images']} images")
         for name, acc in report["per_class_accuracy"].items():
             print(f"  {name:<10} {acc:6.2f} %")
     return 0

@@ -27,16 +27,17 @@ def predict(net: nn.Module, images: torch.Tensor, batch_size: int = 1000) -> tor
 
 def summarise(predictions: torch.Tensor, labels: torch.Tensor,
               classes: tuple[str, ...]) -> dict:
-    """``accuracy`` (%), ``per_class_accuracy`` (% by class name) and ``confusion_matrix``
-    (rows: true class, columns: predicted class)."""
+    """``test_accuracy`` (%), ``per_class_accuracy`` (% by class name), ``confusion_matrix``
+    (rows: true class, columns: predicted class) and ``test_images`` (how many). The keys are
+    those of a training run's ``metrics.json``, where the same numbers appear."""
     k = len(classes)
     labels = labels.cpu()
     confusion = torch.bincount(labels * k + predictions, minlength=k * k).reshape(k, k)
     per_class = 100.0 * confusion.diagonal() / confusion.sum(1).clamp(min=1)
     accuracy = 100.0 * float(confusion.diagonal().sum()) / max(1, len(labels))
-    return {"accuracy": accuracy,
+    return {"test_accuracy": accuracy,
             "per_class_accuracy": {c: float(a) for c, a in zip(classes, per_class)},
-            "confusion_matrix": confusion.tolist(), "images": len(labels)}
+            "confusion_matrix": confusion.tolist(), "test_images": len(labels)}
 
 
 def evaluate(net: nn.Module, split: Split, classes: tuple[str, ...]) -> tuple[dict, torch.Tensor]:

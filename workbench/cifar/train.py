@@ -226,7 +226,7 @@ def _metrics(config, data, split, report, history, device, world) -> dict:
     train_time = sum(history["epoch_time_s"])
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
     metrics = {
-        "test_accuracy": report["accuracy"],
+        "test_accuracy": report["test_accuracy"],
         "per_class_accuracy": report["per_class_accuracy"],
         "confusion_matrix": report["confusion_matrix"],
         "loss_per_epoch": history["loss_per_epoch"],
@@ -235,7 +235,7 @@ def _metrics(config, data, split, report, history, device, world) -> dict:
         "images_per_s": history["images_seen"] / train_time if train_time else 0.0,
         "peak_memory_mb": peak,
         "train_images": len(split),
-        "test_images": report["images"],
+        "test_images": report["test_images"],
         "config": config.as_dict(),
         "device": str(device),
         "processes": world.size,
