@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 
+from workbench.atomic import add_output_option, check_output_dir
 from workbench.cifar import data as cifar_data
 from workbench.cifar.distributed import from_environment, local_device, shutdown
 from workbench.cifar.evaluate import evaluate, model_path
@@ -44,8 +45,7 @@ def register(subparsers) -> None:
     p.add_argument("--limit", type=int, metavar="N", help="train on the first N images only")
     p.add_argument("--oracle", default="autograd",
                    help="gradient oracle for the network's loss (default: autograd)")
-    p.add_argument("-o", "--output", metavar="RUN_DIR",
-                   help="run folder (default: runs/cifar-RECIPE)")
+    add_output_option(p, None, "RUN_DIR", "run folder (default: runs/cifar-RECIPE)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--resume", action="store_true",
                    help="continue from the run folder's last checkpoint")
@@ -89,7 +89,9 @@ def run_train(args: argparse.Namespace) -> int:
     config = TrainConfig(recipe, seed=args.seed, limit=args.limit,
                          check_every=args.check_every, oracle=args.oracle)
     device = local_device(_device(args.device))
-    run_dir = Path(args.output or f"runs/cifar-{recipe.name}")
+    run_dir = check_output_dir(args.output or f"runs/cifar-{recipe.name}")
+    if args.gallery is not None:
+        check_output_dir(args.gallery, "--gallery")
     dataset = _load(args.data)
     world = from_environment(device)
     try:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from workbench.atomic import add_output_option, check_output_dir
 from workbench.errors import UserError
 from workbench.explain.latex import DEFAULT_LANG, LANGUAGES
 
@@ -19,8 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "as a standalone .tex, and compile it to PDF when a TeX "
                                    "engine is installed. Exit 0 when written.")
     p.add_argument("file", metavar="FILE", help="a derivation file (.toml)")
-    p.add_argument("-o", "--out", default=".", metavar="DIR",
-                   help="folder for the .tex, figure and .pdf (default: current folder)")
+    add_output_option(p, ".", "DIR", "folder for the .tex, figure and .pdf (default: current "
+                                     "folder)")
     _common(p)
     p.add_argument("--no-pdf", action="store_true", help="write the .tex only")
     p.set_defaults(func=cmd_explain)
@@ -29,8 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Build the page of every derivation in DERIVATIONS (in "
                                    "parallel), list them with the momentum and CIFAR figures "
                                    "in DIR/index.html. Unchanged pages are not rebuilt.")
-    p.add_argument("-o", "--out", default=DEFAULT_OUT, metavar="DIR",
-                   help=f"gallery folder (default: {DEFAULT_OUT}/)")
+    add_output_option(p, DEFAULT_OUT, "DIR", f"gallery folder (default: {DEFAULT_OUT}/)")
     p.add_argument("--derivations", default="derivations", metavar="PATH",
                    help="folder of derivation files (default: derivations/)")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
@@ -58,7 +58,8 @@ def cmd_explain(args) -> int:
     _check_examples(args.examples)
     if not Path(args.file).is_file():
         raise UserError(f"no such file: {args.file}", "FILE")
-    w = write_page(args.file, args.out, args.lang, not args.no_pdf, args.examples)
+    output = check_output_dir(args.output)
+    w = write_page(args.file, output, args.lang, not args.no_pdf, args.examples)
     print(f"{w.tex}  ({w.verdict}; steps {'verified' if w.steps_verified else 'NOT verified'})")
     if w.pdf:
         print(w.pdf)
@@ -78,13 +79,14 @@ def cmd_gallery(args) -> int:
         raise UserError(f"must be at least 1, got {args.jobs}", "--jobs")
     if not Path(args.derivations).is_dir():
         raise UserError(f"no such folder: {args.derivations}", "--derivations")
+    output = check_output_dir(args.output)
     options = Options(args.lang, not args.no_pdf, args.examples)
-    entries = build_gallery(args.derivations, args.out, args.jobs, options,
+    entries = build_gallery(args.derivations, output, args.jobs, options,
                             progress=lambda e: print(f"  {e.name}: {e.verdict}", flush=True))
     failed = [e for e in entries if e.error]
     for e in failed:
         print(f"workbench: {e.name}: {e.error.splitlines()[0]}", file=sys.stderr)
-    print(f"{len(entries)} pages in {Path(args.out) / 'index.html'}"
+    print(f"{len(entries)} pages in {output / 'index.html'}"
           + (f" ({len(failed)} with errors)" if failed else ""))
     if not args.no_pdf and not have_tex():
         print(f"workbench: {INSTALL_HINT}", file=sys.stderr)

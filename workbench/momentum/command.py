@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from workbench.atomic import add_output_option, check_output_dir
 from workbench.errors import UserError
 from workbench.momentum.analysis import analyse, check_oracles
 from workbench.momentum.problem import ORACLES, LeastSquareData, make_oracle
@@ -42,8 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--oracle", choices=ORACLES, default="symbolic",
                    help="where gradients come from (default symbolic); both are checked "
                         "against each other first")
-    p.add_argument("-o", "--out", default=DEFAULT_OUT, metavar="DIR",
-                   help=f"output folder (default {DEFAULT_OUT})")
+    add_output_option(p, DEFAULT_OUT, "DIR", f"output folder (default {DEFAULT_OUT})")
     p.add_argument("--no-gallery", action="store_true",
                    help=f"do not copy the figures to {GALLERY}/")
     p.add_argument("--json", action="store_true", help="print the numbers as JSON")
@@ -73,6 +73,7 @@ def _data(args, kappa: float | None, kappa_option: str) -> LeastSquareData:
 
 def cmd_momentum(args) -> int:
     _check(args)
+    output = check_output_dir(args.output)
     datasets = [("course" if args.kappa is None else f"kappa{args.kappa:g}",
                  _data(args, args.kappa, "--kappa"))]
     if args.ill_kappa and args.ill_kappa != args.kappa and args.features > 1:
@@ -84,7 +85,7 @@ def cmd_momentum(args) -> int:
                 for label, data in datasets]
     summary = {"question": QUESTION, "oracle": args.oracle, "oracle_check": check,
                "analyses": [analysis_summary(a) for a in analyses]}
-    summary = write_outputs(analyses, summary, Path(args.out),
+    summary = write_outputs(analyses, summary, output,
                             None if args.no_gallery else Path(GALLERY))
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -106,6 +107,6 @@ def cmd_momentum(args) -> int:
               f"{100 * sw['median_relative_error']:.3f}%")
         print(f"  momentum speed-up: {speedup(a.gd_run.measured, a.polyak_run.measured):.3g}x "
               f"measured, {speedup(a.gd.rate, a.polyak.rate):.3g}x predicted")
-    print(f"\nwrote {len(summary['files'])} files: {args.out}"
+    print(f"\nwrote {len(summary['files'])} files: {output}"
           + ("" if args.no_gallery else f" (figures also in {GALLERY})"), file=sys.stderr)
     return 0

@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from workbench.atomic import write_text
+from workbench.atomic import add_output_option, check_output_dir, write_text
 from workbench.expr.declare import declare_variables
 from workbench.errors import UserError
 from workbench.trace.core import GROUPINGS, trace_expression
@@ -45,9 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="grouped: sign changes and constant shifts folded into the function "
                         "next to them, as the course draws it (default); elementary: every "
                         "operation its own node")
-    p.add_argument("-o", "--output", metavar="DIR", type=Path,
-                   help="write trace.json, trace.tex, trace.tikz, trace.dot, trace.svg and "
-                        "trace.png here")
+    add_output_option(p, None, "DIR", "write trace.json, trace.tex, trace.tikz, trace.dot, "
+                                      "trace.svg and trace.png here")
     p.add_argument("--lang", choices=sorted(WORDS), default="en",
                    help="language of the headings in trace.tex and trace.tikz (default: en)")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
@@ -76,6 +75,7 @@ def _point(items: list[str]) -> dict[str, object]:
 
 
 def cmd_trace(args) -> int:
+    output = None if args.output is None else check_output_dir(args.output)
     point = _point(args.at)
     declared = {m.partition("=")[0].strip() for m in args.matrix}
     for name, value in point.items():
@@ -96,8 +96,8 @@ def cmd_trace(args) -> int:
         print(json.dumps(to_dict(trace), indent=2))
     else:
         print(to_text(trace))
-    if args.output is not None:
-        _write(trace, args.output, args.lang, sys.stderr if args.json else sys.stdout)
+    if output is not None:
+        _write(trace, output, args.lang, sys.stderr if args.json else sys.stdout)
     return 1 if trace.agrees is False else 0
 
 
