@@ -39,7 +39,6 @@ def test_help(capsys, verb):
 @pytest.mark.parametrize("argv", [
     ["train", "--recipe", "slow"],
     ["train", "--epochs", "two"],
-    ["train", "--device", "tpu"],
     ["train", "--frobnicate"],
     ["evaluate"],
 ])

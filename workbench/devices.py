@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 
 from workbench.errors import UserError
@@ -30,3 +31,11 @@ def parse_device(name: str, option: str = "--device"):
         return torch.device(text)
     raise UserError(f"unknown device {name!r}; expected one of {', '.join(DEVICE_CHOICES)}",
                     option)
+
+
+def add_device_option(parser: argparse.ArgumentParser, default: str) -> None:
+    """``--device`` as every command takes it: free text, checked by :func:`parse_device` in the
+    command before any work starts (so a bad name is one line and exit code 2)."""
+    parser.add_argument("--device", default=default, metavar="DEVICE",
+                        help=f"torch device: {', '.join(DEVICE_CHOICES)}; auto is CUDA when "
+                             f"available (default: {default})")

@@ -8,8 +8,6 @@ import sys
 import warnings
 from pathlib import Path
 
-import torch
-
 from workbench.atomic import add_output_option, check_output_dir
 from workbench.cifar import data as cifar_data
 from workbench.cifar.distributed import from_environment, local_device, shutdown
@@ -18,6 +16,7 @@ from workbench.cifar.net import load_model
 from workbench.cifar.oracle import oracle_factory
 from workbench.cifar.recipes import RECIPES, get_recipe
 from workbench.cifar.train import CHECKPOINT_FILE, TrainConfig, train
+from workbench.devices import add_device_option, parse_device
 from workbench.errors import UserError
 
 DEFAULT_DATA = "data"
@@ -38,7 +37,7 @@ def register(subparsers) -> None:
     p.add_argument("--batch-size", type=int, metavar="B",
                    help="global batch size (default: the recipe's)")
     p.add_argument("--lr", type=float, help="(peak) learning rate (default: the recipe's)")
-    _device_argument(p)
+    add_device_option(p, "auto")
     p.add_argument("--check-every", type=int, default=0, metavar="K",
                    help="spot-check the gradient against float64 finite differences every K "
                         "steps (default 0: never)")
@@ -55,7 +54,7 @@ def register(subparsers) -> None:
                    help="do not copy the figures into the gallery")
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None,
                    help="no progress bar")
-    p.set_defaults(func=run_train)
+    p.set_defaults(func=cmd_train)
 
     p = subparsers.add_parser(
         "evaluate", help="test accuracy of a trained CIFAR-10 model",
@@ -63,9 +62,9 @@ def register(subparsers) -> None:
                     "notre_model.torch state_dict) on the CIFAR-10 test images.")
     p.add_argument("model", metavar="RUN_DIR_OR_MODEL")
     _data_argument(p)
-    _device_argument(p)
+    add_device_option(p, "auto")
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
-    p.set_defaults(func=run_evaluate)
+    p.set_defaults(func=cmd_evaluate)
 
 
 def _data_argument(p: argparse.ArgumentParser) -> None:
@@ -74,12 +73,7 @@ def _data_argument(p: argparse.ArgumentParser) -> None:
                         f"default: {DEFAULT_DATA})")
 
 
-def _device_argument(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                   help="auto: cuda when available (default)")
-
-
-def run_train(args: argparse.Namespace) -> int:
+def cmd_train(args: argparse.Namespace) -> int:
     for flag, value, low in (("--seed", args.seed, 0), ("--check-every", args.check_every, 0),
                              ("--limit", args.limit, 1)):
         if value is not None and value < low:
@@ -88,7 +82,7 @@ def run_train(args: argparse.Namespace) -> int:
     oracle_factory(args.oracle)                      # fail before loading the data
     config = TrainConfig(recipe, seed=args.seed, limit=args.limit,
                          check_every=args.check_every, oracle=args.oracle)
-    device = local_device(_device(args.device))
+    device = local_device(parse_device(args.device))
     run_dir = check_output_dir(args.output or f"runs/cifar-{recipe.name}")
     if args.gallery is not None:
         check_output_dir(args.gallery, "--gallery")
@@ -115,8 +109,8 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_evaluate(args: argparse.Namespace) -> int:
-    device = _device(args.device)
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    device = parse_device(args.device)
     net = load_model(model_path(args.model), map_location=device)
     dataset = _load(args.data)
     report, _ = evaluate(net, dataset.test, dataset.classes)
@@ -127,14 +121,6 @@ def run_evaluate(args: argparse.Namespace) -> int:
         for name, acc in report["per_class_accuracy"].items():
             print(f"  {name:<10} {acc:6.2f} %")
     return 0
-
-
-def _device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise UserError("CUDA is not available on this machine; use --device cpu", "--device")
-    return torch.device(name)
 
 
 def _load(root: str) -> cifar_data.Cifar10:
