@@ -18,6 +18,7 @@ from workbench.errors import ShapeError, UnsupportedExpression, UserError
 from workbench.expr.functions import is_matrix
 from workbench.expr.spaces import Variable, dim_symbol
 from workbench.oracles.tolerances import tolerance_for
+from workbench.expr.sampling import typical_range
 
 DTYPES = (torch.float64, torch.float32)
 SIZES = {"n": 4, "p": 3}
@@ -39,7 +40,7 @@ def S(v: Variable):
 def draw(v: Variable, rng: np.random.Generator, sizes=SIZES) -> np.ndarray:
     """One value of ``v``, float32-exact. Square matrices get 4*I added so that inverse and
     determinant are well conditioned (they stay non-symmetric)."""
-    low, high = v.domain.low + v.domain.margin, v.domain.high - v.domain.margin
+    low, high = typical_range(v.domain)
     value = rng.uniform(low, high, v.concrete_shape(sizes))
     if v.is_matrix and value.shape[0] == value.shape[1]:
         value = value + 4 * np.eye(value.shape[0])

@@ -19,6 +19,7 @@ from workbench.trace import ops as ops_module
 from workbench.trace.core import exact_value
 from workbench.trace.symbolic import evaluate_at
 from workbench.trace.numbers import EXACT, FLOAT
+from workbench.expr.sampling import typical_range
 
 DERIVATIONS = sorted((Path(__file__).parent.parent / "derivations").glob("*.toml"))
 COURSE = "-log(1/(1 + exp(-a*x)))"
@@ -150,8 +151,8 @@ def _point_in_domain(variables, sizes, rng):
                                                                       min(dom.high, 1))
                 out[v.name] = rng.uniform(low, high, shape)
         else:
-            low = dom.low + dom.margin + 0.05
-            high = dom.high - dom.margin - 0.05
+            low, high = typical_range(dom)
+            low, high = low + 0.05, high - 0.05
             out[v.name] = float(low + (0.37 + 0.11 * k) % 1 * (high - low))
     return out
 

@@ -1,7 +1,8 @@
 """Command line: parses arguments, calls the library, maps outcomes to exit codes.
 
 Exit codes: 0 agreement / success, 1 a gradient mismatch, 2 bad input (one line on stderr,
-never a traceback), 130 interrupted.
+never a traceback), 3 a bug of ours, 4 undecided (a valid problem over budget, or no verdict
+the evidence supports), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 import re
 import sys
 
-from workbench.errors import GradientMismatch, UserError
+from workbench.errors import GradientMismatch, ResourceLimit, UserError
 
 # Each module defines ``register(subparsers)``, which adds its verbs; a verb's parser sets
 # ``func(args) -> int`` as its default.
@@ -93,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     except GradientMismatch as exc:
         print(f"workbench: mismatch: {exc}", file=sys.stderr)
         return 1
+    except ResourceLimit as exc:
+        print(f"workbench: undecided: {exc} (a valid problem over the time budget)",
+              file=sys.stderr)
+        return 4
     except KeyboardInterrupt:
         print("workbench: interrupted", file=sys.stderr)
         return 130

@@ -47,8 +47,9 @@ class UnsupportedExpression(UserError):
     """A SymPy node for which no rule exists (compiler, deriver or tracer)."""
 
 
-class ResourceLimit(UserError):
-    """Symbolic work that exceeded its time or size budget."""
+class ResourceLimit(WorkbenchError):
+    """Symbolic work that exceeded its time or size budget. Not bad input: a valid problem over
+    budget falls back to other evidence, or its verdict is ``undecided`` (exit code 4)."""
 
 
 class DataError(UserError):

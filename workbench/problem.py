@@ -17,17 +17,22 @@ from typing import Mapping, Sequence
 
 import sympy
 
-from workbench.derive.gradient import Derivation, derive_gradient
-from workbench.errors import UserError
+import torch
+
+from workbench.derive.gradient import Derivation, derive_gradient, tidy
+from workbench.derive.limits import time_limit
+from workbench.errors import ResourceLimit, UserError
 from workbench.expr.parser import parse
 from workbench.expr.spaces import Variable
 from workbench.oracles.autograd import AutogradOracle
-from workbench.oracles.base import GradientOracle
+from workbench.oracles.base import GradientOracle, gradients_at
 from workbench.oracles.checked import CheckedOracle
 from workbench.oracles.finite_diff import FiniteDifferenceOracle
 from workbench.oracles.symbolic import SymbolicOracle, ValueFunction
 
 ORACLE_KINDS = ("symbolic", "autograd", "finite-difference", "checked")
+GRADIENT_KINDS = ("symbolic", "autograd", "finite-difference")
+EXACT_SECONDS = 2.0
 
 
 @dataclass
@@ -65,6 +70,46 @@ class Problem:
     @cached_property
     def value_function(self) -> ValueFunction:
         return ValueFunction(self.function, self.variables, self.extra_funcs)
+
+    def hand_oracle(self, hand: Mapping[str, sympy.Basic]) -> SymbolicOracle:
+        """An oracle answering with ``hand`` (closed forms per variable, e.g. a student's
+        gradient) for the gradient, and this problem's function for the value."""
+        d = self.derivation
+        return SymbolicOracle(Derivation(d.function, d.variables, tuple(hand), dict(hand),
+                                         {k: "hand" for k in hand}), self.extra_funcs)
+
+    def gradients_at(self, point: Mapping[str, torch.Tensor], kinds=GRADIENT_KINDS,
+                     hand: Mapping[str, sympy.Basic] | None = None, batched: bool = False
+                     ) -> dict[str, dict[str, torch.Tensor] | None]:
+        """The gradient at ``point`` by each oracle kind, and by the ``hand`` closed forms
+        (key ``hand``) when given: ``{kind: {name: tensor}}``. A kind that cannot answer there
+        (a hand gradient of the wrong shape, explicit sizes over budget) gives None."""
+        oracles = {k: self.oracle(k) for k in kinds}
+        if hand:
+            oracles["hand"] = self.hand_oracle(hand)
+        return gradients_at(oracles, point, batched=batched)
+
+    def exact_gradient_at(self, values: Mapping[str, float]) -> dict[str, str | None]:
+        """The closed-form gradient at a point of scalar values, exactly (``log(2)``): None
+        per variable where there is no closed form, matrices are involved, or SymPy needs more
+        than :data:`EXACT_SECONDS`."""
+        out: dict[str, str | None] = {name: None for name in self.wrt}
+        if self.derivation.uses_matrices or any(v.is_matrix for v in self.variables):
+            return out
+        subs = {v.symbol(): sympy.Rational(str(values[v.name])) for v in self.variables
+                if v.name in values}
+        for name in self.wrt:
+            g = self.gradient.get(name)
+            if g is None:
+                continue
+            try:
+                with time_limit(EXACT_SECONDS, "an exact value"):
+                    value = tidy(g.xreplace(subs), EXACT_SECONDS)
+            except (ResourceLimit, RecursionError, ArithmeticError, ValueError, TypeError):
+                continue
+            if not value.free_symbols and value.is_finite is not False:
+                out[name] = str(value)
+        return out
 
     def oracle(self, kind: str = "symbolic", reference: str = "autograd") -> GradientOracle:
         """A gradient oracle: ``symbolic``, ``autograd``, ``finite-difference`` or ``checked``

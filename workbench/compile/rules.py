@@ -173,6 +173,13 @@ def _applyfunc(node, c):
     return run
 
 
+def _inverse(m):
+    """NaN where a draw is singular, rather than an exception: a singular point is skipped
+    like any other point where the function is not defined."""
+    inv, info = torch.linalg.inv_ex(m)
+    return torch.where((info == 0)[..., None, None], inv, torch.full_like(inv, math.nan))
+
+
 def _trace(m):
     return m.diagonal(dim1=-2, dim2=-1).sum(-1)[..., None, None]
 
@@ -242,7 +249,7 @@ RULES: dict[type, Rule] = {
     sympy.HadamardPower: on_args(torch.pow),
     sympy.Transpose: on_first(_transpose),
     sympy.Adjoint: on_first(_transpose),  # real entries
-    sympy.Inverse: on_first(torch.linalg.inv),
+    sympy.Inverse: on_first(_inverse),
     sympy.MatPow: _matpow,
     sympy.Determinant: on_first(lambda m: torch.linalg.det(m)[..., None, None]),
     sympy.Trace: on_first(_trace),

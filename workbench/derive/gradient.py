@@ -64,6 +64,10 @@ class Derivation:
                                                         self.wrt, sizes)
         return self._explicit[key]
 
+    def cached_explicit(self, sizes: Mapping[str, int]) -> dict[str, sympy.Basic] | None:
+        """The gradient at explicit sizes if it was already derived, else None (no work)."""
+        return self._explicit.get(tuple(sorted(sizes.items())))
+
     def closed_form(self, name: str) -> sympy.Basic | None:
         return self.gradient[name]
 
@@ -106,12 +110,12 @@ def derive_gradient(function, variables: Sequence[Variable], wrt: Sequence[str])
     return d
 
 
-def tidy(expr):
-    """A shorter equivalent form when one is found quickly; the input otherwise."""
+def tidy(expr, seconds: float = SIMPLIFY_SECONDS):
+    """A shorter equivalent form when one is found within ``seconds``; the input otherwise."""
     if too_big(expr):
         return expr
     try:
-        with time_limit(SIMPLIFY_SECONDS, "simplification"):
+        with time_limit(seconds, "simplification"):
             simple = sympy.simplify(expr)
         return simple if sympy.count_ops(simple) <= sympy.count_ops(expr) else expr
     except (ResourceLimit, RecursionError):

@@ -13,6 +13,7 @@ import torch
 from matplotlib.figure import Figure
 
 from workbench.explain.numbers import error_sample, evaluate, sample_points
+from workbench.expr.sampling import typical_range
 
 DPI = 110
 GRID = 400
@@ -44,7 +45,7 @@ def curves(problem, found: dict, lang: str) -> bytes:
     names = NAMES[lang]
     x = next(v for v in problem.variables if v.name == problem.wrt[0])
     _, fixed = sample_points(problem, 1)
-    lo, hi = x.domain.low + x.domain.margin, x.domain.high - x.domain.margin
+    lo, hi = typical_range(x.domain)
     grid = torch.linspace(lo, hi, GRID, dtype=torch.float64)
     point = {k: v.expand(GRID).clone() for k, v in fixed.items()}
     point[x.name] = grid

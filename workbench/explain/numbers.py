@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 import torch
 
 from workbench.derive.explicit import probe_sizes
-from workbench.derive.gradient import Derivation
-from workbench.errors import UserError
-from workbench.oracles.symbolic import SymbolicOracle
-from workbench.verify.crosscheck import CrossChecker
-from workbench.verify.strategies import sample_domain, to_domain
+from workbench.derive.landmarks import matrix_roles
+from workbench.oracles.base import gradients_at
+from workbench.verify.crosscheck import fit_scalar
+from workbench.verify.strategies import SamplingPlan, sample_points as plan_points
 
 KINDS = ("hand", "symbolic", "autograd", "finite-difference")
 SAMPLE_ROWS = 4
@@ -48,35 +47,22 @@ def oracles(problem, hand) -> dict:
     """The core's oracles for ``problem`` and, if given, for the ``hand`` gradient."""
     out = {k: problem.oracle(k) for k in ("symbolic", "autograd", "finite-difference")}
     if hand:
-        fitted = CrossChecker(problem, hand).hand
-        d = problem.derivation
-        out["hand"] = SymbolicOracle(Derivation(d.function, d.variables, tuple(fitted),
-                                                dict(fitted), {k: "hand" for k in fitted}),
-                                     problem.extra_funcs)
+        out["hand"] = problem.hand_oracle({k: fit_scalar(problem, k, h)
+                                           for k, h in hand.items()})
     return out
 
 
 def evaluate(found: dict, point: dict, batched: bool = False) -> dict[str, dict]:
-    """Gradients by each oracle at ``point``: ``{kind: {name: tensor}}``; a hand gradient of
-    the wrong shape gives None."""
-    out = {}
-    for kind, oracle in found.items():
-        try:
-            out[kind] = oracle(point, batched=batched).grad
-        except (UserError, RuntimeError):
-            out[kind] = None
-    return out
+    """Gradients by each oracle at ``point`` (see :func:`workbench.oracles.base.gradients_at`)."""
+    return gradients_at(found, point, batched=batched)
 
 
 def sample_points(problem, count: int, seed: int = SEED) -> tuple[dict, dict]:
-    """``count`` points (a batch) in the declared domains at the first probe sizes."""
+    """``count`` points (a batch) in the typical ranges of the declared domains, at the first
+    probe sizes (matrices valid for the function: invertible under ``inv`` ...)."""
     sizes = probe_sizes(problem.derivation.dims)[0] if problem.derivation.dims else {}
-    gen = torch.Generator().manual_seed(seed)
-    point = {}
-    for v in problem.variables:
-        raw = sample_domain(v.domain, (count, *v.concrete_shape(sizes)), gen)
-        point[v.name] = to_domain(raw, v.domain)
-    return sizes, point
+    plan = SamplingPlan(problem.variables, matrix_roles(problem.function, problem.variables))
+    return sizes, plan_points(plan, sizes, count, seed)
 
 
 def describe(point: dict, variables, sizes: dict, index: int | None = None) -> str:

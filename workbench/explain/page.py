@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.derivation_file import DerivationFile, load
-from workbench.errors import UserError
+from workbench.errors import ResourceLimit, UserError
 from workbench.explain import numbers
 from workbench.explain.figure import figure
 from workbench.explain.latex import check_lang, document, escape, label, math
@@ -85,7 +85,7 @@ def _trace(df: DerivationFile, lang: str) -> str | None:
     try:
         trace = trace_derivation(df)
         return trace_tikz(trace, lang if lang in WORDS else "en") if trace else None
-    except UserError:
+    except (UserError, ResourceLimit):
         return None
 
 

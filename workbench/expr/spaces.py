@@ -24,32 +24,27 @@ _SPECIAL = ("real", "positive", "negative", "nonzero", "spd")
 
 @dataclass(frozen=True)
 class Domain:
-    """Where a variable's values live: an open interval ``(low, high)`` plus its kind.
+    """Where a variable's values live: the open interval ``(low, high)`` and its kind.
 
     ``kind`` is one of real, positive, negative, nonzero, interval, spd (symmetric positive
-    definite, square matrices only). ``low``/``high`` bound the values tests draw; a strict
-    ``margin`` keeps draws away from the singular boundary of positive/negative/nonzero.
+    definite, square matrices only). ``low``/``high`` are the true bounds (infinite for real);
+    where values are drawn inside them is :mod:`workbench.expr.sampling`'s business.
     """
 
     kind: str = "real"
-    low: float = -4.0
-    high: float = 4.0
-    margin: float = 0.0
+    low: float = -math.inf
+    high: float = math.inf
 
     @staticmethod
     def parse(text: str, where: str = "domain") -> "Domain":
         """Read ``real``, ``positive``, ``negative``, ``nonzero``, ``spd`` or ``[a,b]``."""
         word = text.strip().lower()
-        if word == "real":
-            return Domain("real", -4.0, 4.0)
+        if word in ("real", "nonzero", "spd"):
+            return Domain(word)
         if word == "positive":
-            return Domain("positive", 0.0, 4.0, margin=0.05)
+            return Domain("positive", 0.0, math.inf)
         if word == "negative":
-            return Domain("negative", -4.0, 0.0, margin=0.05)
-        if word == "nonzero":
-            return Domain("nonzero", -4.0, 4.0, margin=0.05)
-        if word == "spd":
-            return Domain("spd", -1.0, 1.0)
+            return Domain("negative", -math.inf, 0.0)
         m = re.fullmatch(r"[\[(]\s*([-+0-9.eE]+)\s*,\s*([-+0-9.eE]+)\s*[\])]", word)
         if m:
             try:

@@ -60,6 +60,21 @@ class GradientOracle(ABC):
         return f"{type(self).__name__}(wrt={self.wrt!r})"
 
 
+def gradients_at(oracles: Mapping[str, GradientOracle], point: Point, *, batched: bool = False
+                 ) -> dict[str, dict[str, torch.Tensor] | None]:
+    """The gradient at ``point`` from every oracle: ``{kind: {name: tensor}}``. An oracle that
+    cannot answer there (a hand gradient of the wrong shape, explicit sizes over budget, a
+    runtime error of torch) gives None."""
+    from workbench.errors import UserError
+    out: dict[str, dict[str, torch.Tensor] | None] = {}
+    for kind, oracle in oracles.items():
+        try:
+            out[kind] = oracle(point, batched=batched).grad
+        except (UserError, RuntimeError):
+            out[kind] = None
+    return out
+
+
 def _inner(a: torch.Tensor, b: torch.Tensor, batched: bool) -> torch.Tensor:
     prod = a * b
     return prod.reshape(prod.shape[0], -1).sum(-1) if batched else prod.sum()

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 import numpy as np
 import sympy
 
-from workbench.errors import ParseError, ShapeError, UserError
+from workbench.errors import ParseError, ResourceLimit, ShapeError, UserError
 from workbench.expr.parser import free_names, parse
 from workbench.expr.spaces import Variable
 from workbench.trace.forward import MODES, exact_run, float_run
@@ -111,7 +111,7 @@ def trace_expression(text: str, point: Mapping[str, object], *,
     if symbolic:
         try:
             route = symbolic_route(text, variables, wrt, exact, sizes)
-        except UserError as exc:
+        except (UserError, ResourceLimit) as exc:
             notes.append(f"symbolic route unavailable: {exc}")
     point_numbers = {v.name: Number(floats[v.name], exact[v.name]) for v in variables}
     return Trace(text.strip(), graph, variables, wrt, point_numbers, mode,

@@ -38,7 +38,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("verify", help="check a hand derivation",
                        description="Check hand gradients of EXPR (one --hand per variable in "
-                                   "--wrt, in order). Exit 0 match, 1 mismatch, 2 bad input.")
+                                   "--wrt, in order). The verdict says how it was reached: "
+                                   "proved, agrees on N samples, mismatch confirmed, or "
+                                   "undecided. Exit 0 match, 1 mismatch, 2 bad input, 3 a bug "
+                                   "of ours, 4 undecided.")
     _problem_args(p)
     p.add_argument("--hand", action="append", required=True, metavar="H",
                    help="your gradient for the next variable of --wrt")
@@ -75,15 +78,25 @@ def _check_args(p: argparse.ArgumentParser) -> None:
                    help="torch device: cpu (default), cuda, cuda:N or auto")
     p.add_argument("--seed", type=int, default=None,
                    help="Hypothesis seed (default: derandomized, reproducible)")
+    p.add_argument("--require", choices=["proof"], default=None,
+                   help="--require proof: a match short of a proof (agrees on N samples) is "
+                        "undecided (exit 4)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
+MAX_EXAMPLES = 100_000
+
+
 def _settings(args) -> CheckSettings:
-    if args.examples < 1:
-        raise UserError(f"must be at least 1, got {args.examples}", "--examples")
+    if not 1 <= args.examples <= MAX_EXAMPLES:
+        raise UserError(f"must be between 1 and {MAX_EXAMPLES:,}, got {args.examples}",
+                        "--examples")
+    if args.seed is not None and not 0 <= args.seed < 2**32:
+        raise UserError(f"must be between 0 and 2**32 - 1, got {args.seed}", "--seed")
     device = parse_device(args.device)
     return CheckSettings(max_examples=args.examples, dtype=getattr(torch, args.dtype),
-                         device=str(device), seed=args.seed)
+                         device=str(device), seed=args.seed,
+                         require_proof=args.require == "proof")
 
 
 def _problem(args) -> Problem:
@@ -103,7 +116,7 @@ def _problem(args) -> Problem:
 def cmd_derive(args) -> int:
     problem = _problem(args)
     d = problem.derivation
-    at = {k: float(v) for k, v in _numbers(args.at).items()}
+    at = _numbers(args.at)
     result = {"function": args.expr, "wrt": list(problem.wrt), "gradient": {}, "method": d.method,
               "notes": d.notes, "at": {}}
     for name in problem.wrt:
@@ -125,10 +138,15 @@ def cmd_derive(args) -> int:
         print(f"note: {note}")
     for name, values in result["at"].items():
         where = ", ".join(f"{k}={v:g}" for k, v in at.items())
-        print(f"at {where}: d/d{name} = {values['exact']}  (symbolic {values['symbolic']:.12g}, "
-              f"autograd {values['autograd']:.12g}, finite difference "
-              f"{values['finite-difference']:.12g})")
+        exact = values["exact"] or "(no exact value within the time budget)"
+        print(f"at {where}: d/d{name} = {exact}  (symbolic {_num(values['symbolic'])}, "
+              f"autograd {_num(values['autograd'])}, finite difference "
+              f"{_num(values['finite_difference'])})")
     return 0
+
+
+def _num(value) -> str:
+    return "unavailable" if value is None else f"{value:.12g}"
 
 
 def _numbers(items: list[str]) -> dict[str, float]:
@@ -138,6 +156,8 @@ def _numbers(items: list[str]) -> dict[str, float]:
             out[k] = float(v)
         except ValueError:
             raise UserError(f"{k}={v}: the value must be a number", "--at") from None
+        if out[k] != out[k] or out[k] in (float("inf"), float("-inf")):
+            raise UserError(f"{k}={v}: the value must be a finite number", "--at")
     return out
 
 
@@ -147,16 +167,11 @@ def _evaluate(problem: Problem, at: dict[str, float]) -> dict:
         raise UserError(f"give a value for every scalar variable ({', '.join(missing)} missing);"
                         f" matrices are evaluated from derivation files", "--at")
     point = {k: torch.tensor(v, dtype=torch.float64) for k, v in at.items()}
-    out = {}
-    for name in problem.wrt:
-        entry = {kind: float(problem.oracle(kind)(point).grad[name])
-                 for kind in ("symbolic", "autograd", "finite-difference")}
-        g = problem.gradient[name]
-        exact = sympy.simplify(g.xreplace({v.symbol(): sympy.nsimplify(at[v.name])
-                                           for v in problem.variables}))
-        entry["exact"] = str(exact)
-        out[name] = entry
-    return out
+    grads = problem.gradients_at(point)
+    exact = problem.exact_gradient_at(at)
+    return {name: {**{kind.replace("-", "_"): (float(g[name]) if g is not None else None)
+                      for kind, g in grads.items()}, "exact": exact[name]}
+            for name in problem.wrt}
 
 
 def cmd_verify(args) -> int:
@@ -172,7 +187,7 @@ def cmd_verify(args) -> int:
             raise exc.located(f"--hand {name}") from None
     report = cross_check(problem, hand, _settings(args), dict(zip(problem.wrt, args.hand)))
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
-    return 0 if report.ok else 1
+    return report.exit_code
 
 
 def cmd_check(args) -> int:
@@ -190,15 +205,37 @@ def cmd_check(args) -> int:
                   sys.stderr.isatty()) as bar:
         results = _check_all(files, settings, args.jobs, bar)
     wall = time.perf_counter() - start
-    failed = [r for r in results if not r.ok]
+    counts = {status: sum(r.status == status for r in results) for status in STATUSES}
     if args.json:
-        print(json.dumps({"results": [r.to_dict() for r in results], "seconds": round(wall, 3),
-                          "passed": len(results) - len(failed), "failed": len(failed)}, indent=2))
+        print(json.dumps({"results": [r.to_dict() for r in results], "wall_s": round(wall, 3),
+                          "counts": counts, "levels": _levels(results),
+                          "passed": counts["ok"] + counts["expected mismatch"],
+                          "failed": len(results) - counts["ok"] - counts["expected mismatch"]},
+                         indent=2))
     else:
         _print_table(results, args.verbose, wall)
-    if any(r.error for r in results):
-        return 2
-    return 1 if failed else 0
+    return check_exit_code(results)
+
+
+STATUSES = ("ok", "expected mismatch", "FAIL", "undecided", "bug", "error")
+
+
+def check_exit_code(results) -> int:
+    """2 if a file is bad input, 3 if a check found a bug of ours, 1 if a verdict is not the
+    expected one, 4 if one is undecided, else 0."""
+    statuses = {r.status for r in results}
+    for status, code in (("error", 2), ("bug", 3), ("FAIL", 1), ("undecided", 4)):
+        if status in statuses:
+            return code
+    return 0
+
+
+def _levels(results) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in results:
+        if r.report is not None:
+            out[r.report.level] = out.get(r.report.level, 0) + 1
+    return out
 
 
 def _check_all(files, settings, jobs: int, bar: Progress) -> list:
@@ -220,13 +257,17 @@ def _check_all(files, settings, jobs: int, bar: Progress) -> list:
 
 def _print_table(results, verbose: bool, wall: float) -> None:
     width = max([len(r.name) for r in results] + [10])
-    print(f"{'derivation':<{width}}  {'status':<17} {'points':>7} {'time':>6}  detail")
+    print(f"{'derivation':<{width}}  {'status':<17} {'level':<9} {'points':>7} {'time':>6}  "
+          f"detail")
     for r in results:
         rep = r.report
         points = rep.points if rep else 0
-        detail = r.error or (rep.diagnosis[0] if rep and rep.diagnosis else
+        level = rep.level if rep else "-"
+        detail = r.error or r.bug or r.undecided or (rep.diagnosis[0] if rep and rep.diagnosis else
+                             rep.how if rep and rep.verdict == "undecided" else
                              (rep.notes[0] if rep and rep.notes else r.title))
-        print(f"{r.name:<{width}}  {r.status:<17} {points:>7} {r.seconds:>5.1f}s  {detail}")
+        print(f"{r.name:<{width}}  {r.status:<17} {level:<9} {points:>7} {r.seconds:>5.1f}s  "
+              f"{detail}")
         for a in r.at:
             for name, g in a["gradient"].items():
                 value = g["exact"] or g["symbolic"]
@@ -234,7 +275,11 @@ def _print_table(results, verbose: bool, wall: float) -> None:
                       f": d/d{name} = {value}" + ("" if g["ok"] else "  <- DISAGREES"))
         if verbose and rep:
             print("\n".join("    " + line for line in rep.to_text().splitlines()))
-    failed = sum(not r.ok for r in results)
+    counts = {status: sum(r.status == status for r in results) for status in STATUSES}
+    passed = counts["ok"] + counts["expected mismatch"]
+    levels = ", ".join(f"{n} {level}" for level, n in _levels(results).items())
     total_points = sum(r.report.points for r in results if r.report)
-    print(f"{len(results) - failed} passed, {failed} failed "
-          f"({total_points} points checked in {wall:.1f}s)")
+    others = ", ".join(f"{counts[s]} {s.lower()}" for s in ("FAIL", "undecided", "bug", "error")
+                       if counts[s])
+    print(f"{passed} passed" + (f", {others}" if others else ", 0 failed") +
+          f" ({levels}; {total_points:,} points checked in {wall:.1f}s)")

@@ -28,8 +28,9 @@ class Sample:
 
 
 def diagnose(samples: Sequence[Sample], variables: Sequence[Variable], wrt: Sequence[str],
-             tol: Tolerance) -> list[str]:
-    """Sentences naming the mistakes found (empty when the samples agree)."""
+             tol: Tolerance, marks: Mapping[str, Sequence[float]] | None = None) -> list[str]:
+    """Sentences naming the mistakes found (empty when the samples agree). ``marks``: the
+    landmarks of each scalar variable (kinks ...), where a wrong part of the domain starts."""
     out: list[str] = []
     table = {v.name: v for v in variables}
     wrong = [n for n in wrt if any(not bool(tol.close(s.hand[n], s.true[n]).all())
@@ -41,11 +42,11 @@ def diagnose(samples: Sequence[Sample], variables: Sequence[Variable], wrt: Sequ
         out.append(f"wrong component: d/d{', d/d'.join(wrong)} wrong; "
                    f"d/d{', d/d'.join(right)} right")
     for name in wrong:
-        out.extend(_diagnose_variable(samples, name, table, tol))
+        out.extend(_diagnose_variable(samples, name, table, tol, marks or {}))
     return out
 
 
-def _diagnose_variable(samples, name, table, tol) -> list[str]:
+def _diagnose_variable(samples, name, table, tol, marks) -> list[str]:
     label = f"d/d{name}"
     if all(bool(tol.close(s.hand[name], -s.true[name]).all()) for s in samples):
         return [f"{label}: sign error: hand = -(true gradient)"]
@@ -60,7 +61,7 @@ def _diagnose_variable(samples, name, table, tol) -> list[str]:
     found = []
     if v.is_matrix:
         found.extend(_wrong_entries(samples, name, tol))
-    found.extend(_part_of_domain(samples, name, table, tol))
+    found.extend(_part_of_domain(samples, name, table, tol, marks))
     return found
 
 
@@ -112,7 +113,7 @@ def _wrong_entries(samples, name, tol) -> list[str]:
             f"(at sizes {dict(s.sizes)})"]
 
 
-def _part_of_domain(samples, name, table, tol) -> list[str]:
+def _part_of_domain(samples, name, table, tol, marks) -> list[str]:
     s = samples[0]
     bad = ~tol.close(s.hand[name], s.true[name])
     bad_pt = bad.reshape(bad.shape[0], -1).any(1)
@@ -124,7 +125,7 @@ def _part_of_domain(samples, name, table, tol) -> list[str]:
             continue
         coords = s.point[v.name].reshape(bad_pt.numel(), -1)
         for j in range(coords.shape[1]):
-            split = _threshold(coords[:, j], bad_pt)
+            split = _threshold(coords[:, j], bad_pt, marks.get(v.name, ()))
             if split is not None:
                 entry = v.name if coords.shape[1] == 1 else f"{v.name}[{j}]"
                 op, other = split[0], {"<": ">", ">": "<"}[split[0]]
@@ -134,15 +135,19 @@ def _part_of_domain(samples, name, table, tol) -> list[str]:
     return [f"d/d{name}: wrong at {n_bad}/{bad_pt.numel()} points only"]
 
 
-def _threshold(x: torch.Tensor, bad: torch.Tensor):
-    """('<', t) when the bad points are exactly those with x < t (or '>'), else None."""
+def _threshold(x: torch.Tensor, bad: torch.Tensor, marks: Sequence[float] = ()):
+    """('<', t) when the bad points are exactly those with x < t (or '>'), else None; ``t`` is
+    a landmark (or 0) when one lies between the last bad and the first good point."""
     order = torch.argsort(x)
     xs, bs = x[order], bad[order]
     for op, labels in (("<", bs), (">", bs.flip(0))):
         k = int(labels.sum())
         if bool(labels[:k].all()):
             values = xs if op == "<" else xs.flip(0)
+            if k == 0 or k == len(values):
+                return None
             lo, hi = float(values[k - 1]), float(values[k])
-            t = 0.0 if min(lo, hi) <= 0 <= max(lo, hi) else round((lo + hi) / 2, 2)
+            between = [m for m in (*marks, 0.0) if min(lo, hi) <= m <= max(lo, hi)]
+            t = between[0] if between else float(f"{(lo + hi) / 2:.3g}")
             return op, t
     return None

@@ -7,13 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import sympy
 import torch
 
 from workbench.compile import compile_expr
 from workbench.derivation_file import AtPoint, DerivationFile, load
-from workbench.errors import UserError
-from workbench.expr.functions import as_scalar, is_matrix
+from workbench.errors import ResourceLimit, UserError
 from workbench.oracles.tolerances import tolerance_for
 from workbench.verify.crosscheck import CheckSettings, cross_check
 from workbench.verify.report import Report
@@ -30,6 +28,8 @@ class FileResult:
     report: Report | None = None
     at: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    undecided: str | None = None
+    bug: str | None = None
     seconds: float = 0.0
 
     @property
@@ -39,16 +39,26 @@ class FileResult:
 
     @property
     def status(self) -> str:
+        """``ok``, ``expected mismatch``, ``FAIL`` (a verdict that is not the expected one),
+        ``undecided``, ``bug`` (the workbench's own oracles disagree) or ``error`` (bad file)."""
         if self.error:
             return "error"
-        if not self.ok:
-            return "FAIL"
-        return "expected mismatch" if self.expect == "mismatch" else "ok"
+        if self.bug or (self.report is not None and self.report.exit_code == 3):
+            return "bug"
+        if self.undecided:
+            return "undecided"
+        if self.ok:
+            return "expected mismatch" if self.expect == "mismatch" else "ok"
+        if self.report is not None and self.report.verdict == "undecided" and \
+                all(a["ok"] for a in self.at):
+            return "undecided"
+        return "FAIL"
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "name": self.name, "title": self.title, "ok": self.ok,
                 "status": self.status, "expect": self.expect, "error": self.error,
-                "seconds": round(self.seconds, 3), "at": self.at,
+                "undecided": self.undecided, "bug": self.bug,
+                "time_s": round(self.seconds, 3), "at": self.at,
                 "report": self.report.to_dict() if self.report else None}
 
 
@@ -63,10 +73,12 @@ def check_file(path: str | Path, settings: CheckSettings | None = None) -> FileR
         result.at = [evaluate_at(df, a) for a in df.at]
     except UserError as exc:
         result.error = str(exc)
+    except ResourceLimit as exc:
+        result.undecided = f"{path}: {exc}"
     except (ArithmeticError, NotImplementedError, TypeError, ValueError, AttributeError,
-            RecursionError) as exc:  # SymPy's own failures on exotic input: say so, go on
-        result.error = f"{path}: internal error while checking ({type(exc).__name__}: {exc}); " \
-                       f"please report it"
+            RecursionError, RuntimeError) as exc:  # ours or SymPy's: say so, go on
+        result.bug = f"{path}: internal error while checking ({type(exc).__name__}: " \
+                     f"{str(exc).splitlines()[0] if str(exc) else ''}); please report it"
     result.seconds = time.perf_counter() - t0
     return result
 
@@ -76,39 +88,31 @@ def _tensor(value) -> torch.Tensor:
 
 
 def evaluate_at(df: DerivationFile, at: AtPoint) -> dict[str, Any]:
-    """Gradient at one point by every oracle, the exact symbolic value where SymPy gives one,
-    and the file's expected value."""
+    """Gradient at one point by every oracle, the exact symbolic value where SymPy gives one
+    in its budget, and the file's expected value."""
     p = df.problem
     point = {k: _tensor(v) for k, v in at.values.items()}
-    grads = {kind: p.oracle(kind)(point).grad
-             for kind in ("symbolic", "autograd", "finite-difference")}
+    grads = p.gradients_at(point)
+    exact = p.exact_gradient_at(at.values)
     exact_tol = tolerance_for(torch.float64, "exact")
     fd_tol = tolerance_for(torch.float64, "finite_difference")
     out: dict[str, Any] = {"point": dict(at.values), "gradient": {}, "ok": True}
     for name in p.wrt:
-        entry = {kind: g[name].tolist() for kind, g in grads.items()}
-        entry["exact"] = _exact_value(df, name, at)
-        agree = bool(exact_tol.close(grads["symbolic"][name], grads["autograd"][name]).all()) \
-            and bool(fd_tol.close(grads["finite-difference"][name], grads["autograd"][name]).all())
+        entry = {kind.replace("-", "_"): (g[name].tolist() if g is not None else None)
+                 for kind, g in grads.items()}
+        entry["exact"] = exact[name]
+        agree = all(grads[k] is not None for k in grads) and \
+            bool(exact_tol.close(grads["symbolic"][name], grads["autograd"][name]).all()) \
+            and bool(fd_tol.close(grads["finite-difference"][name],
+                                  grads["autograd"][name]).all())
         if name in at.expect:
             want = compile_expr(at.expect[name], p.variables)(point)
-            want = want.reshape(grads["autograd"][name].shape) if want.numel() == \
-                grads["autograd"][name].numel() else want
+            got = grads["autograd"][name]
+            want = want.reshape(got.shape) if want.numel() == got.numel() else want
             entry["expected"] = at.expect_text[name]
             entry["expected_value"] = want.tolist()
-            agree &= want.shape == grads["autograd"][name].shape and \
-                bool(exact_tol.close(want, grads["autograd"][name]).all())
+            agree &= want.shape == got.shape and bool(exact_tol.close(want, got).all())
         entry["ok"] = agree
         out["ok"] &= agree
         out["gradient"][name] = entry
     return out
-
-
-def _exact_value(df: DerivationFile, name: str, at: AtPoint) -> str | None:
-    """The closed form at the point, exactly (``log(2)``), for scalar problems."""
-    g = df.problem.gradient.get(name)
-    if g is None or df.problem.derivation.uses_matrices:
-        return None
-    subs = {v.symbol(): sympy.nsimplify(at.values[v.name]) for v in df.problem.variables}
-    value = sympy.simplify(as_scalar(g).xreplace(subs)) if not is_matrix(g) else None
-    return None if value is None or value.free_symbols else str(value)

@@ -1,14 +1,16 @@
-"""Hypothesis strategies for points in the declared domains and shapes.
+"""Hypothesis strategies for points in the declared domains and shapes, drawn where mistakes
+hide (see :mod:`workbench.expr.sampling` for the mix of magnitudes, and
+:mod:`workbench.derive.landmarks` for kinks, poles and saturations).
 
 One Hypothesis example is a whole batch: sizes for the symbolic dimensions, a few points drawn
-(and shrunk) by Hypothesis itself, and optionally a bulk of points from a seeded generator, so
-that checking costs little per point. Shrinking drops the bulk when the drawn points fail alone
-and moves those points towards simple values; the failing point is then isolated.
+(and shrunk) by Hypothesis itself, and a bulk of points from a seeded generator, so that checking
+costs little per point. Shrinking drops the bulk when the drawn points fail alone and moves
+those points towards simple values; the failing point is then isolated.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -16,85 +18,164 @@ import torch
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from workbench.derive.landmarks import Landmark
+from workbench.expr.sampling import (LARGEST_EXPONENT, SIMPLE, SMALLEST_EXPONENT, condition,
+                                     draw_matrices, draw_scalars, in_domain, typical_range)
 from workbench.expr.spaces import Domain, Variable, dimension_names
 
 BULK_SIZES = (0, 256, 1024, 4096)
+LANDMARK_SHARE = 0.2
+"""Share of the bulk placed near a landmark (when the problem has any)."""
+OFFSETS = np.array([1e-9, 1e-6, 1e-3, 1e-1, 1.0])
+
+
+@dataclass
+class SamplingPlan:
+    """How to draw points for one problem: variables, matrix roles, landmarks (constant ones
+    as floats; relations as compiled functions of the other variables)."""
+
+    variables: tuple[Variable, ...]
+    roles: Mapping[str, str] = field(default_factory=dict)
+    marks: Mapping[str, list[float]] = field(default_factory=dict)
+    relations: list = field(default_factory=list)     # (variable, compiled function)
+
+    @classmethod
+    def build(cls, variables: Sequence[Variable], roles: Mapping[str, str] | None = None,
+              landmarks: Sequence[Landmark] = ()) -> "SamplingPlan":
+        from workbench.compile import compile_expr   # compile sits above expr; used on demand
+        table = {v.name: v for v in variables}
+        marks: dict[str, list[float]] = {}
+        relations = []
+        for mark in landmarks:
+            v = table[mark.variable]
+            if mark.is_constant:
+                try:
+                    value = float(mark.value)
+                except (TypeError, ValueError, OverflowError):
+                    continue
+                if np.isfinite(value):
+                    marks.setdefault(v.name, []).append(value)
+            else:
+                try:
+                    relations.append((v, compile_expr(mark.value, variables)))
+                except Exception:  # noqa: BLE001 - a landmark we cannot compile is skipped
+                    continue
+        return cls(tuple(variables), dict(roles or {}), marks, relations)
+
+    def role(self, v: Variable) -> str:
+        return self.roles.get(v.name, "spd" if v.domain.kind == "spd" else "plain")
+
+    def bulk(self, sizes: Mapping[str, int], count: int, rng: np.random.Generator,
+             typical: bool = False) -> dict[str, np.ndarray]:
+        """``count`` seeded points: the sampling mix (``typical``: the typical range only), a
+        share of them near landmarks."""
+        out = {}
+        for v in self.variables:
+            shape = v.concrete_shape(dict(sizes))
+            if v.is_matrix:
+                out[v.name] = draw_matrices(v.domain, self.role(v), count, *shape, rng, typical)
+            else:
+                out[v.name] = draw_scalars(v.domain, (count,), rng, typical)
+        if count and (self.marks or self.relations):
+            self._near_landmarks(out, count, rng)
+        return out
+
+    def _near_landmarks(self, out: dict, count: int, rng: np.random.Generator) -> None:
+        chosen = rng.random(count) < LANDMARK_SHARE
+        options = [(name, value) for name, values in self.marks.items() for value in values]
+        options += [(v.name, fn) for v, fn in self.relations]
+        which = rng.integers(0, len(options), count)
+        offsets = OFFSETS[rng.integers(0, len(OFFSETS), count)] * \
+            np.where(rng.random(count) < 0.5, -1.0, 1.0)
+        point = {k: torch.as_tensor(v) for k, v in out.items()}
+        for k, (name, target) in enumerate(options):
+            rows = chosen & (which == k)
+            if not rows.any():
+                continue
+            if callable(target):
+                with np.errstate(all="ignore"):
+                    centre = target(point, batched=True).reshape(count).numpy()
+            else:
+                centre = np.full(count, target)
+            moved = centre + offsets * np.maximum(1.0, np.abs(centre))
+            domain = {v.name: v.domain for v in self.variables}[name]
+            ok = rows & np.array([in_domain(domain, float(x)) for x in moved])
+            out[name] = np.where(ok, moved, out[name])
 
 
 @dataclass(frozen=True)
 class Case:
-    """Sizes, Hypothesis-drawn points ``(k, *shape)`` per variable, and a seeded bulk."""
+    """Sizes, Hypothesis-drawn raw points ``(k, *shape)`` per variable, and a seeded bulk."""
 
     sizes: Mapping[str, int]
     drawn: Mapping[str, np.ndarray]
     bulk: int
     seed: int
+    typical: bool = False
 
     @property
     def n_drawn(self) -> int:
         return next(iter(self.drawn.values())).shape[0] if self.drawn else 1
 
-    def point(self, variables: Sequence[Variable], dtype=torch.float64,
-              device="cpu") -> dict[str, torch.Tensor]:
-        """All points as one batch: drawn ones first, then the bulk."""
-        gen = torch.Generator().manual_seed(self.seed)
+    def arrays(self, plan: SamplingPlan) -> dict[str, np.ndarray]:
+        """All points as float64 arrays: drawn ones (conditioned for their role) first."""
+        bulk = plan.bulk(self.sizes, self.bulk, np.random.default_rng(self.seed), self.typical)
         out = {}
-        for v in variables:
-            shape = v.concrete_shape(self.sizes)
-            drawn = torch.as_tensor(self.drawn[v.name], dtype=torch.float64)
-            bulk = sample_domain(v.domain, (self.bulk, *shape), gen)
-            out[v.name] = to_domain(torch.cat([drawn, bulk]), v.domain).to(dtype=dtype,
-                                                                             device=device)
+        for v in plan.variables:
+            drawn = np.asarray(self.drawn[v.name], dtype=np.float64)
+            if v.is_matrix:
+                drawn = condition(drawn, plan.role(v))
+            out[v.name] = np.concatenate([drawn, bulk[v.name]])
         return out
 
-
-def domain_elements(domain: Domain) -> st.SearchStrategy[float]:
-    """Floats inside ``domain`` (for spd: entries of a factor M, see :func:`to_domain`)."""
-    lo, hi, m = domain.low, domain.high, domain.margin
-    if domain.kind == "positive":
-        return st.floats(m, hi)
-    if domain.kind == "negative":
-        return st.floats(lo, -m)
-    if domain.kind == "nonzero":
-        return st.one_of(st.floats(m, hi), st.floats(lo, -m))
-    return st.floats(lo, hi, exclude_min=domain.kind == "interval",
-                     exclude_max=domain.kind == "interval")
+    def point(self, plan: SamplingPlan, dtype=torch.float64, device="cpu"
+              ) -> dict[str, torch.Tensor]:
+        return {k: torch.as_tensor(a, dtype=dtype, device=device)
+                for k, a in self.arrays(plan).items()}
 
 
-def sample_domain(domain: Domain, shape: tuple[int, ...], gen: torch.Generator) -> torch.Tensor:
-    """Uniform samples in ``domain`` from a seeded generator (float64)."""
-    u = torch.rand(shape, generator=gen, dtype=torch.float64)
-    lo, hi, m = domain.low, domain.high, domain.margin
-    if domain.kind == "positive":
-        return m + u * (hi - m)
-    if domain.kind == "negative":
-        return lo + u * (-m - lo)
-    if domain.kind == "nonzero":
-        sign = torch.where(torch.rand(shape, generator=gen, dtype=torch.float64) < 0.5, -1.0, 1.0)
-        return sign * (m + u * (hi - m))
-    return lo + u * (hi - lo)
+def scalar_elements(domain: Domain, marks: Sequence[float] = ()) -> st.SearchStrategy[float]:
+    """Floats in ``domain``: typical values, any magnitude, simple values and, where the
+    expression has them, values near its landmarks."""
+    if domain.kind == "interval":
+        lo, hi = domain.low, domain.high
+        return st.floats(lo, hi, exclude_min=True, exclude_max=True)
+    lo, hi = typical_range(domain)
+    sign = {"positive": st.just(1.0), "negative": st.just(-1.0)}.get(
+        domain.kind, st.sampled_from([1.0, -1.0]))
+    options = [
+        st.floats(lo, hi, allow_subnormal=False),
+        st.builds(lambda e, m, s: s * m * 10.0 ** e,
+                  st.integers(SMALLEST_EXPONENT, LARGEST_EXPONENT), st.floats(1.0, 9.99), sign),
+        st.sampled_from(SIMPLE),
+    ]
+    near = [m + s * o * max(1.0, abs(m)) for m in marks for o in OFFSETS for s in (1, -1)]
+    near = [x for x in near if in_domain(domain, x)]
+    if near:
+        options.append(st.sampled_from(near))
+    return st.one_of(*options).filter(lambda x: in_domain(domain, x))
 
 
-def to_domain(x: torch.Tensor, domain: Domain) -> torch.Tensor:
-    """Map raw draws into the domain; only ``spd`` needs it: ``M M^T / r + I / 2``."""
-    if domain.kind != "spd":
-        return x
-    r = x.shape[-1]
-    eye = torch.eye(r, dtype=x.dtype)
-    return x @ x.transpose(-1, -2) / r + 0.5 * eye
+def matrix_elements(domain: Domain) -> st.SearchStrategy[float]:
+    """Raw entries of a matrix: typical values for spd factors and conditioned roles."""
+    if domain.kind in ("real", "spd", "nonzero"):
+        return st.floats(-4.0, 4.0)
+    return scalar_elements(domain)
 
 
 @st.composite
-def cases(draw, variables: Sequence[Variable], max_dim: int = 4, max_drawn: int = 4,
+def cases(draw, plan: SamplingPlan, max_dim: int = 4, max_drawn: int = 4,
           bulk_sizes: Sequence[int] = BULK_SIZES) -> Case:
-    """A :class:`Case` for ``variables``; symbolic dimensions range over 1..``max_dim``."""
-    sizes = {d: draw(st.integers(1, max_dim), label=d) for d in dimension_names(variables)}
+    """A :class:`Case` for ``plan``; symbolic dimensions range over 1..``max_dim``."""
+    sizes = {d: draw(st.integers(1, max_dim), label=d) for d in dimension_names(plan.variables)}
     k = draw(st.integers(1, max_drawn))
     drawn = {}
-    for v in variables:
+    for v in plan.variables:
         shape = (k, *v.concrete_shape(sizes))
-        drawn[v.name] = draw(arrays(np.float64, shape, elements=domain_elements(v.domain),
-                                    fill=st.nothing()), label=v.name)
+        elements = matrix_elements(v.domain) if v.is_matrix else \
+            scalar_elements(v.domain, plan.marks.get(v.name, ()))
+        drawn[v.name] = draw(arrays(np.float64, shape, elements=elements, fill=st.nothing()),
+                             label=v.name)
     bulk = bulk_sizes[draw(st.integers(0, len(bulk_sizes) - 1))]
     seed = draw(st.integers(0, 2**31 - 1))
     return Case(sizes, drawn, bulk, seed)
@@ -104,5 +185,14 @@ def points(variables: Sequence[Variable], max_dim: int = 4, batch: int = 8,
            dtype=torch.float64) -> st.SearchStrategy[dict[str, torch.Tensor]]:
     """Public strategy: batches of ``batch`` points (dicts of tensors with a leading batch
     dimension) in the declared domains, for users' own property tests."""
-    return cases(variables, max_dim, max_drawn=batch, bulk_sizes=(0,)).map(
-        lambda c: c.point(variables, dtype))
+    plan = SamplingPlan(tuple(variables))
+    return cases(plan, max_dim, max_drawn=batch, bulk_sizes=(0,)).map(
+        lambda c: c.point(plan, dtype))
+
+
+def sample_points(plan: SamplingPlan, sizes: Mapping[str, int], count: int, seed: int,
+                  typical: bool = True) -> dict[str, torch.Tensor]:
+    """``count`` seeded points (float64 tensors) at ``sizes``, from the typical range by
+    default: for tables and figures."""
+    return {k: torch.as_tensor(a) for k, a in
+            plan.bulk(sizes, count, np.random.default_rng(seed), typical).items()}
