@@ -17,7 +17,8 @@ warm-up call each (SymPy caches what it constructs: ordinary inputs measure a wa
 Reported: mean +- std over the repetitions per input, and the ratio input / reference (mean +-
 std of the per-repetition ratios). Results are written with their configuration to ``--out``.
 
-    python benchmarks/bench_parser.py [--runs 10] [--number 20] [--out benchmarks/results/parser.json]
+    python benchmarks/bench_parser.py [--runs 10] [--number 20]
+        [--out benchmarks/results/parser.json]
 """
 
 from __future__ import annotations
