@@ -71,6 +71,7 @@ def test_expected_mismatch(tmp_path):
     assert r.ok and r.status == "expected mismatch"
 
 
+@pytest.mark.slow
 def test_pytest_plugin_collects_derivation_files(pytester):
     d = pytester.mkdir("derivations")
     (d / "good.toml").write_text(GOOD)
@@ -98,6 +99,7 @@ def pytest_terminal_summary(terminalreporter):
 '''
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, examples", [((), 7), (("--wb-examples", "13"), 13)],
                          ids=["profile", "option"])
 def test_pytest_plugin_follows_the_hypothesis_profile_unless_told(pytester, args, examples):
