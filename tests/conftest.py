@@ -1,5 +1,6 @@
 """Hypothesis profiles: ``ci`` (derandomized, set by .ci/run through HYPOTHESIS_PROFILE) and
-``dev`` (the default)."""
+``dev`` (the default). Their ``max_examples`` also sets the examples per derivation file checked
+by the workbench plugin, unless ``--wb-examples`` is given."""
 
 import os
 

@@ -219,6 +219,7 @@ def test_unknown_oracle_is_a_user_error(data, tmp_path):
         train(data, TrainConfig(RECIPES["seed"], oracle="derivd", limit=8), tmp_path)
 
 
+@pytest.mark.slow
 def test_two_processes_train_the_model_one_process_trains(data, data_root, tmp_path):
     """torchrun with 2 processes (gloo), a global batch of 8, against 1 process, batch 8."""
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node",

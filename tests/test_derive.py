@@ -5,6 +5,7 @@ import sympy
 import torch
 
 from workbench.derive import derive_gradient, make_explicit
+from workbench.derive.explicit import explicit_matrix
 from workbench.expr import Variable, parse
 from workbench.problem import Problem
 
@@ -53,10 +54,19 @@ def test_sympy_silent_zero_for_ridge_with_trace_is_caught():
 def test_logdet_zero_and_raising_cases_fall_back():
     a = Variable.matrix("A", "n", "n", "spd")
     d = derive_gradient(parse("logdet(A)", [a]), [a], ["A"])
-    assert d.method["A"] == "explicit"
+    assert d.method["A"] == "explicit" and d.gradient["A"] is None
+    A = sympy.Matrix(explicit_matrix(a, {"n": 2}))
+    wrong = (d.explicit({"n": 2})["A"] - A.inv().T).applyfunc(sympy.simplify)
+    assert wrong == sympy.zeros(2, 2)                        # d/dA log det A = A^-T
     x = Variable.matrix("x", "n", 1)
     d = derive_gradient(parse("(x.T@x)**2", [x]), [x], ["x"])
-    assert d.gradient["x"] is not None or d.method["x"] == "explicit"
+    # whichever route was taken, the gradient it gives is 4 (x^T x) x
+    for sizes in ({"n": 3}, {"n": 4}):
+        got = d.explicit(sizes)["x"] if d.gradient["x"] is None else \
+            make_explicit(d.gradient["x"], [x], sizes)
+        xs = sympy.Matrix(explicit_matrix(x, sizes))
+        assert (got - 4 * (xs.T @ xs)[0, 0] * xs).applyfunc(sympy.expand) == \
+            sympy.zeros(sizes["n"], 1)
 
 
 def test_symbolic_oracle_batches_over_sizes_read_from_tensors():
@@ -80,3 +90,6 @@ def test_checked_oracle_from_problem_agrees():
                                                                             dtype=torch.float64)}
     ev = p.oracle("checked")(point)
     assert set(ev.grad) == {"x", "a"}
+    s = 1 / (1 + torch.exp(point["a"] * point["x"]))       # d/dx = -a s, d/da = -x s
+    torch.testing.assert_close(ev.grad["x"], -point["a"] * s, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(ev.grad["a"], -point["x"] * s, rtol=1e-10, atol=1e-12)

@@ -71,6 +71,7 @@ def test_expected_mismatch(tmp_path):
     assert r.ok and r.status == "expected mismatch"
 
 
+@pytest.mark.slow
 def test_pytest_plugin_collects_derivation_files(pytester):
     d = pytester.mkdir("derivations")
     (d / "good.toml").write_text(GOOD)
@@ -79,3 +80,32 @@ def test_pytest_plugin_collects_derivation_files(pytester):
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*expected match, got mismatch*",
                                  "*correct gradient: d/dx = 2**x*log(2)*"])
+
+
+PROFILE_CONFTEST = '''
+from hypothesis import settings
+
+settings.register_profile("tiny", max_examples=7, deadline=None)
+settings.load_profile("tiny")
+EXAMPLES = []
+
+
+def pytest_runtest_teardown(item):
+    EXAMPLES.append(item.result.report.examples)
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(f"hypothesis examples per file: {EXAMPLES}")
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args, examples", [((), 7), (("--wb-examples", "13"), 13)],
+                         ids=["profile", "option"])
+def test_pytest_plugin_follows_the_hypothesis_profile_unless_told(pytester, args, examples):
+    pytester.makeconftest(PROFILE_CONFTEST)
+    d = pytester.mkdir("derivations")
+    (d / "good.toml").write_text(GOOD)
+    result = pytester.runpytest_subprocess(*args, str(d))
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"hypothesis examples per file: [[]{examples}[]]"])

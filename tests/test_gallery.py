@@ -13,6 +13,8 @@ import pytest
 from workbench.cli import main
 from workbench.explain.gallery import MANIFEST, PAGES
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ("course_02_exp2", "course_03_least_squares_sum", "wrong_sign")
 PNG_1x1 = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"

@@ -10,6 +10,7 @@ from workbench.cli import main
 FAST = ["--grid", "12", "--iterations", "60"]
 
 
+@pytest.mark.slow
 def test_json_run_writes_outputs_and_the_gallery(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["momentum", *FAST, "-o", "out", "--json"]) == 0

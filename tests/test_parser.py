@@ -1,7 +1,5 @@
 """The safe parser: the language it accepts, and hostile text it refuses without running it."""
 
-import time
-
 import pytest
 import sympy
 from hypothesis import given, strategies as st
@@ -74,14 +72,21 @@ def test_hostile_or_bad_text_is_refused(text, where, words):
         assert info.value.where.startswith(where)
 
 
-@pytest.mark.parametrize("text", ["(" * 2000 + "x" + ")" * 2000, "-" * 1990 + "x",
-                                  "x" + "+x" * 999, "exp(" * 500 + "x" + ")" * 500,
-                                  "9" * 2001])
-def test_limits_refuse_quickly(text):
-    t0 = time.perf_counter()
-    with pytest.raises(ParseError):
+LIMIT_TEXTS = {"parens-4001-chars": ("(" * 2000 + "x" + ")" * 2000, "characters long"),
+               "parens-900-deep": ("(" * 900 + "x" + ")" * 900, "nesting deeper"),
+               "minus-1990": ("-" * 1990 + "x", "nested deeper"),
+               "sum-1000-terms": ("x" + "+x" * 999, "nested deeper"),
+               "exp-500-chars": ("exp(" * 500 + "x" + ")" * 500, "characters long"),
+               "exp-300-deep": ("exp(" * 300 + "x" + ")" * 300, "nesting deeper"),
+               "digits-2001": ("9" * 2001, "characters long")}
+
+
+@pytest.mark.parametrize("text, words", LIMIT_TEXTS.values(), ids=LIMIT_TEXTS)
+def test_text_over_the_limits_is_refused(text, words):
+    """Refused by the limit named; how fast is measured by benchmarks/bench_parser.py."""
+    with pytest.raises(ParseError) as info:
         parse(text, V)
-    assert time.perf_counter() - t0 < 1.0
+    assert words in info.value.message
 
 
 def test_nothing_is_executed(tmp_path, monkeypatch):

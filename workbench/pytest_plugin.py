@@ -2,7 +2,8 @@
 
 Any ``*.toml`` file under a folder named ``derivations`` is collected; the item passes when the
 file's verdict is the expected one, and fails with the diagnosis and counterexample otherwise.
-``--wb-examples N`` sets the Hypothesis examples per derivation.
+``--wb-examples N`` sets the Hypothesis examples per derivation; by default the active Hypothesis
+profile's ``max_examples`` does (``--hypothesis-profile``, or a profile loaded in a conftest).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import pytest
 
 def pytest_addoption(parser):
     group = parser.getgroup("workbench")
-    group.addoption("--wb-examples", type=int, default=200,
-                    help="Hypothesis examples per derivation file (default 200)")
+    group.addoption("--wb-examples", type=int, default=None,
+                    help="Hypothesis examples per derivation file (default: the active "
+                         "Hypothesis profile's max_examples)")
 
 
 def pytest_collect_file(file_path: Path, parent):
@@ -38,6 +40,9 @@ class DerivationItem(pytest.Item):
         from workbench.verify.crosscheck import CheckSettings
         from workbench.verify.runner import check_file
         examples = self.config.getoption("--wb-examples")
+        if examples is None:
+            from hypothesis import settings
+            examples = settings.default.max_examples
         self.result = check_file(self.path, CheckSettings(max_examples=examples))
         if not self.result.ok:
             raise DerivationFailure(self.result)
