@@ -117,6 +117,16 @@ def element_values(variables: Sequence[Variable], values: Mapping[str, object]) 
     return sub
 
 
+def exact_values(variables: Sequence[Variable], by_name: Mapping[str, object],
+                 sizes: Mapping[str, int]) -> dict:
+    """The values :mod:`workbench.derive.precise` reads: a scalar variable's symbol, a matrix
+    variable's name and each dimension symbol mapped to its exact value."""
+    out: dict = {dim_symbol(d): sympy.Integer(s) for d, s in sizes.items()}
+    for v in variables:
+        out[v.name if v.is_matrix else v.symbol()] = by_name[v.name]
+    return out
+
+
 def to_matrix_elements(expr, variables: Sequence[Variable], sizes: Mapping[str, int]):
     """Replace element symbols by ``MatrixElement``s of fixed-size MatrixSymbols, the form the
     torch compiler indexes."""

@@ -605,7 +605,10 @@ def _partial(function, values, name, index, digits: int) -> Precise:
                 moved_value = base + sign * h
             sides.append(_adaptive(function, {**values, name: moved_value}, 3 * digits))
         ctx.dps = 3 * digits + 10
-        estimates.append((sides[0].value - sides[1].value) / (2 * h))
+        plus, minus = (_scalar_of(None, side.value) for side in sides)
+        if _is_mat(plus):
+            raise Unsupported("the derivative of a matrix-valued function")
+        estimates.append((plus - minus) / (2 * h))
     error = abs(estimates[0] - estimates[1])
     scale = max(abs(estimates[1]), ctx.mpf(10) ** (-3 * digits))
     return Precise(estimates[1], error, digits, error <= ctx.mpf(10) ** (-digits) * scale)

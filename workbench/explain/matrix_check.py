@@ -15,11 +15,14 @@ import random
 import sympy
 from sympy import HadamardPower, Identity, ImmutableMatrix, MatrixSymbol, OneMatrix, ZeroMatrix
 
+from workbench.derive import precise
 from workbench.derive.explicit import dims_substitution, element_values, probe_sizes
+from workbench.derive.landmarks import matrix_roles
 from workbench.derive.limits import time_limit
 from workbench.errors import ResourceLimit
-from workbench.explain.check import DIGITS, SEED, rational_in
+from workbench.explain.check import SEED
 from workbench.expr.functions import is_matrix
+from workbench.expr.sampling import rational_matrix, rational_scalar
 
 SECONDS = 10.0
 SEEDS = (0, 1)
@@ -35,6 +38,7 @@ class MatrixChecker:
         self.definition = None
         self.cases = [(sizes, seed) for sizes in probe_sizes(derivation.dims)
                       for seed in SEEDS]
+        self.roles = matrix_roles(derivation.function, derivation.variables)
 
     def define(self, r, A, dr) -> None:
         """``r`` stands for ``A`` and ``dr`` for its differential."""
@@ -77,7 +81,7 @@ class MatrixChecker:
         rng = random.Random(SEED + 7919 * seed + sum(sizes.values()))
         values = {}
         for v in self.d.variables:
-            values[v.symbol()] = _draw(v, sizes, rng)
+            values[v.symbol()] = _draw(v, sizes, self.roles.get(v.name, "plain"), rng)
         V = self.V
         values[self.dV] = _draw_like(values[V], rng)
         moved = dict(values)
@@ -127,14 +131,11 @@ def _hadamard_power(base, k):
     return ImmutableMatrix(explicit.as_explicit()).applyfunc(lambda x: x ** k)
 
 
-def _draw(v, sizes: dict, rng: random.Random):
+def _draw(v, sizes: dict, role: str, rng: random.Random):
     if not v.is_matrix:
-        return rational_in(v.domain, rng)
+        return rational_scalar(v.domain, rng)
     rows, cols = v.concrete_shape(sizes)
-    m = ImmutableMatrix(rows, cols, lambda i, j: rational_in(v.domain, rng))
-    if v.domain.kind == "spd":
-        m = ImmutableMatrix(m * m.T + sympy.eye(rows))
-    return m
+    return rational_matrix(v.domain, role, rows, cols, rng)
 
 
 def _draw_like(value, rng: random.Random):
@@ -154,17 +155,11 @@ def _directional(e):
 
 
 def _close(got, want) -> bool:
-    if is_matrix(got) != is_matrix(want):
+    """Equal to :data:`~workbench.derive.precise.DIGITS` digits (exact values, evaluated in
+    adaptive precision)."""
+    if is_matrix(got) != is_matrix(want) or (is_matrix(got) and got.shape != want.shape):
         return False
-    if is_matrix(got):
-        if got.shape != want.shape:
-            return False
-        pairs = zip(list(got), list(want))
-    else:
-        pairs = [(got, want)]
-    for a, b in pairs:
-        diff = sympy.N(a - b, DIGITS)
-        scale = 1 + abs(sympy.N(b, DIGITS))
-        if not diff.is_number or diff.has(sympy.nan, sympy.zoo) or abs(diff) > 1e-30 * scale:
-            return False
-    return True
+    try:
+        return precise.compare(precise.evaluate(got), precise.evaluate(want)) == "equal"
+    except (precise.Undefined, precise.OutOfReach, precise.Unsupported):
+        return False

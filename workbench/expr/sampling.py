@@ -19,7 +19,6 @@ Matrices have a role: ``plain`` (entries as a scalar's, one magnitude per matrix
 
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import dataclass
 from typing import Mapping, Sequence
@@ -211,13 +210,14 @@ def rational_point(variables: Sequence[Variable], sizes: Mapping[str, int],
     return ExactPoint(values, dict(sizes))
 
 
-def in_domain(domain: Domain, x: float) -> bool:
-    """True when the scalar ``x`` lies in ``domain`` (open bounds; ``nonzero`` excludes 0)."""
-    if not math.isfinite(x):
-        return False
-    if domain.kind == "nonzero" and x == 0:
-        return False
-    return domain.low < x < domain.high
+def in_domain(domain: Domain, x):
+    """True where ``x`` (a float or an array) lies in ``domain`` (open bounds; ``nonzero``
+    excludes 0)."""
+    x = np.asarray(x, dtype=np.float64)
+    ok = np.isfinite(x) & (domain.low < x) & (x < domain.high)
+    if domain.kind == "nonzero":
+        ok &= x != 0
+    return bool(ok) if ok.ndim == 0 else ok
 
 
 __all__ = ["ExactPoint", "ROLES", "TYPICAL", "condition", "describe_mix", "draw_matrices",

@@ -18,7 +18,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from workbench.derive import precise
 from workbench.derive.equality import is_switch
-from workbench.derive.explicit import element_values
+from workbench.derive.explicit import element_values, exact_values
 from workbench.derive.gradient import Derivation
 from workbench.derive.limits import too_big
 from workbench.errors import ResourceLimit
@@ -46,10 +46,7 @@ class PreciseReference:
 
     def exact_values(self, by_name: Mapping[str, object], sizes: Mapping[str, int]) -> dict:
         """The values :mod:`~workbench.derive.precise` reads, from exact values by name."""
-        out: dict = {dim_symbol(k): sympy.Integer(v) for k, v in sizes.items()}
-        for v in self.d.variables:
-            out[v.symbol() if not v.is_matrix else v.name] = by_name[v.name]
-        return out
+        return exact_values(self.d.variables, by_name, sizes)
 
     def on_kink(self, values: dict) -> bool:
         """True when an argument of a kink is 0 here (or indistinguishable from 0)."""

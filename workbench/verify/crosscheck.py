@@ -39,6 +39,10 @@ from workbench.verify.verdict import decide
 MAX_EXPLICIT_DIM = 3
 RESCUE_POINTS = 24
 """Points float64 could not compare that are compared in high precision instead, per check."""
+QUICK_REL = 1e-3
+"""A float disagreement this large (relative) fails a Hypothesis example at once, so that
+shrinking costs no high-precision work; the shrunk point is then confirmed in high precision,
+and if it is not, the search runs again re-examining every disagreement."""
 CONFIRMATIONS = 256
 """High-precision re-examinations of float disagreements, per check (then: unconfirmed). Each
 point's outcome is remembered, so that Hypothesis replaying a point sees the same answer."""
@@ -61,9 +65,9 @@ class CheckSettings:
 
 
 class _Failure(Exception):
-    def __init__(self, check: PointCheck, case: Case, index: int):
+    def __init__(self, check: PointCheck, case: Case, index: int, batch=None):
         super().__init__(check.kind)
-        self.check, self.case, self.index = check, case, index
+        self.check, self.case, self.index, self.batch = check, case, index, batch
 
 
 @dataclass
@@ -92,6 +96,7 @@ class CrossChecker:
         self.samples = SampleEvidence(dtype=str(self.settings.dtype).removeprefix("torch."))
         self.budget = {"rescue": RESCUE_POINTS, "confirm": CONFIRMATIONS}
         self.seen: dict[tuple, PointCheck] = {}
+        self.strict = False
 
     # ------------------------------------------------------------------ the whole check
 
@@ -200,15 +205,20 @@ class CrossChecker:
         for i in b.engine_bad.nonzero().flatten().tolist()[:1]:
             check = self._confirm(b, case, i, "engine")
             if check.outcome == "confirmed":
-                raise _Failure(check, case, i)
+                raise _Failure(check, case, i, b)
             if check.outcome == "cleared":
                 agree[i] = True
         for i in b.hand_bad.nonzero().flatten().tolist()[:2]:
             if b.engine_bad[i]:
                 continue
+            if not self.strict and self._float_error(b, i) > QUICK_REL:
+                name = next(k for k in self.hand if not bool(self.exact_tol.close(
+                    b.hand[k][i], b.truth[k][i]).all()))
+                check = self._check("hand", b, case, i, name, "float", None, None, "")
+                raise _Failure(check, case, i, b)
             check = self._confirm(b, case, i, "hand")
             if check.outcome == "confirmed":
-                raise _Failure(check, case, i)
+                raise _Failure(check, case, i, b)
             if check.outcome == "cleared":
                 agree[i] = True
                 s.cleared += 1
@@ -222,6 +232,16 @@ class CrossChecker:
         if self.hand is not None and self.budget["rescue"] > 0:
             self._rescue(b, case)
 
+    def _float_error(self, b: _Batch, i: int) -> float:
+        """The largest relative disagreement of hand and autograd at point ``i`` (float)."""
+        worst = 0.0
+        for k in self.hand:
+            h, t = b.hand[k][i].double(), b.truth[k][i].double()
+            scale = float(torch.maximum(h.abs().max(), t.abs().max()))
+            if scale > 0:
+                worst = max(worst, float((h - t).abs().max()) / scale)
+        return worst
+
     def _rescue(self, b: _Batch, case: Case) -> None:
         """Compare a few points that float could not in high precision (two per batch)."""
         for i in (~b.valid).nonzero().flatten().tolist()[:2]:
@@ -230,7 +250,7 @@ class CrossChecker:
             self.budget["rescue"] -= 1
             check = self._confirm(b, case, i, "hand")
             if check.outcome == "confirmed":
-                raise _Failure(check, case, i)
+                raise _Failure(check, case, i, b)
             if check.outcome == "cleared":
                 self.samples.rescued += 1
                 self._ranges(b, torch.arange(len(b.valid)) == i)
@@ -314,6 +334,20 @@ class CrossChecker:
     # ------------------------------------------------------------------ the search
 
     def _search(self) -> _Failure | None:
+        """Search; a failure found on float evidence alone is confirmed in high precision at
+        the shrunk point, and if it is not, the search runs again in strict mode."""
+        failure = self._shrunk_search()
+        if failure is None or failure.check.outcome != "float":
+            return failure
+        check = self._confirm(failure.batch, failure.case, failure.index, "hand")
+        if check.outcome == "confirmed":
+            failure.check = check
+            return failure
+        self.strict = True
+        self.samples = SampleEvidence(dtype=self.samples.dtype)
+        return self._shrunk_search()
+
+    def _shrunk_search(self) -> _Failure | None:
         """Search with bulk points; if only a bulk point fails, search again with Hypothesis-
         drawn points alone, so that the reported point is one Hypothesis shrank."""
         failure = self._search_with(self.settings.bulk_sizes)

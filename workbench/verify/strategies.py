@@ -62,6 +62,14 @@ class SamplingPlan:
                     continue
         return cls(tuple(variables), dict(roles or {}), marks, relations)
 
+    def elements(self, v: Variable) -> st.SearchStrategy[float]:
+        """The Hypothesis strategy of one entry of ``v`` (built once: building is not free)."""
+        cache = self.__dict__.setdefault("_elements", {})
+        if v.name not in cache:
+            cache[v.name] = matrix_elements(v.domain) if v.is_matrix else \
+                scalar_elements(v.domain, self.marks.get(v.name, ()))
+        return cache[v.name]
+
     def role(self, v: Variable) -> str:
         return self.roles.get(v.name, "spd" if v.domain.kind == "spd" else "plain")
 
@@ -92,14 +100,12 @@ class SamplingPlan:
             rows = chosen & (which == k)
             if not rows.any():
                 continue
-            if callable(target):
-                with np.errstate(all="ignore"):
-                    centre = target(point, batched=True).reshape(count).numpy()
-            else:
-                centre = np.full(count, target)
-            moved = centre + offsets * np.maximum(1.0, np.abs(centre))
+            with np.errstate(all="ignore"):       # a relation may be undefined at a point
+                centre = target(point, batched=True).reshape(count).numpy() \
+                    if callable(target) else np.full(count, target)
+                moved = centre + offsets * np.maximum(1.0, np.abs(centre))
             domain = {v.name: v.domain for v in self.variables}[name]
-            ok = rows & np.array([in_domain(domain, float(x)) for x in moved])
+            ok = rows & in_domain(domain, moved)
             out[name] = np.where(ok, moved, out[name])
 
 
@@ -172,10 +178,8 @@ def cases(draw, plan: SamplingPlan, max_dim: int = 4, max_drawn: int = 4,
     drawn = {}
     for v in plan.variables:
         shape = (k, *v.concrete_shape(sizes))
-        elements = matrix_elements(v.domain) if v.is_matrix else \
-            scalar_elements(v.domain, plan.marks.get(v.name, ()))
-        drawn[v.name] = draw(arrays(np.float64, shape, elements=elements, fill=st.nothing()),
-                             label=v.name)
+        drawn[v.name] = draw(arrays(np.float64, shape, elements=plan.elements(v),
+                                    fill=st.nothing()), label=v.name)
     bulk = bulk_sizes[draw(st.integers(0, len(bulk_sizes) - 1))]
     seed = draw(st.integers(0, 2**31 - 1))
     return Case(sizes, drawn, bulk, seed)
