@@ -18,6 +18,8 @@ def pytest_addoption(parser):
     group.addoption("--wb-examples", type=int, default=None,
                     help="Hypothesis examples per derivation file (default: the active "
                          "Hypothesis profile's max_examples)")
+    group.addoption("--wb-require", choices=["proof"], default=None,
+                    help="--wb-require proof: a match short of a proof fails (undecided)")
 
 
 def pytest_collect_file(file_path: Path, parent):
@@ -43,16 +45,18 @@ class DerivationItem(pytest.Item):
         if examples is None:
             from hypothesis import settings
             examples = settings.default.max_examples
-        self.result = check_file(self.path, CheckSettings(max_examples=examples))
+        require = self.config.getoption("--wb-require") == "proof"
+        self.result = check_file(self.path, CheckSettings(max_examples=examples,
+                                                          require_proof=require))
         if not self.result.ok:
             raise DerivationFailure(self.result)
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, DerivationFailure):
             r = excinfo.value.args[0]
-            if r.error:
-                return r.error
-            lines = [f"{r.path}: expected {r.expect}, got {r.report.verdict}"]
+            if r.error or r.bug or r.undecided or r.report is None:
+                return r.error or r.bug or r.undecided or f"{r.path}: no report"
+            lines = [f"{r.path}: expected {r.expect}, got {r.report.verdict_line()}"]
             lines += [f"  at {a['point']}: gradient disagrees" for a in r.at if not a["ok"]]
             return "\n".join(lines + [r.report.to_text()])
         return super().repr_failure(excinfo, style)

@@ -15,6 +15,7 @@ unary minus; parentheses; ``X.T``; ``X[i, j]`` with integer literals; calls to t
 from __future__ import annotations
 
 import ast
+import math
 from typing import Iterable, Mapping
 
 import sympy
@@ -84,13 +85,33 @@ class _Builder:
         if method is None:
             raise self.fail(node, f"{_describe(node)} is not allowed in an expression")
         try:
-            return method(node, depth + 1)
+            out = method(node, depth + 1)
         except UserError as exc:
             if exc.where is None:
                 raise self.fail(node, exc.message, type(exc)) from None
             raise
         except (TypeError, ValueError, AttributeError, sympy.SympifyError) as exc:
             raise self.fail(node, f"cannot build this expression: {exc}") from None
+        self._guard(node, out)
+        return out
+
+    def _guard(self, node: ast.AST, out) -> None:
+        """Refuse what parses but cannot be checked: a constant beyond float64's range
+        (``exp(exp(100))``: evaluating it would take hours) and powers that SymPy merged past
+        the exponent limit (``(x**100)**100``)."""
+        if is_matrix(out) or not isinstance(out, sympy.Expr):
+            return
+        if isinstance(out, sympy.Pow) and out.exp.is_Number and \
+                abs(out.exp) > MAX_EXPONENT:
+            raise self.fail(node, f"exponent {out.exp} is too large (limit {MAX_EXPONENT})")
+        if out.free_symbols:
+            return
+        try:
+            _float_value(out, {})
+        except OverflowError:
+            raise self.fail(node, f"the constant {_short(out)} is too large for float64 "
+                                  f"(beyond about 1.8e308); the workbench computes in float64, so it "
+                                  f"cannot be checked") from None
 
     def _Constant(self, node: ast.Constant, depth: int):
         v = node.value
@@ -241,6 +262,49 @@ def _describe(node: ast.AST) -> str:
              "GeneratorExp": "a generator", "Dict": "a dict", "List": "a list",
              "Tuple": "a tuple", "Set": "a set", "Await": "await", "Starred": "*args"}
     return names.get(type(node).__name__, f"syntax {type(node).__name__}")
+
+
+_FLOAT_RULES = {
+    sympy.exp: math.exp, sympy.log: math.log, sympy.sin: math.sin, sympy.cos: math.cos,
+    sympy.tan: math.tan, sympy.asin: math.asin, sympy.acos: math.acos, sympy.atan: math.atan,
+    sympy.sinh: math.sinh, sympy.cosh: math.cosh, sympy.tanh: math.tanh,
+    sympy.Abs: abs, sympy.sign: lambda x: float((x > 0) - (x < 0)),
+}
+
+
+def _float_value(e, memo: dict) -> float | None:
+    """``e`` (a constant) in float64, or None where this quick evaluation has no rule or the
+    value is undefined; raises OverflowError when it is beyond float64's range."""
+    if e in memo:
+        return memo[e]
+    value = None
+    if e.is_Number or isinstance(e, sympy.NumberSymbol):
+        value = float(e)                           # OverflowError for 10**400
+        if math.isinf(value):
+            raise OverflowError(str(e))
+    else:
+        args = [_float_value(a, memo) for a in e.args]
+        if all(a is not None for a in args):
+            try:
+                if isinstance(e, sympy.Add):
+                    value = math.fsum(args)
+                elif isinstance(e, sympy.Mul):
+                    value = math.prod(args)
+                elif isinstance(e, sympy.Pow):
+                    value = math.pow(*args)
+                elif type(e) in _FLOAT_RULES:
+                    value = _FLOAT_RULES[type(e)](*args)
+            except (ValueError, ZeroDivisionError):
+                value = None
+            if value is not None and math.isinf(value):
+                raise OverflowError(str(e))
+    memo[e] = value
+    return value
+
+
+def _short(e, limit: int = 60) -> str:
+    text = str(e)
+    return text if len(text) <= limit else text[:limit] + " ..."
 
 
 def free_names(text: str) -> list[str]:

@@ -165,7 +165,7 @@ def scalar_elements(domain: Domain, marks: Sequence[float] = ()) -> st.SearchStr
 def matrix_elements(domain: Domain) -> st.SearchStrategy[float]:
     """Raw entries of a matrix: typical values for spd factors and conditioned roles."""
     if domain.kind in ("real", "spd", "nonzero"):
-        return st.floats(-4.0, 4.0)
+        return st.floats(-4.0, 4.0, allow_subnormal=False)
     return scalar_elements(domain)
 
 
