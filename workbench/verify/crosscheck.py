@@ -43,6 +43,10 @@ QUICK_REL = 1e-3
 """A float disagreement this large (relative) fails a Hypothesis example at once, so that
 shrinking costs no high-precision work; the shrunk point is then confirmed in high precision,
 and if it is not, the search runs again re-examining every disagreement."""
+CORROBORATE = 0.1
+"""Share of the Hypothesis examples run when the verdict is already proved exactly (or there
+is no hand gradient, and the derived one is proved by its derivation): the numeric search then
+only corroborates, against autograd."""
 CONFIRMATIONS = 256
 """High-precision re-examinations of float disagreements, per check (then: unconfirmed). Each
 point's outcome is remembered, so that Hypothesis replaying a point sees the same answer."""
@@ -126,6 +130,10 @@ class CrossChecker:
         if self.hand is not None and not evidence.shapes:
             self.oracles["hand"] = p.hand_oracle(self.hand)
         if not evidence.shapes:
+            proved = all(x.equality.equal for x in evidence.exact.values()) and \
+                len(evidence.exact) == len(p.wrt)
+            self.examples = s.max_examples if self.hand is not None and not proved else \
+                corroborating(s.max_examples)
             failure = self._search()
             if failure is not None:
                 if failure.check.kind == "engine":
@@ -363,7 +371,7 @@ class CrossChecker:
         strategy = cases(self.plan, max_dim, s.max_drawn, tuple(bulk_sizes))
         last: list[_Failure] = []
 
-        @hsettings(max_examples=s.max_examples, database=None, deadline=None,
+        @hsettings(max_examples=self.examples, database=None, deadline=None,
                    derandomize=s.seed is None, verbosity=Verbosity.quiet,
                    report_multiple_bugs=False, suppress_health_check=list(HealthCheck))
         @given(strategy)
@@ -395,6 +403,12 @@ class CrossChecker:
                               {n: g[keep] for n, g in b.hand.items()},
                               {n: g[keep] for n, g in b.truth.items()}))
         return out
+
+
+def corroborating(examples: int) -> int:
+    """Hypothesis examples for a search that only corroborates a proof: a tenth, at least 20
+    (all of them when fewer were asked for)."""
+    return examples if examples <= 20 else max(20, round(examples * CORROBORATE))
 
 
 def _derivation_scope(d) -> str:

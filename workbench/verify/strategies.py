@@ -142,24 +142,26 @@ class Case:
 
 def scalar_elements(domain: Domain, marks: Sequence[float] = ()) -> st.SearchStrategy[float]:
     """Floats in ``domain``: typical values, any magnitude, simple values and, where the
-    expression has them, values near its landmarks."""
+    expression has them, values near its landmarks. Each part is built inside the domain, so
+    no draw is filtered away."""
     if domain.kind == "interval":
         lo, hi = domain.low, domain.high
-        return st.floats(lo, hi, exclude_min=True, exclude_max=True)
+        return st.floats(lo, hi, exclude_min=True, exclude_max=True, allow_subnormal=False)
     lo, hi = typical_range(domain)
-    sign = {"positive": st.just(1.0), "negative": st.just(-1.0)}.get(
-        domain.kind, st.sampled_from([1.0, -1.0]))
-    options = [
-        st.floats(lo, hi, allow_subnormal=False),
-        st.builds(lambda e, m, s: s * m * 10.0 ** e,
-                  st.integers(SMALLEST_EXPONENT, LARGEST_EXPONENT), st.floats(1.0, 9.99), sign),
-        st.sampled_from(SIMPLE),
-    ]
+    signs = {"positive": (1.0,), "negative": (-1.0,)}.get(domain.kind, (1.0, -1.0))
+    exponents = st.integers(SMALLEST_EXPONENT, LARGEST_EXPONENT)
+    magnitude = st.tuples(exponents, st.floats(1.0, 9.99), st.sampled_from(signs)).map(
+        lambda t: t[2] * t[1] * 10.0 ** t[0])
+    typical = st.floats(lo, hi, exclude_min=domain.kind != "real",
+                        exclude_max=domain.kind != "real", allow_subnormal=False)
+    if domain.kind == "nonzero":
+        typical = typical.map(lambda x: x if x != 0 else 1.0)
+    options = [typical, magnitude]
+    simple = [x for x in SIMPLE if in_domain(domain, x)]
     near = [m + s * o * max(1.0, abs(m)) for m in marks for o in OFFSETS for s in (1, -1)]
     near = [x for x in near if in_domain(domain, x)]
-    if near:
-        options.append(st.sampled_from(near))
-    return st.one_of(*options).filter(lambda x: in_domain(domain, x))
+    options += [st.sampled_from(values) for values in (simple, near) if values]
+    return st.one_of(*options)
 
 
 def matrix_elements(domain: Domain) -> st.SearchStrategy[float]:
