@@ -115,6 +115,8 @@ def _matpow(node, c):
         raise UnsupportedExpression(f"no torch rule for MatPow with exponent {exponent}: {node}")
     k = int(exponent)
     m = c.compile(base)
+    if k < 0:                                   # X**-2 = inv(X)**2, NaN where X is singular
+        return lambda env: torch.linalg.matrix_power(_inverse(m(env)), -k)
     return lambda env: torch.linalg.matrix_power(m(env), k)
 
 

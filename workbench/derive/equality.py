@@ -179,8 +179,9 @@ def _prove_zero(diff, draw, seed, points, seconds, reduced: bool = False) -> tup
         return "unknown", f"more than {MAX_PIECES} smooth pieces"
     methods = []
     for k, piece in enumerate(pieces):
+        already = piece == diff and reduced          # no kink: SymPy already tried it
         status, method = _piece_is_zero(piece, draw, random.Random(seed + 1 + k), points,
-                                        seconds / max(1, len(pieces)))
+                                        0 if already else seconds / max(1, len(pieces)))
         if status != "zero":
             where = "" if len(pieces) == 1 else f" on one of its {len(pieces)} smooth pieces"
             return "unknown", (f"the difference is not zero{where} ({method}), yet no drawn "
@@ -309,8 +310,9 @@ def _feasible(signs: dict) -> bool:
 
 
 def _piece_is_zero(piece, draw, rng, points: int, seconds: float) -> tuple[str, str]:
-    """("zero", method) or ("unknown", why) for a switch-free expression."""
-    zero, simple = reduce_to_zero(piece, seconds)
+    """("zero", method) or ("unknown", why) for a switch-free expression (``seconds`` of
+    SymPy first; none when the caller already tried)."""
+    zero, simple = reduce_to_zero(piece, seconds) if seconds > 0 else (False, piece)
     if zero:
         return "zero", "symbolic"
     symbols = sorted(simple.free_symbols, key=str)

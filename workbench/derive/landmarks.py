@@ -138,7 +138,9 @@ def matrix_roles(function: sympy.Basic, variables: Sequence[Variable]) -> dict[s
         return m.name if isinstance(m, sympy.MatrixSymbol) and m.name in roles else None
 
     for node in sympy.preorder_traversal(function):
-        if isinstance(node, (sympy.Inverse, sympy.Determinant)):
+        inverse = isinstance(node, sympy.MatPow) and node.args[1].is_number and \
+            node.args[1].is_negative
+        if inverse or isinstance(node, (sympy.Inverse, sympy.Determinant)):
             name = bare(node.args[0])
             if name and roles[name] == "plain":
                 roles[name] = "invertible"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 import time
 from typing import Iterator
@@ -17,6 +18,7 @@ import sympy
 from workbench.errors import ResourceLimit
 
 MAX_OPS = 4000
+RETRY_SECONDS = 0.05
 
 
 def too_big(expr, limit: int = MAX_OPS) -> bool:
@@ -42,17 +44,29 @@ def time_limit(seconds: float, what: str = "symbolic work") -> Iterator[None]:
     outer_fires_first = 0 < previous_remaining <= seconds
 
     def on_alarm(signum, frame):
+        # Fire again shortly: an exception raised while a gc or weakref callback runs is
+        # swallowed by the interpreter ("Exception ignored in ..."), and the work would go
+        # on past its budget. The ``finally`` below disarms the timer once the raise lands.
+        signal.setitimer(signal.ITIMER_REAL, RETRY_SECONDS)
         if outer_fires_first and callable(previous_handler):
             previous_handler(signum, frame)
         raise ResourceLimit(f"{what} took longer than {seconds:g} s")
 
+    previous_hook = sys.unraisablehook
+
+    def quiet_hook(unraisable):
+        if not isinstance(unraisable.exc_value, ResourceLimit):   # ours: retried, not noise
+            previous_hook(unraisable)
+
     signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, budget)
+    sys.unraisablehook = quiet_hook
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous_handler)
+        sys.unraisablehook = previous_hook
         if previous_remaining > 0:
             left = previous_remaining - (time.monotonic() - start)
             signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3))

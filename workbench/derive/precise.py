@@ -567,7 +567,8 @@ def derivative(function: sympy.Basic, values: Mapping, name, digits: int = DIGIT
     """The gradient of the scalar ``function`` with respect to ``name`` (a scalar symbol, or
     the name of a matrix in ``values``) at the exact point ``values``, without differentiating
     symbolically: central differences with steps ``10**-digits`` and ``10**-(digits + 3)``
-    (relative), each side evaluated to ``3 * digits`` digits; the two estimates must agree.
+    relative to the entry (absolute at 0), each side evaluated to ``3 * digits`` digits; the two
+    estimates must agree.
 
     The reference when no closed form is at hand, and a check of one that is.
     """
@@ -594,7 +595,8 @@ def _partial(function, values, name, index, digits: int) -> Precise:
     base = _Evaluator(ctx, {}, 0, True).number(x)
     estimates = []
     for extra in (0, 3):
-        h = ctx.mpf(10) ** (-(digits + extra)) * max(1, abs(ctx.mpf(x0.p) / x0.q))
+        size = abs(ctx.mpf(x0.p) / x0.q)
+        h = ctx.mpf(10) ** (-(digits + extra)) * (size if size else 1)
         sides = []
         for sign in (1, -1):
             ctx.dps = 3 * digits + 10
@@ -611,7 +613,10 @@ def _partial(function, values, name, index, digits: int) -> Precise:
         estimates.append((plus - minus) / (2 * h))
     error = abs(estimates[0] - estimates[1])
     scale = max(abs(estimates[1]), ctx.mpf(10) ** (-3 * digits))
-    return Precise(estimates[1], error, digits, error <= ctx.mpf(10) ** (-digits) * scale)
+    if error > ctx.mpf(10) ** (-digits) * scale:
+        raise OutOfReach("central differences did not settle (extreme curvature, or a point "
+                         "near a singularity)")
+    return Precise(estimates[1], error, digits, True)
 
 
 def compare(a: Precise, b: Precise, digits: int = DIGITS) -> str:

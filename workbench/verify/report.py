@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from workbench.derive.explicit import probe_sizes
-from workbench.errors import ResourceLimit
 from workbench.expr.functions import is_matrix
 from workbench.verify.evidence import Evidence, PointCheck
 from workbench.verify.verdict import Verdict
@@ -207,12 +206,13 @@ def _mathjax_text(s: str) -> str:
 
 
 def explicit_text(d, name: str, limit: int = 240) -> str:
-    """The explicit-size gradient at the first probe sizes, as text (shortened)."""
+    """The explicit-size gradient, as text (shortened), when it was already derived at the
+    first probe sizes; deriving it only to show it can take SymPy seconds."""
     sizes = probe_sizes(d.dims)[0] if d.dims else {}
-    try:
-        g = d.explicit(sizes)[name]
-    except ResourceLimit:
-        return "(no closed form; elementwise differentiation over budget)"
+    cached = d.cached_explicit(sizes)
+    if cached is None:
+        return "(no closed form; derived elementwise at each size checked)"
+    g = cached[name]
     text = str(g.tolist()) if is_matrix(g) else str(g)
     text = text if len(text) <= limit else text[:limit] + " ..."
     return f"(no closed form; at {format_sizes(sizes)}: {text})"
