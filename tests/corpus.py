@@ -83,6 +83,14 @@ def _saturating_tails() -> list[Case]:
         ("exp(-x**2)", "-2*exp(-x**2)"),
     ]
     out += [Case(f, "x", (h,), "mismatch") for f, h in wrong]
+    out += [
+        Case("softplus(x - 800)", "x", ("sigmoid(x - 800)",), "match"),
+        Case("softplus(x - 800)", "x", ("0",), "mismatch", note="right below x = 760"),
+        Case("sigmoid(5*x)", "x", ("5*sigmoid(5*x)*(1 - sigmoid(5*x))",), "match"),
+        Case("sigmoid(5*x)", "x", ("sigmoid(5*x)*(1 - sigmoid(5*x))",), "mismatch"),
+        Case("tanh(x/100)", "x", ("(1 - tanh(x/100)**2)/100",), "match"),
+        Case("tanh(x/100)", "x", ("1 - tanh(x/100)**2",), "mismatch"),
+    ]
     return out
 
 
@@ -204,6 +212,10 @@ def _singular_draws() -> list[Case]:
         ("det(X)*det(A)", "det(A)*inv(X).T", "mismatch"),
         ("det(X)+det(A)", "det(X)*inv(X).T", "match"),
         ("det(X)+det(A)", "det(A)*inv(A).T", "mismatch"),
+        ("logdet(X@X.T)", "2*inv(X).T", "match"),
+        ("logdet(X@X.T)", "inv(X).T", "mismatch"),
+        ("Trace(inv(X.T@X))", "-2*X@inv(X.T@X)@inv(X.T@X)", "match"),
+        ("Trace(inv(X.T@X))", "-X@inv(X.T@X)@inv(X.T@X)", "mismatch"),
     ]
     out = []
     for f, h, truth in cases:

@@ -30,7 +30,7 @@ from typing import Callable, Mapping, Sequence
 import sympy
 
 from workbench.derive import precise
-from workbench.derive.limits import time_limit, too_big
+from workbench.derive.limits import hard_to_simplify, time_limit, too_big
 from workbench.errors import ResourceLimit
 
 SYMBOLIC_SECONDS = 1.5
@@ -85,6 +85,8 @@ def reduce_to_zero(expr, seconds: float = SYMBOLIC_SECONDS):
     if too_big(expr):
         return False, expr
     steps = (sympy.expand, lambda t: sympy.cancel(sympy.together(t)), sympy.simplify)
+    if hard_to_simplify(expr):
+        steps = steps[:2]
     try:
         with time_limit(seconds, "simplifying a difference"):
             for step in steps:

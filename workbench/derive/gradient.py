@@ -19,7 +19,7 @@ import sympy
 from workbench.derive import precise
 from workbench.derive.explicit import exact_values, explicit_gradient, probe_sizes
 from workbench.derive.landmarks import matrix_roles
-from workbench.derive.limits import time_limit, too_big
+from workbench.derive.limits import hard_to_simplify, time_limit, too_big
 from workbench.errors import ResourceLimit, ShapeError, UserError
 from workbench.expr.functions import as_scalar, is_matrix
 from workbench.expr.sampling import rational_point
@@ -119,7 +119,7 @@ def derive_gradient(function, variables: Sequence[Variable], wrt: Sequence[str])
 
 def tidy(expr, seconds: float = SIMPLIFY_SECONDS):
     """A shorter equivalent form when one is found within ``seconds``; the input otherwise."""
-    if too_big(expr):
+    if too_big(expr) or hard_to_simplify(expr):
         return expr
     try:
         with time_limit(seconds, "simplification"):

@@ -31,6 +31,22 @@ def too_big(expr, limit: int = MAX_OPS) -> bool:
     return False
 
 
+HUGE_COEFFICIENT = 10**6
+_PERIODIC = (sympy.sin, sympy.cos, sympy.tan, sympy.cot, sympy.sec, sympy.csc)
+
+
+def hard_to_simplify(expr) -> bool:
+    """True when ``sympy.simplify`` is known to grind on ``expr`` for minutes: a trigonometric
+    function of a huge multiple (``sin(10**18*x)``, whose multiple-angle rewrites never end).
+    Callers then use cheaper steps (expand, cancel) and identity tests instead."""
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, _PERIODIC):
+            for c in node.args[0].atoms(sympy.Number):
+                if abs(c) > HUGE_COEFFICIENT:
+                    return True
+    return False
+
+
 @contextlib.contextmanager
 def time_limit(seconds: float, what: str = "symbolic work") -> Iterator[None]:
     """Raise :class:`ResourceLimit` if the block runs longer than ``seconds`` (nests)."""
