@@ -9,9 +9,10 @@ from hypothesis import given, strategies as st
 
 from workbench.errors import UserError
 from workbench.explain import page as pages
-from workbench.explain.latex import check_lang, escape, math
+from workbench.explain.latex import check_lang, math
 from workbench.explain.notebook import Steps, Verification
 from workbench.derivation_file import load
+from workbench.tex import escape
 
 ROOT = Path(__file__).resolve().parents[1]
 # The commands escape() may emit; anything else after a backslash would be user TeX.

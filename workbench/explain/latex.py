@@ -1,16 +1,12 @@
-"""LaTeX text: escaping of user text, the textbook printer, labels in French and English.
+"""LaTeX of the pages: the textbook printer, labels in French and English, the document.
 
-Every piece of text that comes from a user (titles, descriptions, hand formulas as typed) goes
-through :func:`escape`, which turns each TeX special character into a command that prints it:
-``\\input{../secrets}`` prints as those characters and runs nothing. Mathematics is printed
-by :class:`TextbookPrinter` from SymPy expressions only, never from user text.
+User text is escaped by :func:`workbench.tex.escape`; mathematics is printed by
+:class:`TextbookPrinter` from SymPy expressions only, never from user text.
 
 French is the default language (the course is French); ``lang="en"`` gives English labels.
 """
 
 from __future__ import annotations
-
-import re
 
 import sympy
 from sympy import HadamardPower, OneMatrix, Trace
@@ -19,35 +15,10 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from workbench.errors import UserError
+from workbench.tex import escape
 
 LANGUAGES = ("fr", "en")
 DEFAULT_LANG = "fr"
-
-_SPECIAL = {
-    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
-    "^": r"\textasciicircum{}", "_": r"\_", "~": r"\textasciitilde{}", "%": r"\%",
-    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}", '"': "''",
-    "\u2019": "'", "\u2018": "`", "\u201c": "``", "\u201d": "''", "\u2013": "--",
-    "\u2014": "---", "\u2026": r"\dots{}", "\u00a0": " ",
-}
-
-
-def escape(text: str) -> str:
-    """``text`` as LaTeX that prints it literally. Latin-1 letters (accents) pass through;
-    other characters that the page's fonts lack become ``?``; control characters spaces."""
-    out = []
-    for ch in str(text):
-        if ch in _SPECIAL:
-            out.append(_SPECIAL[ch])
-        elif ch == "\n":
-            out.append(" ")
-        elif ord(ch) < 32 or 127 <= ord(ch) < 160:
-            out.append(" ")
-        elif ord(ch) > 255:
-            out.append("?")
-        else:
-            out.append(ch)
-    return re.sub(r"  +", " ", "".join(out))
 
 
 def check_lang(lang: str) -> str:

@@ -15,9 +15,10 @@ from workbench.derivation_file import DerivationFile, load
 from workbench.errors import UserError
 from workbench.explain import numbers
 from workbench.explain.figure import figure
-from workbench.explain.latex import check_lang, document, escape, label, math
+from workbench.explain.latex import check_lang, document, label, math
 from workbench.explain.render_steps import gradient_lhs, render_result, render_steps
 from workbench.explain.steps import StepDerivation, explain_steps
+from workbench.tex import escape
 from workbench.verify.crosscheck import CheckSettings
 from workbench.verify.runner import FileResult, check_file
 

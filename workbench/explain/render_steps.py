@@ -3,9 +3,10 @@ rules it used and a mark when SymPy did not confirm it."""
 
 from __future__ import annotations
 
-from workbench.explain.latex import escape, label, math, rule_names
+from workbench.explain.latex import label, math, rule_names
 from workbench.explain.matrix_check import SEEDS
 from workbench.explain.steps import StepDerivation
+from workbench.tex import escape
 
 
 def _symbol(problem, name: str):

@@ -11,10 +11,11 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
+from workbench.tex import escape as latex_escape
 from workbench.trace.core import Trace
-from workbench.trace.result import Number
 from workbench.trace.graph import tex_name
 from workbench.trace.report import exact_text
+from workbench.trace.result import Number
 
 PACKAGES = ("amsmath", "tikz")
 WORDS = {   # the words of the two-route picture, per language of the pages
@@ -33,13 +34,6 @@ WORDS = {   # the words of the two-route picture, per language of the pages
 }
 MAX_FORMULA_CHARS = 300
 _CM_PER_CHAR = 0.16
-_ESCAPES = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
-            "#": r"\#", "_": r"\_", "%": r"\%", "^": r"\^{}", "~": r"\textasciitilde{}"}
-
-
-def latex_escape(text: str) -> str:
-    """``text`` safe to typeset in LaTeX text mode."""
-    return "".join(_ESCAPES.get(ch, ch) for ch in text)
 
 
 def tex_number(number: Number | None) -> str:
