@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from workbench.errors import UserError
-from workbench.explain.latex import DEFAULT_LANG, LANGUAGES
+from workbench.words import DEFAULT_LANG, LANGUAGES
 
 DEFAULT_OUT = "gallery"
 
