@@ -1,5 +1,6 @@
 """The gallery: pages in parallel, previews, an index of local files only, rebuilds that rewrite
-nothing, and (where Chromium is installed) the index rendered headless."""
+nothing (figures are the same bytes every time), and (where Chromium is installed) the index
+rendered headless."""
 
 import os
 import re
@@ -9,9 +10,11 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
+from matplotlib.figure import Figure
 
 from workbench.cli import main
 from workbench.explain.gallery import MANIFEST, PAGES
+from workbench.figures import FORMATS, encode, write_pngs
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ("course_02_exp2", "course_03_least_squares_sum", "wrong_sign")
@@ -97,6 +100,27 @@ def test_a_changed_derivation_rebuilds_only_its_page(gallery, tmp_path):
     rewritten = {p.name for p in after if after[p] != before.get(p)}
     assert "wrong_sign.tex" in rewritten and MANIFEST in rewritten
     assert not any(n.startswith(("course_02", "course_03")) for n in rewritten)
+
+
+def _figure() -> Figure:
+    fig = Figure(figsize=(2, 1.5))
+    fig.subplots().plot([0, 1, 2], [1, 0, 1], label="a line")
+    return fig
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_figure_gives_the_same_bytes_every_time_and_no_version_stamp(fmt):
+    data = encode(_figure(), fmt)
+    assert data == encode(_figure(), fmt)
+    assert b"Matplotlib v" not in data and b"matplotlib.org" not in data
+
+
+def test_figures_are_written_to_their_folder_and_the_gallery(tmp_path):
+    png = encode(_figure(), dpi=30, tight=True)
+    written = write_pngs({"curve": png}, tmp_path / "run", tmp_path / "gallery", "run-")
+    assert written == [tmp_path / "run" / "curve.png", tmp_path / "gallery" / "run-curve.png"]
+    assert all(p.read_bytes() == png for p in written)
+    assert write_pngs({"curve": png}, tmp_path / "run") == [tmp_path / "run" / "curve.png"]
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")

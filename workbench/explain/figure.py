@@ -1,29 +1,22 @@
 """The figure of a page, as PNG bytes: the function and its derivative for a function of scalar
 variables; otherwise the distribution of relative errors over the checked points.
 
-Drawn with :class:`matplotlib.figure.Figure` directly (no pyplot, no global backend); the PNG
-carries no date, so the same numbers give the same bytes.
+Drawn with :class:`matplotlib.figure.Figure` and encoded by :func:`workbench.figures.encode`:
+the same numbers give the same bytes.
 """
 
 from __future__ import annotations
-
-import io
 
 import torch
 from matplotlib.figure import Figure
 
 from workbench.explain.numbers import error_sample, evaluate, sample_points
+from workbench.figures import encode
 from workbench.words import word
 
 DPI = 110
 GRID = 400
 COLORS = {"symbolic": "tab:blue", "hand": "tab:red", "finite-difference": "tab:green"}
-
-
-def _png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
-    return buf.getvalue()
 
 
 def figure(problem, found: dict, lang: str) -> tuple[str, bytes]:
@@ -58,7 +51,7 @@ def curves(problem, found: dict, lang: str) -> bytes:
     ax.set(xlabel=x.name + (f"   ({fixed_text})" if fixed_text else ""))
     ax.axhline(0, color="gray", linewidth=0.5)
     ax.legend(loc="best", fontsize=8)
-    return _png(fig)
+    return encode(fig, dpi=DPI, tight=True)
 
 
 def _finite(t: torch.Tensor) -> torch.Tensor:
@@ -79,4 +72,4 @@ def errors(problem, found: dict, lang: str) -> bytes:
                 label=f"{word('plot.' + kind, lang)} ({len(err)} {word('plot.count', lang)})")
     ax.set(xlabel=word("plot.rel", lang), ylabel=word("plot.count", lang))
     ax.legend(loc="best", fontsize=8)
-    return _png(fig)
+    return encode(fig, dpi=DPI, tight=True)

@@ -11,7 +11,8 @@ from pathlib import Path
 import sympy
 import torch
 
-from workbench.atomic import write_bytes, write_text
+from workbench.atomic import write_text
+from workbench.figures import write_pngs
 from workbench.momentum import figures, theory
 from workbench.momentum.analysis import Analysis
 from workbench.words import word
@@ -130,16 +131,14 @@ def write_outputs(analyses: list[Analysis], summary: dict, out_dir: Path,
     the list of files, as written to ``momentum.json``."""
     written = []
 
-    def put(path: Path, data: bytes | str) -> None:
-        (write_text if isinstance(data, str) else write_bytes)(path, data)
+    def put(path: Path, text: str) -> None:
+        write_text(path, text)
         written.append(str(path))
 
     for a in analyses:
-        for name, png in ((f"loss_curves_{a.label}.png", figures.loss_curves(a)),
-                          (f"sweep_{a.label}.png", figures.sweep_heatmaps(a))):
-            put(out_dir / name, png)
-            if gallery is not None:
-                put(gallery / name, png)
+        pngs = {f"loss_curves_{a.label}": figures.loss_curves(a),
+                f"sweep_{a.label}": figures.sweep_heatmaps(a)}
+        written += map(str, write_pngs(pngs, out_dir, gallery))
         grids = {"lrs": a.sweep.lrs.tolist(), "momenta": a.sweep.momenta.tolist(),
                  "measured_rate": [[_number(x) for x in row] for row in a.sweep.rates.tolist()],
                  "predicted_rate": a.predicted_grid.tolist()}

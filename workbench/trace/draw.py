@@ -7,7 +7,6 @@ Every output is written atomically.
 
 from __future__ import annotations
 
-import io
 import shutil
 import subprocess
 from pathlib import Path
@@ -88,8 +87,9 @@ def write_picture(trace: Trace, path: str | Path) -> str:
 
 def _matplotlib(trace: Trace, fmt: str) -> bytes:
     """The same layout drawn with matplotlib: boxes at (column, row), arrows with partials."""
-    import matplotlib
     from matplotlib.figure import Figure
+
+    from workbench.figures import encode
 
     positions = trace.graph.positions
     cols = 1 + max(c for c, _ in positions.values())
@@ -111,7 +111,4 @@ def _matplotlib(trace: Trace, fmt: str) -> bytes:
                         arrowprops={"arrowstyle": "->", "connectionstyle": f"arc3,rad={bend}"})
             ax.text((x + x0) / 2, (y + y0) / 2 - 0.12, p.rule or number_text(p.number),
                     ha="center", fontsize=7, color="#444444")
-    buf = io.BytesIO()
-    with matplotlib.rc_context({"svg.fonttype": "none"}):      # text stays searchable text
-        fig.savefig(buf, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
-    return buf.getvalue()
+    return encode(fig, fmt)
