@@ -10,10 +10,11 @@ import sympy
 from workbench.derivation_file import discover, load
 from workbench.expr.spaces import Variable
 from workbench.explain import steps as steps_module
+from workbench.explain.chain import Step
 from workbench.explain.check import Checker, random_points
 from workbench.explain.latex import math
 from workbench.explain.matrix_check import MatrixChecker
-from workbench.explain.steps import Step, explain_steps, scalar_steps
+from workbench.explain.steps import explain_steps, scalar_steps
 from workbench.problem import Problem
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -20,8 +20,9 @@ from sympy import (Determinant, HadamardPower, HadamardProduct, Inverse, MatAdd,
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from workbench.derive.gradient import tidy
+from workbench.explain.chain import Step, StepDerivation
 from workbench.explain.identify import NoRule, identify
-from workbench.explain.steps import Step, StepDerivation
+from workbench.explain.matrix_check import MatrixChecker
 from workbench.expr.functions import is_matrix
 
 
@@ -164,7 +165,6 @@ def factor_common(G):
 
 def matrix_steps(derivation, name: str) -> StepDerivation:
     """The differential route to the gradient of ``derivation.function`` w.r.t. ``name``."""
-    from workbench.explain.matrix_check import MatrixChecker
     table = {v.name: v for v in derivation.variables}
     V = table[name].symbol()
     dV = _differential_symbol(V, name)

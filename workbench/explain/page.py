@@ -14,10 +14,11 @@ from pathlib import Path
 from workbench.derivation_file import DerivationFile, load
 from workbench.errors import UserError
 from workbench.explain import numbers
+from workbench.explain.chain import StepDerivation
 from workbench.explain.figure import figure
 from workbench.explain.latex import document, math
 from workbench.explain.render_steps import gradient_lhs, render_result, render_steps
-from workbench.explain.steps import StepDerivation, explain_steps
+from workbench.explain.steps import explain_steps
 from workbench.tex import escape
 from workbench.trace import trace_derivation, trace_tikz
 from workbench.verify.crosscheck import CheckSettings

@@ -15,50 +15,14 @@ derived gradient. The derivatives of functions and powers are the facts of
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import sympy
 
 from workbench.derive.facts import FACTS, SYMPY, SYMPY_FACTS
+from workbench.explain.chain import Step, StepDerivation
 from workbench.explain.check import Checker, random_points
+from workbench.explain.matrix_steps import matrix_steps
 
 MAX_STEPS = 40
-
-
-@dataclass
-class Step:
-    """One equality of the chain: ``previous = expr``, by ``rules`` (names: the ``rule.`` keys
-    of :mod:`workbench.words`). ``lhs`` starts a new equation (``dr = X dbeta``) instead
-    of continuing the chain. ``status``: confirmed, wrong or unjustified; ``how`` says how it
-    was checked."""
-
-    rules: tuple[str, ...]
-    expr: sympy.Basic
-    lhs: sympy.Basic | None = None
-    status: str = "unchecked"
-    how: str = ""
-
-
-@dataclass
-class StepDerivation:
-    """The steps for one variable: ``kind`` scalar or matrix; ``start`` is what the chain
-    starts from (``d/dx f``, ``df``); ``result`` the closed form the steps end at, or None."""
-
-    wrt: str
-    kind: str
-    start: sympy.Basic
-    steps: list[Step] = field(default_factory=list)
-    result: sympy.Basic | None = None
-    definitions: list[tuple[sympy.Basic, sympy.Basic]] = field(default_factory=list)
-    symbol_names: dict = field(default_factory=dict)
-    ends_at_gradient: bool = False
-    check: str = ""
-    problem_note: str = ""
-
-    @property
-    def verified(self) -> bool:
-        """Every step confirmed and the result equal to the derived gradient."""
-        return self.ends_at_gradient and all(s.status == "confirmed" for s in self.steps)
 
 
 def explain_steps(problem) -> list[StepDerivation]:
@@ -68,7 +32,6 @@ def explain_steps(problem) -> list[StepDerivation]:
     out = []
     for name in problem.wrt:
         if d.uses_matrices or table[name].is_matrix:
-            from workbench.explain.matrix_steps import matrix_steps
             out.append(matrix_steps(d, name))
         else:
             out.append(scalar_steps(problem.function, table[name], problem.variables,
