@@ -5,6 +5,7 @@ SymPy judged it. Made by :mod:`workbench.explain.steps` (scalar variables) and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import sympy
 
@@ -43,3 +44,12 @@ class StepDerivation:
     def verified(self) -> bool:
         """Every step confirmed and the result equal to the derived gradient."""
         return self.ends_at_gradient and all(s.status == "confirmed" for s in self.steps)
+
+    def equations(self) -> Iterator[tuple[sympy.Basic | None, Step]]:
+        """Each step with the left-hand side it is written after: ``start`` or the step's own
+        ``lhs``, None where it continues the equation of the step before."""
+        current = None
+        for step in self.steps:
+            lhs = self.start if step.lhs is None else step.lhs
+            yield (None if lhs is current else lhs), step
+            current = lhs

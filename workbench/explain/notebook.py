@@ -27,11 +27,8 @@ def steps_latex(problem, lang: str = "fr") -> str:
         for r, a in sd.definitions:
             lines.append(f"& {math(r, names)} = {math(a, names)} && \\text{{"
                          f"{mathjax_text(word('page.where', lang))}}}")
-        current = None
-        for step in sd.steps:
-            lhs = step.lhs if step.lhs is not None else sd.start
-            head = math(lhs, names) if lhs is not current else ""
-            current = lhs
+        for lhs, step in sd.equations():
+            head = "" if lhs is None else math(lhs, names)
             mark = "\\checkmark" if step.status == "confirmed" else \
                 f"\\text{{{mathjax_text(word('page.step-' + step.status, lang))}}}"
             lines.append(f"{head} &= {math(step.expr, names)} && "

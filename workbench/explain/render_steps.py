@@ -10,10 +10,6 @@ from workbench.tex import escape
 from workbench.words import word
 
 
-def _symbol(problem, name: str):
-    return {v.name: v for v in problem.variables}[name].symbol()
-
-
 def gradient_lhs(problem, name: str) -> str:
     """``\\nabla_X f`` for a matrix variable, ``df/dx`` (or the partial) for a scalar."""
     v = {v.name: v for v in problem.variables}[name]
@@ -39,11 +35,9 @@ def render_steps(steps: list[StepDerivation], problem, lang: str) -> str:
         if sd.definitions:
             defs = ", ".join(f"${math(r, names)} = {math(a, names)}$" for r, a in sd.definitions)
             out.append(f"{word('page.where', lang).capitalize()} {defs}.")
-        lines, current = [], None
-        for step in sd.steps:
-            lhs = step.lhs if step.lhs is not None else sd.start
-            head = math(lhs, names) if lhs is not current else ""
-            current = lhs
+        lines = []
+        for lhs, step in sd.equations():
+            head = "" if lhs is None else math(lhs, names)
             note = rule_names(step.rules, lang)
             lines.append(f"{head} &= {math(step.expr, names)} && \\text{{\\small {note}}}"
                          f"\\ {_mark(step.status, lang)}")
