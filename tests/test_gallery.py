@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -13,7 +14,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from workbench.cli import main
-from workbench.explain.gallery import MANIFEST, PAGES
+from workbench.explain.gallery import MANIFEST, PAGE_SOURCES, PAGES
 from workbench.figures import FORMATS, encode, write_pngs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,6 +101,14 @@ def test_a_changed_derivation_rebuilds_only_its_page(gallery, tmp_path):
     rewritten = {p.name for p in after if after[p] != before.get(p)}
     assert "wrong_sign.tex" in rewritten and MANIFEST in rewritten
     assert not any(n.startswith(("course_02", "course_03")) for n in rewritten)
+
+
+def test_the_source_hash_covers_every_module_a_page_is_made_from():
+    code = "import sys, workbench.explain.write; print(' '.join(sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, timeout=120).stdout.split()
+    parts = {m.split(".")[1] for m in loaded if m.startswith("workbench.")}
+    assert parts - {s.removesuffix(".py") for s in PAGE_SOURCES} <= {"atomic"}   # only writes
 
 
 def _figure() -> Figure:

@@ -35,7 +35,8 @@ FIGURE_FOLDERS = ("momentum", "cifar")
 MANIFEST = "manifest.json"
 PREVIEW_DPI = 40
 PAGE_SOURCES = ("explain", "derive", "expr", "compile", "oracles", "verify", "trace",
-                "problem.py", "derivation_file.py", "errors.py")
+                "problem.py", "derivation_file.py", "errors.py", "words.py", "tex.py",
+                "figures.py")
 
 
 @dataclass
