@@ -2,6 +2,7 @@
 
 import re
 from pathlib import Path
+from string import Formatter
 
 import pytest
 import sympy
@@ -9,9 +10,11 @@ from hypothesis import given, strategies as st
 
 from workbench.errors import UserError
 from workbench.explain import page as pages
-from workbench.explain.latex import check_lang, escape, math
+from workbench.explain.latex import math
 from workbench.explain.notebook import Steps, Verification
 from workbench.derivation_file import load
+from workbench.tex import escape
+from workbench.words import LANGUAGES, WORDS, check_lang, word
 
 ROOT = Path(__file__).resolve().parents[1]
 # The commands escape() may emit; anything else after a backslash would be user TeX.
@@ -37,6 +40,19 @@ def test_language_is_checked():
     assert check_lang("fr") == "fr"
     with pytest.raises(UserError, match="unknown language"):
         check_lang("de")
+    with pytest.raises(UserError, match="unknown language"):
+        word("page.result", "de")
+
+
+def test_every_word_is_in_both_languages_and_asks_for_no_unknown_field():
+    for key, texts in WORDS.items():
+        assert len(texts) == len(LANGUAGES) and all(t.strip() for t in texts), key
+        if not key.startswith("rule."):      # rule names are LaTeX, never formatted
+            fr, en = ({f for _, f, _, _ in Formatter().parse(t) if f} for t in texts)
+            assert fr <= en, key             # French may leave a number out, never add one
+    assert word("page.checked-points", "en", points=3, examples=2, skipped=0,
+                dtype="float64") == "3 points checked in 2 Hypothesis examples (0 skipped " \
+        "near singularities), float64."
 
 
 def test_sums_start_with_a_positive_term():

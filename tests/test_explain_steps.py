@@ -1,6 +1,7 @@
 """Step-by-step derivations: every bundled derivation ends at the derived gradient with every
 step confirmed, and a wrong step is caught."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -9,10 +10,11 @@ import sympy
 from workbench.derivation_file import discover, load
 from workbench.expr.spaces import Variable
 from workbench.explain import steps as steps_module
+from workbench.explain.chain import Step
 from workbench.explain.check import Checker, random_points
 from workbench.explain.latex import math
 from workbench.explain.matrix_check import MatrixChecker
-from workbench.explain.steps import Step, explain_steps, scalar_steps
+from workbench.explain.steps import explain_steps, scalar_steps
 from workbench.problem import Problem
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,9 +81,9 @@ def test_explicit_only_gradients_get_a_checked_closed_form():
 
 def test_a_wrong_rule_is_caught(monkeypatch):
     """sin' = -cos instead of cos: the step is refuted and the derivation not verified."""
-    wrong = dict(steps_module.FUNCTION_RULES)
-    wrong[sympy.sin] = ("trig", lambda u: -sympy.cos(u))
-    monkeypatch.setattr(steps_module, "FUNCTION_RULES", wrong)
+    wrong = dict(steps_module.SYMPY_FACTS)
+    wrong[sympy.sin] = replace(wrong[sympy.sin], partials=lambda m, y, u: (-m.cos(u),))
+    monkeypatch.setattr(steps_module, "SYMPY_FACTS", wrong)
     (sd,) = _steps("calc_chain_rule")
     statuses = {s.rules: s.status for s in sd.steps}
     assert statuses[("trig", "chain")] == "wrong"

@@ -1,17 +1,21 @@
 """The gallery: pages in parallel, previews, an index of local files only, rebuilds that rewrite
-nothing, and (where Chromium is installed) the index rendered headless."""
+nothing (figures are the same bytes every time), and (where Chromium is installed) the index
+rendered headless."""
 
 import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
+from matplotlib.figure import Figure
 
 from workbench.cli import main
-from workbench.explain.gallery import MANIFEST, PAGES
+from workbench.explain.gallery import MANIFEST, PAGE_SOURCES, PAGES
+from workbench.figures import FORMATS, encode, write_pngs
 
 pytestmark = pytest.mark.slow
 
@@ -99,6 +103,35 @@ def test_a_changed_derivation_rebuilds_only_its_page(gallery, tmp_path):
     rewritten = {p.name for p in after if after[p] != before.get(p)}
     assert "wrong_sign.tex" in rewritten and MANIFEST in rewritten
     assert not any(n.startswith(("course_02", "course_03")) for n in rewritten)
+
+
+def test_the_source_hash_covers_every_module_a_page_is_made_from():
+    code = "import sys, workbench.explain.write; print(' '.join(sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, timeout=120).stdout.split()
+    parts = {m.split(".")[1] for m in loaded if m.startswith("workbench.")}
+    assert parts - {s.removesuffix(".py") for s in PAGE_SOURCES} <= {"atomic"}   # only writes
+
+
+def _figure() -> Figure:
+    fig = Figure(figsize=(2, 1.5))
+    fig.subplots().plot([0, 1, 2], [1, 0, 1], label="a line")
+    return fig
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_figure_gives_the_same_bytes_every_time_and_no_version_stamp(fmt):
+    data = encode(_figure(), fmt)
+    assert data == encode(_figure(), fmt)
+    assert b"Matplotlib v" not in data and b"matplotlib.org" not in data
+
+
+def test_figures_are_written_to_their_folder_and_the_gallery(tmp_path):
+    png = encode(_figure(), dpi=30, tight=True)
+    written = write_pngs({"curve": png}, tmp_path / "run", tmp_path / "gallery", "run-")
+    assert written == [tmp_path / "run" / "curve.png", tmp_path / "gallery" / "run-curve.png"]
+    assert all(p.read_bytes() == png for p in written)
+    assert write_pngs({"curve": png}, tmp_path / "run") == [tmp_path / "run" / "curve.png"]
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")

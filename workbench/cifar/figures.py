@@ -1,19 +1,17 @@
 """Figures of a training run: training curve, confusion matrix, and a grid of test images
-labelled GroundTruth/Predicted (the course's ``imshow`` cells). PNG files, written atomically;
-matplotlib is used without pyplot, so no global backend or state is touched."""
+labelled GroundTruth/Predicted (the course's ``imshow`` cells). PNG files, encoded and written
+atomically by :mod:`workbench.figures`."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import torch
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from workbench.atomic import write_bytes
+from workbench.figures import encode, write_pngs
 
 
 def training_curve(curve: Sequence[Sequence[float]], loss_per_epoch: Sequence[float],
@@ -77,23 +75,9 @@ def prediction_grid(images: torch.Tensor, labels: torch.Tensor, predictions: tor
     return fig
 
 
-def png_bytes(fig: Figure) -> bytes:
-    buffer = io.BytesIO()
-    FigureCanvasAgg(fig).print_png(buffer)
-    return buffer.getvalue()
-
-
 def write_figures(figures: dict[str, Figure], folder: Path, gallery: Path | None = None,
                   gallery_prefix: str = "") -> list[Path]:
     """Write ``name.png`` for each figure into ``folder`` and, unless ``gallery`` is None, a
     copy ``{gallery_prefix}name.png`` into ``gallery``. Returns the paths written."""
-    written = []
-    for name, fig in figures.items():
-        data = png_bytes(fig)
-        targets = [folder / f"{name}.png"]
-        if gallery is not None:
-            targets.append(gallery / f"{gallery_prefix}{name}.png")
-        for path in targets:
-            write_bytes(path, data)
-            written.append(path)
-    return written
+    return write_pngs({name: encode(fig) for name, fig in figures.items()}, folder, gallery,
+                      gallery_prefix)

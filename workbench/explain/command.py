@@ -8,7 +8,7 @@ from pathlib import Path
 
 from workbench.atomic import add_output_option, check_output_dir
 from workbench.errors import UserError
-from workbench.explain.latex import DEFAULT_LANG, LANGUAGES
+from workbench.words import DEFAULT_LANG, LANGUAGES
 
 DEFAULT_OUT = "gallery"
 

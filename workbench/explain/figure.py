@@ -1,35 +1,23 @@
 """The figure of a page, as PNG bytes: the function and its derivative for a function of scalar
 variables; otherwise the distribution of relative errors over the checked points.
 
-Drawn with :class:`matplotlib.figure.Figure` directly (no pyplot, no global backend); the PNG
-carries no date, so the same numbers give the same bytes.
+Drawn with :class:`matplotlib.figure.Figure` and encoded by :func:`workbench.figures.encode`:
+the same numbers give the same bytes.
 """
 
 from __future__ import annotations
-
-import io
 
 import torch
 from matplotlib.figure import Figure
 
 from workbench.explain.numbers import error_sample, evaluate, sample_points
 from workbench.expr.sampling import typical_range
+from workbench.figures import encode
+from workbench.words import word
 
 DPI = 110
 GRID = 400
 COLORS = {"symbolic": "tab:blue", "hand": "tab:red", "finite-difference": "tab:green"}
-NAMES = {"fr": {"symbolic": "symbolique", "hand": "main", "finite-difference": "diff. finies",
-                "function": "fonction", "derivative": "dérivée", "rel": "erreur relative "
-                "(log10) par rapport à autograd", "count": "points"},
-         "en": {"symbolic": "symbolic", "hand": "hand", "finite-difference": "finite diff.",
-                "function": "function", "derivative": "derivative", "rel": "relative error "
-                "(log10) against autograd", "count": "points"}}
-
-
-def _png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
-    return buf.getvalue()
 
 
 def figure(problem, found: dict, lang: str) -> tuple[str, bytes]:
@@ -42,7 +30,6 @@ def figure(problem, found: dict, lang: str) -> tuple[str, bytes]:
 def curves(problem, found: dict, lang: str) -> bytes:
     """f and df/dx along the first variable of ``wrt``, the others fixed at a sample point;
     the hand derivative too when there is one."""
-    names = NAMES[lang]
     x = next(v for v in problem.variables if v.name == problem.wrt[0])
     _, fixed = sample_points(problem, 1)
     lo, hi = typical_range(x.domain)
@@ -54,18 +41,18 @@ def curves(problem, found: dict, lang: str) -> bytes:
                      batched=True)
     fig = Figure(figsize=(6.4, 3.6))
     ax = fig.subplots()
-    ax.plot(grid, _finite(value), color="black", label=f"{names['function']} f")
+    ax.plot(grid, _finite(value), color="black", label=f"{word('plot.function', lang)} f")
     for kind, g in grads.items():
         if g is not None and g[x.name].shape == grid.shape:
             style = "--" if kind == "symbolic" else ":"
             ax.plot(grid, _finite(g[x.name]), style, color=COLORS[kind],
-                    label=f"{names['derivative']} ({names[kind]})")
+                    label=f"{word('plot.derivative', lang)} ({word('plot.' + kind, lang)})")
     others = [v.name for v in problem.variables if v.name != x.name]
     fixed_text = ", ".join(f"{n}={float(fixed[n][0]):.3g}" for n in others)
     ax.set(xlabel=x.name + (f"   ({fixed_text})" if fixed_text else ""))
     ax.axhline(0, color="gray", linewidth=0.5)
     ax.legend(loc="best", fontsize=8)
-    return _png(fig)
+    return encode(fig, dpi=DPI, tight=True)
 
 
 def _finite(t: torch.Tensor) -> torch.Tensor:
@@ -77,14 +64,13 @@ def _finite(t: torch.Tensor) -> torch.Tensor:
 
 def errors(problem, found: dict, lang: str) -> bytes:
     """Histogram of log10 relative errors against autograd, per oracle."""
-    names = NAMES[lang]
     sample = error_sample(problem, found)
     fig = Figure(figsize=(6.4, 3.6))
     ax = fig.subplots()
     for kind, err in sample.items():
         logs = torch.log10(err.clamp_min(1e-18))
         ax.hist(logs.numpy(), bins=40, range=(-18, 2), alpha=0.6, color=COLORS[kind],
-                label=f"{names[kind]} ({len(err)} {names['count']})")
-    ax.set(xlabel=names["rel"], ylabel=names["count"])
+                label=f"{word('plot.' + kind, lang)} ({len(err)} {word('plot.count', lang)})")
+    ax.set(xlabel=word("plot.rel", lang), ylabel=word("plot.count", lang))
     ax.legend(loc="best", fontsize=8)
-    return _png(fig)
+    return encode(fig, dpi=DPI, tight=True)

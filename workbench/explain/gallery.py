@@ -26,6 +26,8 @@ from workbench.atomic import write_if_changed
 from workbench.derivation_file import discover
 from workbench.errors import UserError
 from workbench.explain.index import index_html
+from workbench.explain.page import slug
+from workbench.explain.pdf import have_tex
 from workbench.explain.write import write_page
 
 PAGES = "pages"
@@ -33,7 +35,8 @@ FIGURE_FOLDERS = ("momentum", "cifar")
 MANIFEST = "manifest.json"
 PREVIEW_DPI = 40
 PAGE_SOURCES = ("explain", "derive", "expr", "compile", "oracles", "verify", "trace",
-                "problem.py", "derivation_file.py", "errors.py")
+                "problem.py", "derivation_file.py", "errors.py", "words.py", "tex.py",
+                "figures.py")
 
 
 @dataclass
@@ -124,7 +127,6 @@ def _init_worker() -> None:
 
 
 def _build_one(path: Path, out: Path, options: Options, key: str) -> Entry:
-    from workbench.explain.page import slug
     entry = Entry(path.stem, slug(path.stem), key)
     try:
         w = write_page(path, out / PAGES, options.lang, options.pdf, options.examples)
@@ -165,12 +167,7 @@ def _complete(out: Path, entry: Entry, options: Options) -> bool:
     if entry.preview:
         need.append(out / PAGES / f"{entry.slug}-preview.png")
     return all(p.exists() for p in need) and (entry.pdf or not options.pdf or
-                                              entry.error is not None or not _tex_now())
-
-
-def _tex_now() -> bool:
-    from workbench.explain.pdf import have_tex
-    return have_tex()
+                                              entry.error is not None or not have_tex())
 
 
 def _read_manifest(out: Path) -> dict[str, Entry]:

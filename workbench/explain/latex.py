@@ -1,16 +1,11 @@
-"""LaTeX text: escaping of user text, the textbook printer, labels in French and English.
+"""LaTeX of the pages: the textbook printer, the names of the rules and the document.
 
-Every piece of text that comes from a user (titles, descriptions, hand formulas as typed) goes
-through :func:`escape`, which turns each TeX special character into a command that prints it:
-``\\input{../secrets}`` prints as those characters and runs nothing. Mathematics is printed
-by :class:`TextbookPrinter` from SymPy expressions only, never from user text.
-
-French is the default language (the course is French); ``lang="en"`` gives English labels.
+User text is escaped by :func:`workbench.tex.escape`; mathematics is printed by
+:class:`TextbookPrinter` from SymPy expressions only, never from user text. The words, in
+French or English, come from :mod:`workbench.words`.
 """
 
 from __future__ import annotations
-
-import re
 
 import sympy
 from sympy import HadamardPower, OneMatrix, Trace
@@ -18,43 +13,8 @@ from sympy.core.sorting import default_sort_key
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from workbench.errors import UserError
-
-LANGUAGES = ("fr", "en")
-DEFAULT_LANG = "fr"
-
-_SPECIAL = {
-    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
-    "^": r"\textasciicircum{}", "_": r"\_", "~": r"\textasciitilde{}", "%": r"\%",
-    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}", '"': "''",
-    "\u2019": "'", "\u2018": "`", "\u201c": "``", "\u201d": "''", "\u2013": "--",
-    "\u2014": "---", "\u2026": r"\dots{}", "\u00a0": " ",
-}
-
-
-def escape(text: str) -> str:
-    """``text`` as LaTeX that prints it literally. Latin-1 letters (accents) pass through;
-    other characters that the page's fonts lack become ``?``; control characters spaces."""
-    out = []
-    for ch in str(text):
-        if ch in _SPECIAL:
-            out.append(_SPECIAL[ch])
-        elif ch == "\n":
-            out.append(" ")
-        elif ord(ch) < 32 or 127 <= ord(ch) < 160:
-            out.append(" ")
-        elif ord(ch) > 255:
-            out.append("?")
-        else:
-            out.append(ch)
-    return re.sub(r"  +", " ", "".join(out))
-
-
-def check_lang(lang: str) -> str:
-    if lang not in LANGUAGES:
-        raise UserError(f"unknown language {lang!r}; expected one of {', '.join(LANGUAGES)}",
-                        "--lang")
-    return lang
+from workbench.tex import escape
+from workbench.words import WORDS, word
 
 
 class TextbookPrinter(LatexPrinter):
@@ -122,133 +82,10 @@ def math(expr, names: dict | None = None) -> str:
     return TextbookPrinter({"symbol_names": names or {}, "ln_notation": True}).doprint(expr)
 
 
-# Page labels: one entry per phrase, French and English side by side.
-LABELS = {
-    "statement": ("Énoncé", "Statement"),
-    "function": ("Fonction", "Function"),
-    "variables": ("Variables", "Variables"),
-    "wrt": ("Dérivée par rapport à", "Differentiate with respect to"),
-    "steps": ("Calcul pas à pas", "Step by step"),
-    "result": ("Résultat", "Result"),
-    "hand": ("Dérivation à la main", "Hand derivation"),
-    "verdict": ("Verdict", "Verdict"),
-    "diagnosis": ("Diagnostic", "Diagnosis"),
-    "verification": ("Vérification numérique", "Numerical verification"),
-    "figure": ("Figure", "Figure"),
-    "trace": ("Graphe de calcul", "Computational graph"),
-    "point": ("Point", "Point"),
-    "hand-short": ("Main", "Hand"),
-    "symbolic-status": ("comparaison symbolique :", "symbolic comparison:"),
-    "symbolic": ("Symbolique", "Symbolic"),
-    "autograd": ("Autograd", "Autograd"),
-    "finite-difference": ("Diff. finies", "Finite diff."),
-    "rel-error": ("Erreur rel.", "Rel. error"),
-    "match": ("CORRECT", "MATCH"),
-    "mismatch": ("INCORRECT", "MISMATCH"),
-    "no-hand": ("Pas de dérivation à la main : le verdict porte sur le moteur lui-même "
-                "(symbolique, autograd et différences finies concordent ou non).",
-                "No hand derivation: the verdict is about the engine itself (symbolic, "
-                "autograd and finite differences agree or not)."),
-    "expected-mismatch": ("Erreur volontaire : le vérificateur devait la trouver.",
-                          "A deliberate mistake: the checker had to find it."),
-    "checked-points": ("{points} points vérifiés en {examples} exemples Hypothesis "
-                       "({skipped} écartés près de singularités), {dtype}.",
-                       "{points} points checked in {examples} Hypothesis examples "
-                       "({skipped} skipped near singularities), {dtype}."),
-    "counterexample": ("Contre-exemple (réduit par Hypothesis)",
-                       "Counterexample (shrunk by Hypothesis)"),
-    "step-confirmed": ("vérifié", "checked"),
-    "step-wrong": ("FAUX", "WRONG"),
-    "step-unjustified": ("non justifié", "unjustified"),
-    "steps-verified": ("Chaque égalité est vérifiée par SymPy ; la dernière est le gradient "
-                       "dérivé par le moteur.",
-                       "SymPy checks every equality; the last one is the gradient the engine "
-                       "derived."),
-    "steps-not-verified": ("Attention : une étape n'est pas justifiée, ou le calcul "
-                           "n'aboutit pas au gradient dérivé.",
-                           "Warning: a step is not justified, or the steps do not end at the "
-                           "derived gradient."),
-    "matrix-check": ("Égalités matricielles vérifiées en arithmétique exacte, en {points} "
-                     "points aléatoires pour chacune des tailles {how}.",
-                     "Matrix equalities checked in exact arithmetic at {points} random points "
-                     "for each of the sizes {how}."),
-    "where": ("où", "where"),
-    "engine-form": ("Forme donnée par le moteur", "The engine's form"),
-    "explicit-only": ("Le moteur ne donne ce gradient qu'en tailles explicites ; la forme "
-                      "close ci-dessus est vérifiée contre lui.",
-                      "The engine gives this gradient at explicit sizes only; the closed form "
-                      "above is checked against it."),
-    "no-closed-form": ("Pas de forme close : gradient en tailles explicites seulement.",
-                       "No closed form: gradient at explicit sizes only."),
-    "figure-scalar": ("La fonction (trait plein) et sa dérivée (tirets).",
-                      "The function (solid) and its derivative (dashed)."),
-    "figure-errors": ("Erreur relative entre gradient symbolique et autograd sur les points "
-                      "vérifiés.",
-                      "Relative error between symbolic and autograd gradients over the checked "
-                      "points."),
-    "error": ("Erreur", "Error"),
-    "notes": ("Remarques", "Notes"),
-    "generated": ("Page produite par workbench explain.", "Page made by workbench explain."),
-}
-
-# Rules of the steps: names shown beside each equality.
-RULES = {
-    "sum": ("somme", "sum rule"),
-    "constant-factor": ("facteur constant", "constant factor"),
-    "power": ("puissance", "power rule"),
-    "product": ("produit", "product rule"),
-    "quotient": ("quotient", "quotient rule"),
-    "chain": ("dérivée composée", "chain rule"),
-    "exp": ("exponentielle", "exponential"),
-    "exp-base": (r"exponentielle de base $a$ : $(a^u)' = a^u \ln a \, u'$",
-                 r"exponential in base $a$: $(a^u)' = a^u \ln a \, u'$"),
-    "log": (r"logarithme : $(\ln u)' = u'/u$", r"logarithm: $(\ln u)' = u'/u$"),
-    "log-differentiation": (r"$u^v = e^{v \ln u}$", r"$u^v = e^{v \ln u}$"),
-    "trig": ("trigonométrie", "trigonometry"),
-    "inverse-trig": ("trigonométrie réciproque", "inverse trigonometry"),
-    "hyperbolic": ("fonctions hyperboliques", "hyperbolic functions"),
-    "abs": (r"$|u|' = \operatorname{sign}(u)\, u'$", r"$|u|' = \operatorname{sign}(u)\, u'$"),
-    "function": ("dérivée de la fonction (SymPy)", "derivative of the function (SymPy)"),
-    "simplify": ("simplification", "simplification"),
-    "engine": ("résultat du moteur, sans règle détaillée", "the engine's result, no rule shown"),
-    "transpose": (r"$\mathrm{d}(U^T) = (\mathrm{d}U)^T$", r"$\mathrm{d}(U^T) = (\mathrm{d}U)^T$"),
-    "trace": (r"$\mathrm{d}\,\operatorname{tr} U = \operatorname{tr} \mathrm{d}U$",
-              r"$\mathrm{d}\,\operatorname{tr} U = \operatorname{tr} \mathrm{d}U$"),
-    "jacobi": (r"Jacobi : $\mathrm{d} \det A = \det A \operatorname{tr}(A^{-1}\mathrm{d}A)$",
-               r"Jacobi: $\mathrm{d} \det A = \det A \operatorname{tr}(A^{-1}\mathrm{d}A)$"),
-    "inverse": (r"$\mathrm{d}A^{-1} = -A^{-1}\mathrm{d}A\,A^{-1}$",
-                r"$\mathrm{d}A^{-1} = -A^{-1}\mathrm{d}A\,A^{-1}$"),
-    "hadamard-power": (r"$\mathrm{d}(U^{\circ k}) = k U^{\circ (k-1)} \circ \mathrm{d}U$",
-                       r"$\mathrm{d}(U^{\circ k}) = k U^{\circ (k-1)} \circ \mathrm{d}U$"),
-    "hadamard-product": ("produit de Hadamard", "Hadamard product"),
-    "elementwise": (r"terme à terme : $\mathrm{d}f(U) = f'(U) \circ \mathrm{d}U$",
-                    r"elementwise: $\mathrm{d}f(U) = f'(U) \circ \mathrm{d}U$"),
-    "scalar-transpose": (r"un scalaire est sa transposée : $a^T \mathrm{d}x = "
-                         r"(\mathrm{d}x)^T a$",
-                         r"a scalar is its own transpose: $a^T \mathrm{d}x = "
-                         r"(\mathrm{d}x)^T a$"),
-    "trace-cyclic": (r"trace cyclique : $\operatorname{tr}(ABC) = \operatorname{tr}(CAB)$",
-                     r"cyclic trace: $\operatorname{tr}(ABC) = \operatorname{tr}(CAB)$"),
-    "collect": ("regroupement", "collecting terms"),
-    "identification": (r"identification : $\mathrm{d}f = \operatorname{tr}(G^T \mathrm{d}X)"
-                       r" \Rightarrow \nabla f = G$",
-                       r"identification: $\mathrm{d}f = \operatorname{tr}(G^T \mathrm{d}X)"
-                       r" \Rightarrow \nabla f = G$"),
-    "substitution": ("on remplace la partie commune", "substituting the shared part back"),
-    "factor": ("mise en facteur", "factoring"),
-}
-
-
-def label(key: str, lang: str, **fields) -> str:
-    """The label ``key`` in ``lang`` (``fr`` or ``en``), with ``fields`` filled in."""
-    text = LABELS[key][LANGUAGES.index(lang)]
-    return text.format(**fields) if fields else text
-
-
 def rule_names(rules, lang: str) -> str:
     """The names of ``rules``, joined by commas (already LaTeX)."""
-    i = LANGUAGES.index(lang)
-    return ", ".join(RULES[r][i] if r in RULES else escape(r) for r in rules)
+    return ", ".join(word(f"rule.{r}", lang) if f"rule.{r}" in WORDS else escape(r)
+                     for r in rules)
 
 
 PREAMBLE = r"""\documentclass[11pt,a4paper]{article}
@@ -278,5 +115,5 @@ def document(title: str, body: str, lang: str) -> str:
     """A complete page: ``title`` (user text, escaped here) and ``body`` (LaTeX)."""
     babel = "french" if lang == "fr" else "english"
     head = PREAMBLE % {"babel": babel, "title": escape(title)}
-    return head + body + "\n\\vfill\n{\\footnotesize " + label("generated", lang) + \
+    return head + body + "\n\\vfill\n{\\footnotesize " + word("page.generated", lang) + \
         "}\n\\end{document}\n"

@@ -20,8 +20,9 @@ from sympy import (Determinant, HadamardPower, HadamardProduct, Inverse, MatAdd,
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from workbench.derive.gradient import tidy
+from workbench.explain.chain import Step, StepDerivation
 from workbench.explain.identify import NoRule, identify
-from workbench.explain.steps import Step, StepDerivation
+from workbench.explain.matrix_check import MatrixChecker
 from workbench.expr.functions import is_matrix
 
 
@@ -164,7 +165,6 @@ def factor_common(G):
 
 def matrix_steps(derivation, name: str) -> StepDerivation:
     """The differential route to the gradient of ``derivation.function`` w.r.t. ``name``."""
-    from workbench.explain.matrix_check import MatrixChecker
     table = {v.name: v for v in derivation.variables}
     V = table[name].symbol()
     dV = _differential_symbol(V, name)
@@ -257,15 +257,14 @@ def _reading_rules(dV) -> tuple[str, ...]:
 
 def _as_trace_form(G, dV):
     """``G^T dV`` for a column (a 1x1 matrix), ``tr(G^T dV)`` otherwise, ``G dV`` scalar."""
-    if not is_matrix(dV):
-        return G * dV
-    form = MatMul(G.T, dV).doit(deep=False) if G.shape == dV.shape else None
-    if form is None:
+    if is_matrix(dV) and G.shape != dV.shape:
         raise NoRule("the gradient read off has the wrong shape")
-    return form if dV.shape[1] == 1 else Trace(form)
+    return _chain_form(G, dV, dV)
 
 
 def _chain_form(G_r, dA, dr):
+    """The differential read through ``r`` (gradient ``G_r``), written in ``dA`` instead of
+    ``dr``: ``G_r^T dA``, traced unless ``dr`` is a column; ``G_r dA`` for a scalar ``dr``."""
     if not is_matrix(dr):
         return G_r * dA
     form = MatMul(G_r.T, dA).doit(deep=False)

@@ -11,14 +11,11 @@ diagnosis may quote it) goes inside ``\\text{}`` with MathJax's special characte
 
 from __future__ import annotations
 
-from workbench.explain.latex import check_lang, label, math, rule_names
+from workbench.explain.latex import math, rule_names
 from workbench.explain.render_steps import gradient_lhs
 from workbench.explain.steps import explain_steps
-
-
-def _text(s: str) -> str:
-    """Text safe inside MathJax's ``\\text{}``: braces, backslashes, dollars dropped."""
-    return "".join(c for c in str(s) if c not in "\\{}$%#&^_~")
+from workbench.tex import mathjax_text
+from workbench.words import check_lang, word
 
 
 def steps_latex(problem, lang: str = "fr") -> str:
@@ -29,14 +26,11 @@ def steps_latex(problem, lang: str = "fr") -> str:
         names = sd.symbol_names
         for r, a in sd.definitions:
             lines.append(f"& {math(r, names)} = {math(a, names)} && \\text{{"
-                         f"{_text(label('where', lang))}}}")
-        current = None
-        for step in sd.steps:
-            lhs = step.lhs if step.lhs is not None else sd.start
-            head = math(lhs, names) if lhs is not current else ""
-            current = lhs
+                         f"{mathjax_text(word('page.where', lang))}}}")
+        for lhs, step in sd.equations():
+            head = "" if lhs is None else math(lhs, names)
             mark = "\\checkmark" if step.status == "confirmed" else \
-                f"\\text{{{_text(label('step-' + step.status, lang))}}}"
+                f"\\text{{{mathjax_text(word('page.step-' + step.status, lang))}}}"
             lines.append(f"{head} &= {math(step.expr, names)} && "
                          f"{_mixed(rule_names(step.rules, lang))}\\ {mark}")
         if sd.result is not None:
@@ -49,25 +43,26 @@ def _mixed(names: str) -> str:
     """Rule names (our own table: text with ``$...$`` formulas) as math mode: MathJax's
     ``\\text`` holds no math, so text and formulas alternate."""
     parts = names.split("$")
-    return "".join(f"\\text{{{_text(p)}}}" if i % 2 == 0 else p
+    return "".join(f"\\text{{{mathjax_text(p)}}}" if i % 2 == 0 else p
                    for i, p in enumerate(parts) if p)
 
 
 def report_latex(report, lang: str = "fr") -> str:
     """A verification :class:`~workbench.verify.report.Report` as displayed LaTeX."""
     check_lang(lang)
-    verdict = label(report.verdict, lang) if report.verdict in ("match", "mismatch") \
-        else report.verdict
-    color = "green" if report.verdict == "match" else "red"
-    lines = [f"\\text{{{_text(label('verdict', lang))}: }}\\color{{{color}}}"
-             f"{{\\textbf{{{_text(verdict)}}}}}"]
+    verdict = word("page." + report.verdict, lang)
+    color = {"match": "green", "mismatch": "red"}.get(report.verdict, "orange")
+    lines = [f"\\text{{{mathjax_text(word('page.verdict', lang))}: }}\\color{{{color}}}"
+             f"{{\\textbf{{{mathjax_text(verdict)}}}}}\\text{{ "
+             f"({mathjax_text(word('page.level.' + report.level, lang))})}}",
+             f"\\text{{{mathjax_text(report.how)}}}"]
     for name in report.wrt:
-        lines.append(f"\\text{{d/d{_text(name)}: {_text(report.gradient[name])}}}")
+        lines.append(f"\\text{{d/d{mathjax_text(name)}: {mathjax_text(report.gradient[name])}}}")
         if report.hand and name in report.hand:
-            lines.append(f"\\text{{{_text(label('hand-short', lang))}: "
-                         f"{_text(report.hand[name])}}}")
+            lines.append(f"\\text{{{mathjax_text(word('page.hand-short', lang))}: "
+                         f"{mathjax_text(report.hand[name])}}}")
     for d in report.diagnosis:
-        lines.append(f"\\text{{{_text(d)}}}")
+        lines.append(f"\\text{{{mathjax_text(d)}}}")
     return "$$\\begin{array}{l}\n" + " \\\\\n".join(lines) + "\n\\end{array}$$"
 
 

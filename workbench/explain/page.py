@@ -14,12 +14,16 @@ from pathlib import Path
 from workbench.derivation_file import DerivationFile, load
 from workbench.errors import ResourceLimit, UserError
 from workbench.explain import numbers
+from workbench.explain.chain import StepDerivation
 from workbench.explain.figure import figure
-from workbench.explain.latex import check_lang, document, escape, label, math
+from workbench.explain.latex import document, math
 from workbench.explain.render_steps import gradient_lhs, render_result, render_steps
-from workbench.explain.steps import StepDerivation, explain_steps
+from workbench.explain.steps import explain_steps
+from workbench.tex import escape
+from workbench.trace import trace_derivation, trace_tikz
 from workbench.verify.crosscheck import CheckSettings
 from workbench.verify.runner import FileResult, check_file
+from workbench.words import check_lang, word
 
 DEFAULT_EXAMPLES = 100
 
@@ -74,17 +78,12 @@ def build(path: str | Path, lang: str = "fr", examples: int = DEFAULT_EXAMPLES) 
 
 
 def _trace(df: DerivationFile, lang: str) -> str | None:
-    """TikZ of the computational graph when the file names a point and the tracer exists."""
+    """TikZ of the computational graph when the file names a point and it can be traced."""
     if not df.at:
         return None
     try:
-        from workbench.trace import trace_derivation, trace_tikz
-        from workbench.trace.tikz import WORDS
-    except ImportError:
-        return None
-    try:
         trace = trace_derivation(df)
-        return trace_tikz(trace, lang if lang in WORDS else "en") if trace else None
+        return trace_tikz(trace, lang) if trace else None
     except (UserError, ResourceLimit):
         return None
 
@@ -96,11 +95,11 @@ def render(page: Page) -> str:
              render_result(page.steps, page.df.problem, lang), _hand(page), _table(page),
              _figure(page)]
     if page.trace_tikz:
-        parts.append(f"\\section*{{{label('trace', lang)}}}\n\\begin{{center}}\n"
+        parts.append(f"\\section*{{{word('page.trace', lang)}}}\n\\begin{{center}}\n"
                      f"\\resizebox{{\\linewidth}}{{!}}{{{page.trace_tikz}}}\n\\end{{center}}\n")
     notes = page.result.report.notes if page.result.report else []
     if notes:
-        parts.append(f"\\section*{{{label('notes', lang)}}}\n\\begin{{itemize}}\n" +
+        parts.append(f"\\section*{{{word('page.notes', lang)}}}\n\\begin{{itemize}}\n" +
                      "".join(f"\\item {escape(n)}\n" for n in notes) + "\\end{itemize}\n")
     return document(page.df.title, "\n".join(parts), lang)
 
@@ -111,7 +110,7 @@ def function_lhs(problem) -> str:
 
 def _statement(page: Page) -> str:
     p, lang = page.df.problem, page.lang
-    out = [f"\\section*{{{label('statement', lang)}}}"]
+    out = [f"\\section*{{{word('page.statement', lang)}}}"]
     if page.df.description:
         out.append(escape(page.df.description) + "\n")
     out.append(f"\\[ {function_lhs(p)} = {math(p.function)} \\]")
@@ -120,8 +119,8 @@ def _statement(page: Page) -> str:
         space = "\\mathbb{R}" if not v.is_matrix else \
             "\\mathbb{R}^{" + "\\times ".join(escape(str(d)) for d in v.shape) + "}"
         items.append(f"${math(v.symbol())} \\in {space}$ ({escape(str(v.domain))})")
-    out.append(f"{label('variables', lang)}: " + "; ".join(items) + ".\\\\")
-    out.append(f"{label('wrt', lang)}: " + ", ".join(f"${math(_symbol(p, n))}$" for n in p.wrt)
+    out.append(f"{word('page.variables', lang)}: " + "; ".join(items) + ".\\\\")
+    out.append(f"{word('page.wrt', lang)}: " + ", ".join(f"${math(_symbol(p, n))}$" for n in p.wrt)
                + ".")
     return "\n".join(out) + "\n"
 
@@ -132,25 +131,27 @@ def _symbol(problem, name: str):
 
 def _hand(page: Page) -> str:
     lang, df, rep = page.lang, page.df, page.result.report
-    out = [f"\\section*{{{label('hand', lang)}}}"]
+    out = [f"\\section*{{{word('page.hand', lang)}}}"]
     if df.hand:
         for name, expr in df.hand.items():
             out.append(f"\\[ {gradient_lhs(df.problem, name)} \\overset{{?}}{{=}} {math(expr)} \\]")
             out.append(f"\\texttt{{{escape(df.hand_text[name])}}}\n")
     else:
-        out.append(label("no-hand", lang) + "\n")
-    color = "green!50!black" if rep.verdict == "match" else "red!70!black"
-    symbolic = f" ({label('symbolic-status', lang)} {escape(rep.symbolic)})" \
-        if rep.symbolic else ""
-    out.append(f"{label('verdict', lang)}: \\textbf{{\\textcolor{{{color}}}"
-               f"{{{label(rep.verdict, lang)}}}}}{symbolic}\n")
+        out.append(word("page.no-hand", lang) + "\n")
+    color = {"match": "green!50!black", "mismatch": "red!70!black"}.get(rep.verdict,
+                                                                         "orange!80!black")
+    level = f" ({word('page.level.' + rep.level, lang)})" if rep.level else ""
+    out.append(f"{word('page.verdict', lang)}: \\textbf{{\\textcolor{{{color}}}"
+               f"{{{word('page.' + rep.verdict, lang)}}}}}{level}\n")
+    if rep.how:
+        out.append(f"{word('page.how', lang)} : \\emph{{{escape(rep.how)}}}\n")
     if df.expect == "mismatch":
-        out.append("\\emph{" + label("expected-mismatch", lang) + "}\n")
+        out.append("\\emph{" + word("page.expected-mismatch", lang) + "}\n")
     if rep.diagnosis:
-        out.append(f"{label('diagnosis', lang)} :\n\\begin{{itemize}}\n" +
+        out.append(f"{word('page.diagnosis', lang)} :\n\\begin{{itemize}}\n" +
                    "".join(f"\\item {escape(d)}\n" for d in rep.diagnosis) + "\\end{itemize}\n")
-    out.append(label("checked-points", lang, points=rep.points, examples=rep.examples,
-                     skipped=rep.skipped_points, dtype=escape(rep.dtype)) + "\n")
+    out.append(word("page.checked-points", lang, points=rep.points, examples=rep.examples,
+                    skipped=rep.skipped_points, dtype=escape(rep.dtype)) + "\n")
     return "\n".join(out)
 
 
@@ -164,9 +165,9 @@ def _cell(value) -> str:
 
 def _table(page: Page) -> str:
     lang = page.lang
-    heads = [label("point", lang), "", label("hand-short", lang), label("symbolic", lang),
-             label("autograd", lang), label("finite-difference", lang), label("rel-error", lang)]
-    lines = [f"\\section*{{{label('verification', lang)}}}", "{\\small",
+    heads = [word(f"page.{k}", lang) if k else "" for k in
+             ("point", "", "hand-short", "symbolic", "autograd", "finite-difference", "rel-error")]
+    lines = [f"\\section*{{{word('page.verification', lang)}}}", "{\\small",
              "\\begin{tabular}{p{4.2cm}lrrrrr}", "\\toprule",
              " & ".join(heads) + " \\\\", "\\midrule"]
     for row in page.rows:
@@ -182,8 +183,9 @@ def _table(page: Page) -> str:
 
 def _figure(page: Page) -> str:
     lang = page.lang
-    caption = label("figure-scalar" if page.figure_kind == "curves" else "figure-errors", lang)
-    return (f"\\section*{{{label('figure', lang)}}}\n\\begin{{center}}\n"
+    kind = "scalar" if page.figure_kind == "curves" else "errors"
+    caption = word(f"page.figure-{kind}", lang)
+    return (f"\\section*{{{word('page.figure', lang)}}}\n\\begin{{center}}\n"
             f"\\includegraphics[width=0.8\\linewidth]{{{page.figure_name}}}\\\\\n"
             f"{{\\small {caption}}}\n\\end{{center}}\n")
 

@@ -3,13 +3,11 @@ rules it used and a mark when SymPy did not confirm it."""
 
 from __future__ import annotations
 
-from workbench.explain.latex import escape, label, math, rule_names
+from workbench.explain.chain import StepDerivation
+from workbench.explain.latex import math, rule_names
 from workbench.explain.matrix_check import SEEDS
-from workbench.explain.steps import StepDerivation
-
-
-def _symbol(problem, name: str):
-    return {v.name: v for v in problem.variables}[name].symbol()
+from workbench.tex import escape
+from workbench.words import word
 
 
 def gradient_lhs(problem, name: str) -> str:
@@ -25,48 +23,46 @@ def _mark(status: str, lang: str) -> str:
     if status == "confirmed":
         return "\\checkmark"
     color = "red!70!black" if status == "wrong" else "orange!80!black"
-    return f"\\textcolor{{{color}}}{{\\textbf{{{label('step-' + status, lang)}}}}}"
+    return f"\\textcolor{{{color}}}{{\\textbf{{{word('page.step-' + status, lang)}}}}}"
 
 
 def render_steps(steps: list[StepDerivation], problem, lang: str) -> str:
     """The section "step by step" for every variable."""
-    out = [f"\\section*{{{label('steps', lang)}}}"]
+    out = [f"\\section*{{{word('page.steps', lang)}}}"]
     for sd in steps:
         names = sd.symbol_names
         out.append(f"\\subsection*{{$\\displaystyle {gradient_lhs(problem, sd.wrt)}$}}")
         if sd.definitions:
             defs = ", ".join(f"${math(r, names)} = {math(a, names)}$" for r, a in sd.definitions)
-            out.append(f"{label('where', lang).capitalize()} {defs}.")
-        lines, current = [], None
-        for step in sd.steps:
-            lhs = step.lhs if step.lhs is not None else sd.start
-            head = math(lhs, names) if lhs is not current else ""
-            current = lhs
+            out.append(f"{word('page.where', lang).capitalize()} {defs}.")
+        lines = []
+        for lhs, step in sd.equations():
+            head = "" if lhs is None else math(lhs, names)
             note = rule_names(step.rules, lang)
             lines.append(f"{head} &= {math(step.expr, names)} && \\text{{\\small {note}}}"
                          f"\\ {_mark(step.status, lang)}")
         if lines:
             out.append("\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}")
         if sd.kind == "matrix" and sd.check:
-            out.append(label("matrix-check", lang, how=escape(sd.check), points=len(SEEDS)))
-        out.append(label("steps-verified" if sd.verified else "steps-not-verified", lang))
+            out.append(word("page.matrix-check", lang, how=escape(sd.check), points=len(SEEDS)))
+        out.append(word("page.steps-verified" if sd.verified else "page.steps-not-verified", lang))
     return "\n".join(out) + "\n"
 
 
 def render_result(steps: list[StepDerivation], problem, lang: str) -> str:
     """The section "result": the closed form the steps end at, and the engine's own form when
     it is written differently."""
-    out = [f"\\section*{{{label('result', lang)}}}"]
+    out = [f"\\section*{{{word('page.result', lang)}}}"]
     d = problem.derivation
     for sd in steps:
         lhs = gradient_lhs(problem, sd.wrt)
         engine = d.gradient[sd.wrt]
         if sd.result is None:
-            out.append(f"${lhs}$: {label('no-closed-form', lang)}\n")
+            out.append(f"${lhs}$: {word('page.no-closed-form', lang)}\n")
             continue
         out.append(f"\\[ \\boxed{{{lhs} = {math(sd.result, sd.symbol_names)}}} \\]")
         if engine is None:
-            out.append(label("explicit-only", lang) + "\n")
+            out.append(word("page.explicit-only", lang) + "\n")
         elif engine != sd.result:
-            out.append(f"{label('engine-form', lang)}: ${math(engine)}$.\n")
+            out.append(f"{word('page.engine-form', lang)}: ${math(engine)}$.\n")
     return "\n".join(out) + "\n"

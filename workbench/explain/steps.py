@@ -9,71 +9,20 @@ step, if needed, simplifies to the engine's gradient. Matrix variables go throug
 Every step is checked (:mod:`workbench.explain.check`): an equality SymPy confirms is
 ``confirmed``; one it refutes is ``wrong``; one it cannot settle in time is ``unjustified``.
 A derivation is ``verified`` when every step is confirmed and its last expression equals the
-derived gradient. Rules are data: :data:`FUNCTION_RULES` maps a function to its derivative.
+derived gradient. The derivatives of functions and powers are the facts of
+:mod:`workbench.derive.facts` (:data:`~workbench.derive.facts.SYMPY_FACTS` by SymPy function).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable
-
 import sympy
 
+from workbench.derive.facts import FACTS, SYMPY, SYMPY_FACTS
+from workbench.explain.chain import Step, StepDerivation
 from workbench.explain.check import Checker, random_points
+from workbench.explain.matrix_steps import matrix_steps
 
 MAX_STEPS = 40
-
-# f -> (rule name, f'(u) as a function of the inner expression u). One line per rule.
-FUNCTION_RULES: dict[type, tuple[str, Callable]] = {
-    sympy.exp: ("exp", lambda u: sympy.exp(u)),
-    sympy.log: ("log", lambda u: 1 / u),
-    sympy.sin: ("trig", lambda u: sympy.cos(u)),
-    sympy.cos: ("trig", lambda u: -sympy.sin(u)),
-    sympy.tan: ("trig", lambda u: 1 + sympy.tan(u) ** 2),
-    sympy.asin: ("inverse-trig", lambda u: 1 / sympy.sqrt(1 - u ** 2)),
-    sympy.acos: ("inverse-trig", lambda u: -1 / sympy.sqrt(1 - u ** 2)),
-    sympy.atan: ("inverse-trig", lambda u: 1 / (1 + u ** 2)),
-    sympy.sinh: ("hyperbolic", lambda u: sympy.cosh(u)),
-    sympy.cosh: ("hyperbolic", lambda u: sympy.sinh(u)),
-    sympy.tanh: ("hyperbolic", lambda u: 1 - sympy.tanh(u) ** 2),
-    sympy.Abs: ("abs", lambda u: sympy.sign(u)),
-}
-
-
-@dataclass
-class Step:
-    """One equality of the chain: ``previous = expr``, by ``rules`` (names, see ``RULES`` in
-    :mod:`workbench.explain.latex`). ``lhs`` starts a new equation (``dr = X dbeta``) instead
-    of continuing the chain. ``status``: confirmed, wrong or unjustified; ``how`` says how it
-    was checked."""
-
-    rules: tuple[str, ...]
-    expr: sympy.Basic
-    lhs: sympy.Basic | None = None
-    status: str = "unchecked"
-    how: str = ""
-
-
-@dataclass
-class StepDerivation:
-    """The steps for one variable: ``kind`` scalar or matrix; ``start`` is what the chain
-    starts from (``d/dx f``, ``df``); ``result`` the closed form the steps end at, or None."""
-
-    wrt: str
-    kind: str
-    start: sympy.Basic
-    steps: list[Step] = field(default_factory=list)
-    result: sympy.Basic | None = None
-    definitions: list[tuple[sympy.Basic, sympy.Basic]] = field(default_factory=list)
-    symbol_names: dict = field(default_factory=dict)
-    ends_at_gradient: bool = False
-    check: str = ""
-    problem_note: str = ""
-
-    @property
-    def verified(self) -> bool:
-        """Every step confirmed and the result equal to the derived gradient."""
-        return self.ends_at_gradient and all(s.status == "confirmed" for s in self.steps)
 
 
 def explain_steps(problem) -> list[StepDerivation]:
@@ -83,7 +32,6 @@ def explain_steps(problem) -> list[StepDerivation]:
     out = []
     for name in problem.wrt:
         if d.uses_matrices or table[name].is_matrix:
-            from workbench.explain.matrix_steps import matrix_steps
             out.append(matrix_steps(d, name))
         else:
             out.append(scalar_steps(problem.function, table[name], problem.variables,
@@ -161,14 +109,16 @@ def apply_rule(u, x) -> tuple[tuple[str, ...], sympy.Basic]:
     if u.is_Pow:
         base, exp = u.args
         if not exp.has(x):
-            return _chain("power", base, x), exp * base ** (exp - 1) * d(base, x)
-        if not base.has(x):
-            return _chain("exp-base", exp, x), base ** exp * sympy.log(base) * d(exp, x)
-        return ("log-differentiation",), d(sympy.exp(exp * sympy.log(base)), x)
-    if isinstance(u, sympy.Function) and type(u) in FUNCTION_RULES and len(u.args) == 1:
-        rule, derivative = FUNCTION_RULES[type(u)]
+            fact, inner, k = FACTS["power"], base, 0
+        elif not base.has(x):
+            fact, inner, k = FACTS["exponential"], exp, 1
+        else:
+            return ("log-differentiation",), d(sympy.exp(exp * sympy.log(base)), x)
+        return _chain(fact.rule, inner, x), fact.partials(SYMPY, u, base, exp)[k] * d(inner, x)
+    if isinstance(u, sympy.Function) and type(u) in SYMPY_FACTS and len(u.args) == 1:
+        fact = SYMPY_FACTS[type(u)]
         inner = u.args[0]
-        return _chain(rule, inner, x), derivative(inner) * d(inner, x)
+        return _chain(fact.rule, inner, x), fact.partials(SYMPY, u, inner)[0] * d(inner, x)
     if isinstance(u, (sympy.Function, sympy.Min, sympy.Max)):
         terms = [u.fdiff(i + 1) * d(a, x) for i, a in enumerate(u.args) if a.has(x)]
         return ("function", "chain"), sympy.Add(*terms)

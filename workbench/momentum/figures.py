@@ -1,30 +1,23 @@
 """The figures of a momentum analysis, as PNG bytes: loss curves on a log scale (the course's
 plot, and the excess loss against the predicted slopes) and the sweep's heatmaps.
 
-Figures are made with :class:`matplotlib.figure.Figure` directly, never pyplot, so no global
-backend or window is involved; tensors are handed to matplotlib as NumPy arrays.
+Figures are made with :class:`matplotlib.figure.Figure` and encoded by
+:func:`workbench.figures.encode`; tensors are handed to matplotlib as NumPy arrays.
 """
 
 from __future__ import annotations
-
-import io
 
 import matplotlib
 import torch
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
+from workbench.figures import encode
 from workbench.momentum import theory
 from workbench.momentum.analysis import Analysis
 
 DPI = 120
 TINY = 1e-300   # the smallest excess loss drawn; below it float64 is denormal
-
-
-def _png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
-    return buf.getvalue()
 
 
 def loss_curves(a: Analysis) -> bytes:
@@ -51,7 +44,7 @@ def loss_curves(a: Analysis) -> bytes:
               title="Excess loss ~ rate^(2k): measured vs predicted")
     left.legend(fontsize=7)
     right.legend(fontsize=7, ncol=2)
-    return _png(fig)
+    return encode(fig, dpi=DPI, tight=True)
 
 
 def iterations_per_decade(rate: torch.Tensor) -> torch.Tensor:
@@ -112,4 +105,4 @@ def sweep_heatmaps(a: Analysis) -> bytes:
     handles, labels = left.get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8,
                bbox_to_anchor=(0.5, -0.04))
-    return _png(fig)
+    return encode(fig, dpi=DPI, tight=True)

@@ -11,12 +11,13 @@ from pathlib import Path
 import sympy
 import torch
 
-from workbench.atomic import write_bytes, write_text
+from workbench.atomic import write_text
+from workbench.figures import write_pngs
 from workbench.momentum import figures, theory
 from workbench.momentum.analysis import Analysis
+from workbench.words import word
 
-QUESTION = "How can a well-chosen momentum speed up optimisation?"
-QUESTION_FR = "Comment un momentum bien choisi peut-il accélérer l'optimisation ?"
+QUESTION = word("momentum.question", "en")
 STALLED = 1 - 1e-6
 """A measured rate at or above this does not converge: a step on the boundary itself measures
 1 to about 1e-9 (it oscillates forever)."""
@@ -90,63 +91,37 @@ def _table(a: Analysis) -> list[str]:
     return lines
 
 
-def _course_runs(a: Analysis, french: bool = False) -> str:
+def _course_runs(a: Analysis, lang: str) -> str:
     """The course's comparison, read with the third run (its step without momentum)."""
     slow, fast, alone = a.runs[:3]
-    rescued = alone.measured >= STALLED > fast.measured
-    if french:
-        verdict = "ne converge pas" if alone.measured >= STALLED else "converge"
-        return (f"Les réglages du cours : lr 0.2 donne un taux {slow.measured:.4f}, momentum "
-                f"0.3 avec lr 1.0 {fast.measured:.4f} ; sans momentum, lr 1.0 donne "
-                f"{alone.measured:.4f} et {verdict}"
-                + (" : c'est le momentum qui rend ce pas utilisable." if rescued else "."))
-    verdict = "does not converge" if alone.measured >= STALLED else "converges"
-    return (f"The course's settings: lr 0.2 contracts by {slow.measured:.4f} per iteration, "
-            f"momentum 0.3 with lr 1.0 by {fast.measured:.4f}; without its momentum, lr 1.0 "
-            f"gives {alone.measured:.4f} and {verdict}"
-            + (": momentum is what makes that step usable." if rescued else "."))
+    stalls = alone.measured >= STALLED
+    verdict = word("momentum.stalls" if stalls else "momentum.converges", lang)
+    ending = word("momentum.rescued", lang) if stalls and fast.measured < STALLED else "."
+    return word("momentum.course", lang, slow=slow.measured, fast=fast.measured,
+                alone=alone.measured, verdict=verdict) + ending
+
+
+def _answer(analyses: list[Analysis], lang: str) -> str:
+    lines = [f"# {word('momentum.question', lang)}", ""]
+    for a in analyses:
+        lam, gd, hb = a.spectrum, a.gd_run, a.polyak_run
+        rates = word("momentum.rates", lang, hessian=a.hessian_expr, lam_min=lam.lam_min,
+                     lam_max=lam.lam_max, kappa=lam.kappa, gd_lr=a.gd.lr, gd_rate=a.gd.rate,
+                     gd_measured=gd.measured, hb_lr=a.polyak.lr,
+                     hb_momentum=a.polyak.momentum, hb_rate=a.polyak.rate,
+                     hb_measured=hb.measured, measured=speedup(gd.measured, hb.measured),
+                     predicted=speedup(a.gd.rate, a.polyak.rate))
+        lines += [word("momentum.heading", lang, label=a.label, n=a.data.n, p=a.data.p,
+                       seed=a.data.seed), "", f"{rates} {_course_runs(a, lang)}", ""]
+        if lang == "en":
+            lines += [*_table(a), ""]
+    lines.append(word("momentum.why", lang))
+    return "\n".join(lines)
 
 
 def answer_text(analyses: list[Analysis]) -> str:
     """Markdown answering :data:`QUESTION` with the measured numbers, then in French."""
-    en, fr = [f"# {QUESTION}", ""], ["", f"# {QUESTION_FR}", ""]
-    for a in analyses:
-        lam = a.spectrum
-        gd, hb = a.gd_run, a.polyak_run
-        measured = speedup(gd.measured, hb.measured)
-        en += [f"## {a.label}: n = {a.data.n}, p = {a.data.p}, seed {a.data.seed}", "",
-               f"SymPy derives the Hessian `{a.hessian_expr}`; at these data its eigenvalues "
-               f"run from {lam.lam_min:.4g} to {lam.lam_max:.4g}, so kappa = {lam.kappa:.4g}. "
-               f"Plain gradient descent at its best step {a.gd.lr:.4g} shrinks the distance to "
-               f"the optimum by {a.gd.rate:.4f} per iteration (measured {gd.measured:.4f}); "
-               f"heavy ball at Polyak's step {a.polyak.lr:.4g} and momentum "
-               f"{a.polyak.momentum:.4g} by {a.polyak.rate:.4f} (measured {hb.measured:.4f}). "
-               f"Momentum needs {measured:.3g} times fewer iterations for the same accuracy "
-               f"(theory: {speedup(a.gd.rate, a.polyak.rate):.3g}). {_course_runs(a)}", "",
-               *_table(a), ""]
-        fr += [f"## {a.label} : n = {a.data.n}, p = {a.data.p}, graine {a.data.seed}", "",
-               f"Hessienne (SymPy) `{a.hessian_expr}`, valeurs propres de {lam.lam_min:.4g} à "
-               f"{lam.lam_max:.4g}, conditionnement kappa = {lam.kappa:.4g}. Descente de "
-               f"gradient au meilleur pas {a.gd.lr:.4g} : taux {a.gd.rate:.4f} par itération "
-               f"(mesuré {gd.measured:.4f}) ; momentum au point de Polyak (pas "
-               f"{a.polyak.lr:.4g}, momentum {a.polyak.momentum:.4g}) : {a.polyak.rate:.4f} "
-               f"(mesuré {hb.measured:.4f}), soit {measured:.3g} fois moins d'itérations. "
-               f"{_course_runs(a, french=True)}", ""]
-    en += ["Why: along an eigenvalue lam the error obeys a two-term recurrence whose roots have "
-           "modulus sqrt(momentum) when they are complex. Polyak's setting makes that true for "
-           "every eigenvalue at once, so the rate goes from (kappa - 1)/(kappa + 1) ~ "
-           "1 - 2/kappa to (sqrt(kappa) - 1)/(sqrt(kappa) + 1) ~ 1 - 2/sqrt(kappa): the gain "
-           "is small when kappa is near 1 and grows like sqrt(kappa) for ill-conditioned data. "
-           "Momentum also widens the stable steps to lr < 2(1 + momentum)/lam_max (the red "
-           "line of the heatmaps); too much momentum slows every direction down to "
-           "sqrt(momentum), too large a step diverges."]
-    fr += ["Pourquoi : le long d'une valeur propre, l'erreur suit une récurrence d'ordre deux "
-           "dont les racines complexes ont pour module sqrt(momentum). Le réglage de Polyak "
-           "rend cela vrai pour toutes les valeurs propres, et le taux passe de environ "
-           "1 - 2/kappa à environ 1 - 2/sqrt(kappa) : gain modeste si kappa est proche de 1, "
-           "spectaculaire si les données sont mal conditionnées. Le momentum élargit aussi les "
-           "pas stables (lr < 2(1 + momentum)/lam_max) ; trop de momentum ralentit tout."]
-    return "\n".join(en + fr) + "\n"
+    return "\n\n".join(_answer(analyses, lang) for lang in ("en", "fr")) + "\n"
 
 
 def write_outputs(analyses: list[Analysis], summary: dict, out_dir: Path,
@@ -156,16 +131,14 @@ def write_outputs(analyses: list[Analysis], summary: dict, out_dir: Path,
     the list of files, as written to ``momentum.json``."""
     written = []
 
-    def put(path: Path, data: bytes | str) -> None:
-        (write_text if isinstance(data, str) else write_bytes)(path, data)
+    def put(path: Path, text: str) -> None:
+        write_text(path, text)
         written.append(str(path))
 
     for a in analyses:
-        for name, png in ((f"loss_curves_{a.label}.png", figures.loss_curves(a)),
-                          (f"sweep_{a.label}.png", figures.sweep_heatmaps(a))):
-            put(out_dir / name, png)
-            if gallery is not None:
-                put(gallery / name, png)
+        pngs = {f"loss_curves_{a.label}": figures.loss_curves(a),
+                f"sweep_{a.label}": figures.sweep_heatmaps(a)}
+        written += map(str, write_pngs(pngs, out_dir, gallery))
         grids = {"lrs": a.sweep.lrs.tolist(), "momenta": a.sweep.momenta.tolist(),
                  "measured_rate": [[_number(x) for x in row] for row in a.sweep.rates.tolist()],
                  "predicted_rate": a.predicted_grid.tolist()}

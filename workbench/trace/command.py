@@ -18,7 +18,8 @@ from workbench.trace.core import GROUPINGS, trace_expression
 from workbench.trace.draw import FORMATS, to_dot, write_picture
 from workbench.trace.forward import MODES
 from workbench.trace.report import to_dict, to_text
-from workbench.trace.tikz import WORDS, tikz_document, trace_tikz
+from workbench.trace.tikz import tikz_document, trace_tikz
+from workbench.words import LANGUAGES as WORDS
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -7,7 +7,6 @@ Every output is written atomically.
 
 from __future__ import annotations
 
-import io
 import shutil
 import subprocess
 from pathlib import Path
@@ -40,6 +39,11 @@ def _node_label(trace: Trace, row) -> str:
     return "\n".join(lines)
 
 
+def _edge_text(p) -> str:
+    """An edge's label: the local partial, or the VJP rule of a matrix operation."""
+    return p.rule or number_text(p.number)
+
+
 def to_dot(trace: Trace) -> str:
     """The graph in Graphviz's DOT language: nodes with values and adjoints (or tangents),
     edges labelled with local partials, left to right."""
@@ -54,8 +58,7 @@ def to_dot(trace: Trace) -> str:
         lines.append(f"  n{n.index} [label={_quote(_node_label(trace, row))}{style}];")
     for row in trace.rows:
         for k in row.node.inputs:
-            p = row.partials[trace.graph.nodes[k].name]
-            text = p.rule if p.rule else number_text(p.number)
+            text = _edge_text(row.partials[trace.graph.nodes[k].name])
             lines.append(f"  n{k} -> n{row.node.index} [label={_quote(text)}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -88,8 +91,9 @@ def write_picture(trace: Trace, path: str | Path) -> str:
 
 def _matplotlib(trace: Trace, fmt: str) -> bytes:
     """The same layout drawn with matplotlib: boxes at (column, row), arrows with partials."""
-    import matplotlib
     from matplotlib.figure import Figure
+
+    from workbench.figures import encode
 
     positions = trace.graph.positions
     cols = 1 + max(c for c, _ in positions.values())
@@ -109,9 +113,6 @@ def _matplotlib(trace: Trace, fmt: str) -> bytes:
             bend = 0.0 if y == y0 and x - x0 == 1 else 0.2
             ax.annotate("", (x - 0.3, y), (x0 + 0.3, y0),
                         arrowprops={"arrowstyle": "->", "connectionstyle": f"arc3,rad={bend}"})
-            ax.text((x + x0) / 2, (y + y0) / 2 - 0.12, p.rule or number_text(p.number),
-                    ha="center", fontsize=7, color="#444444")
-    buf = io.BytesIO()
-    with matplotlib.rc_context({"svg.fonttype": "none"}):      # text stays searchable text
-        fig.savefig(buf, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
-    return buf.getvalue()
+            ax.text((x + x0) / 2, (y + y0) / 2 - 0.12, _edge_text(p), ha="center", fontsize=7,
+                    color="#444444")
+    return encode(fig, fmt)

@@ -1,9 +1,10 @@
 """The two number systems a trace runs in: float64 and exact.
 
-Every rule of :mod:`workbench.trace.ops` and :mod:`workbench.trace.matrix` is written once
-against the small interface below and run twice: with :data:`FLOAT` (Python floats, which are
-IEEE float64, and NumPy float64 arrays of shape ``(r, c)`` for matrices) and with :data:`EXACT`
-(SymPy numbers such as ``1/2`` or ``log(2)``, and ``ImmutableMatrix``). A scalar is a bare
+Every rule of :mod:`workbench.trace.ops` (the facts of :mod:`workbench.derive.facts`) and
+:mod:`workbench.trace.matrix` is written once against the small interface below and run twice:
+with :data:`FLOAT` (Python floats, which are IEEE float64, and NumPy float64 arrays of shape
+``(r, c)`` for matrices) and with :data:`EXACT` (SymPy numbers such as ``1/2`` or ``log(2)``,
+and ``ImmutableMatrix``: the facts' own SymPy system, with matrices). A scalar is a bare
 number in both; ``+ - * / @ .T`` work alike on both kinds of value.
 
 Float64 domain errors (``log(-1)``, ``1/0``, overflow, a complex power) raise
@@ -18,6 +19,8 @@ from typing import Callable
 
 import numpy as np
 import sympy
+
+from workbench.derive.facts import SymPyNumbers
 
 MAX_EXACT_OPS = 40
 Shape = tuple[int, int] | None
@@ -136,22 +139,8 @@ class _Float(_Numbers):
         return v if isinstance(v, np.ndarray) and v.ndim == 2 else float(v)
 
 
-class _Exact(_Numbers):
+class _Exact(SymPyNumbers, _Numbers):
     name = "exact"
-    exp, log, sqrt = staticmethod(sympy.exp), staticmethod(sympy.log), staticmethod(sympy.sqrt)
-    sin, cos, tan = staticmethod(sympy.sin), staticmethod(sympy.cos), staticmethod(sympy.tan)
-    asin, acos, atan = staticmethod(sympy.asin), staticmethod(sympy.acos), staticmethod(sympy.atan)
-    sinh, cosh, tanh = staticmethod(sympy.sinh), staticmethod(sympy.cosh), staticmethod(sympy.tanh)
-    abs, sign = staticmethod(sympy.Abs), staticmethod(sympy.sign)
-    max, min = staticmethod(sympy.Max), staticmethod(sympy.Min)
-
-    @staticmethod
-    def const(c):
-        return sympy.sympify(c) if isinstance(c, (int, sympy.Basic)) else sympy.Rational(repr(c))
-
-    @staticmethod
-    def positive(x) -> bool:
-        return bool(x > 0)
 
     @staticmethod
     def matrix(shape, entries):

@@ -1,16 +1,16 @@
-"""Elementwise operations of the graph, each beside its local partial derivatives.
+"""Elementwise operations of the graph: how each reads (text and LaTeX) beside what it
+computes, its value and local partial derivatives (a fact of :mod:`workbench.derive.facts`,
+run in the number systems of :mod:`workbench.trace.numbers`).
 
-One row per operation: how it reads (text and LaTeX), its value, and its partial derivative
-with respect to each operand, as functions of a number system ``m`` (see
-:mod:`workbench.trace.numbers`), the result ``y`` and the operands. They act on scalars; on a
-matrix they act entry by entry, a scalar or 1x1 operand broadcasting. Conventions at kinks
-follow torch: ``relu'(0) = 0``, ``|x|'(0) = 0``, ties of max/min share the derivative equally.
+They act on scalars; on a matrix they act entry by entry, a scalar or 1x1 operand broadcasting.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable
+
+from workbench.derive.facts import FACTS, Fact
 
 ATOM, POWER, UNARY, PRODUCT, SUM = 40, 30, 25, 20, 10
 
@@ -46,96 +46,62 @@ def call(name: str, tex: str | None = None) -> tuple[Form, Form]:
 
 @dataclass(frozen=True)
 class Elementwise:
+    """How an operation reads (``text``, ``tex``) and what it computes (``fact``)."""
+
     text: Form
     tex: Form
-    value: Callable
-    partials: Callable
+    fact: Fact
+
+    @property
+    def value(self) -> Callable:
+        return self.fact.value
+
+    @property
+    def partials(self) -> Callable:
+        return self.fact.partials
 
 
-def _ties(m, y, *xs):
-    hits = [m.const(1) if x == y else m.const(0) for x in xs]
-    n = sum(1 for x in xs if x == y)
-    return tuple(h / m.const(n) for h in hits)
+def _infix(pattern: str, prec: int, tex: str | None = None) -> tuple[Form, Form]:
+    """Text and LaTeX forms of a left-associative infix operator."""
+    needs = (prec, prec + 1)
+    return Form(pattern, prec, needs), Form(pattern if tex is None else tex, prec, needs)
 
 
-def _power(m, y, x, c):
-    return (c * x ** (c - m.const(1)), m.const(0))
-
-
-def _step(m, x):
-    return m.const(1) if m.positive(x) else m.const(0)
-
-
-def _sigmoid(m, x):
-    return m.const(1) / (m.const(1) + m.exp(-x))
-
+_POWER = (Form("{0}**{1}", POWER, (POWER + 1, POWER)), Form("{0}^{{{1}}}", POWER, (POWER + 1, 0)))
 
 OPS: dict[str, Elementwise] = {
-    "add": Elementwise(Form("{0} + {1}", SUM, (SUM, SUM + 1)), Form("{0} + {1}", SUM, (SUM, SUM + 1)),
-                       lambda m, a, b: a + b, lambda m, y, a, b: (m.const(1), m.const(1))),
-    "sub": Elementwise(Form("{0} - {1}", SUM, (SUM, SUM + 1)), Form("{0} - {1}", SUM, (SUM, SUM + 1)),
-                       lambda m, a, b: a - b, lambda m, y, a, b: (m.const(1), m.const(-1))),
-    "mul": Elementwise(Form("{0}*{1}", PRODUCT, (PRODUCT, PRODUCT + 1)),
-                       Form(r"{0}\,{1}", PRODUCT, (PRODUCT, PRODUCT + 1)),
-                       lambda m, a, b: a * b, lambda m, y, a, b: (b, a)),
-    "hadamard": Elementwise(*call("hadamard", r"\operatorname{hadamard}"),
-                            lambda m, a, b: a * b, lambda m, y, a, b: (b, a)),
+    "add": Elementwise(*_infix("{0} + {1}", SUM), FACTS["add"]),
+    "sub": Elementwise(*_infix("{0} - {1}", SUM), FACTS["sub"]),
+    "mul": Elementwise(*_infix("{0}*{1}", PRODUCT, r"{0}\,{1}"), FACTS["mul"]),
+    "hadamard": Elementwise(*call("hadamard", r"\operatorname{hadamard}"), FACTS["mul"]),
     "div": Elementwise(Form("{0}/{1}", PRODUCT, (PRODUCT, PRODUCT + 1)),
-                       Form(r"\frac{{{0}}}{{{1}}}", PRODUCT, (0, 0)),
-                       lambda m, a, b: a / b, lambda m, y, a, b: (m.const(1) / b, -y / b)),
+                       Form(r"\frac{{{0}}}{{{1}}}", PRODUCT, (0, 0)), FACTS["div"]),
     "neg": Elementwise(Form("-{0}", UNARY, (PRODUCT,)), Form("-{0}", UNARY, (PRODUCT,)),
-                       lambda m, a: -a, lambda m, y, a: (m.const(-1),)),
-    # x**c with a constant c; c**x with a constant c; x**z with both in the graph (x > 0).
-    "power": Elementwise(Form("{0}**{1}", POWER, (POWER + 1, POWER)),
-                         Form("{0}^{{{1}}}", POWER, (POWER + 1, 0)),
-                         lambda m, x, c: x ** c, _power),
-    "exponential": Elementwise(Form("{0}**{1}", POWER, (POWER + 1, POWER)),
-                               Form("{0}^{{{1}}}", POWER, (POWER + 1, 0)),
-                               lambda m, c, x: c ** x,
-                               lambda m, y, c, x: (m.const(0), y * m.log(c))),
-    "pow": Elementwise(Form("{0}**{1}", POWER, (POWER + 1, POWER)),
-                       Form("{0}^{{{1}}}", POWER, (POWER + 1, 0)),
-                       lambda m, x, z: x ** z,
-                       lambda m, y, x, z: (z * x ** (z - m.const(1)), y * m.log(x))),
-    "exp": Elementwise(Form("exp({0})"), Form("e^{{{0}}}", POWER, (0,)),
-                       lambda m, x: m.exp(x), lambda m, y, x: (y,)),
-    "log": Elementwise(*call("log", r"\ln"), lambda m, x: m.log(x),
-                       lambda m, y, x: (m.const(1) / x,)),
+                       FACTS["neg"]),
+    "power": Elementwise(*_POWER, FACTS["power"]),
+    "exponential": Elementwise(*_POWER, FACTS["exponential"]),
+    "pow": Elementwise(*_POWER, FACTS["pow"]),
+    "exp": Elementwise(Form("exp({0})"), Form("e^{{{0}}}", POWER, (0,)), FACTS["exp"]),
+    "log": Elementwise(*call("log", r"\ln"), FACTS["log"]),
     "log_base": Elementwise(Form("log({0}, {1})"), Form(r"\log_{{{1}}}\left({0}\right)"),
-                            lambda m, x, b: m.log(x) / m.log(b),
-                            lambda m, y, x, b: (m.const(1) / (x * m.log(b)),
-                                                -y / (b * m.log(b)))),
-    "sqrt": Elementwise(Form("sqrt({0})"), Form(r"\sqrt{{{0}}}", ATOM, (0,)),
-                        lambda m, x: m.sqrt(x), lambda m, y, x: (m.const(1) / (2 * y),)),
-    "sin": Elementwise(*call("sin", r"\sin"), lambda m, x: m.sin(x),
-                       lambda m, y, x: (m.cos(x),)),
-    "cos": Elementwise(*call("cos", r"\cos"), lambda m, x: m.cos(x),
-                       lambda m, y, x: (-m.sin(x),)),
-    "tan": Elementwise(*call("tan", r"\tan"), lambda m, x: m.tan(x),
-                       lambda m, y, x: (m.const(1) + y * y,)),
-    "asin": Elementwise(*call("asin", r"\arcsin"), lambda m, x: m.asin(x),
-                        lambda m, y, x: (m.const(1) / m.sqrt(m.const(1) - x * x),)),
-    "acos": Elementwise(*call("acos", r"\arccos"), lambda m, x: m.acos(x),
-                        lambda m, y, x: (m.const(-1) / m.sqrt(m.const(1) - x * x),)),
-    "atan": Elementwise(*call("atan", r"\arctan"), lambda m, x: m.atan(x),
-                        lambda m, y, x: (m.const(1) / (m.const(1) + x * x),)),
-    "sinh": Elementwise(*call("sinh", r"\sinh"), lambda m, x: m.sinh(x),
-                        lambda m, y, x: (m.cosh(x),)),
-    "cosh": Elementwise(*call("cosh", r"\cosh"), lambda m, x: m.cosh(x),
-                        lambda m, y, x: (m.sinh(x),)),
-    "tanh": Elementwise(*call("tanh", r"\tanh"), lambda m, x: m.tanh(x),
-                        lambda m, y, x: (m.const(1) - y * y,)),
-    "sigmoid": Elementwise(*call("sigmoid", r"\sigma"), _sigmoid,
-                           lambda m, y, x: (y * (m.const(1) - y),)),
-    "softplus": Elementwise(*call("softplus"), lambda m, x: m.log(m.const(1) + m.exp(x)),
-                            lambda m, y, x: (_sigmoid(m, x),)),
-    "relu": Elementwise(*call("relu"), lambda m, x: m.max(m.const(0), x),
-                        lambda m, y, x: (_step(m, x),)),
-    "abs": Elementwise(Form("abs({0})"), Form(r"\lvert {0}\rvert", ATOM, (0,)),
-                       lambda m, x: m.abs(x), lambda m, y, x: (m.sign(x),)),
-    "sign": Elementwise(*call("sign"), lambda m, x: m.sign(x), lambda m, y, x: (m.const(0),)),
-    "max": Elementwise(*call("max", r"\max"), lambda m, *xs: m.max(*xs), _ties),
-    "min": Elementwise(*call("min", r"\min"), lambda m, *xs: m.min(*xs), _ties),
+                            FACTS["log_base"]),
+    "sqrt": Elementwise(Form("sqrt({0})"), Form(r"\sqrt{{{0}}}", ATOM, (0,)), FACTS["sqrt"]),
+    "sin": Elementwise(*call("sin", r"\sin"), FACTS["sin"]),
+    "cos": Elementwise(*call("cos", r"\cos"), FACTS["cos"]),
+    "tan": Elementwise(*call("tan", r"\tan"), FACTS["tan"]),
+    "asin": Elementwise(*call("asin", r"\arcsin"), FACTS["asin"]),
+    "acos": Elementwise(*call("acos", r"\arccos"), FACTS["acos"]),
+    "atan": Elementwise(*call("atan", r"\arctan"), FACTS["atan"]),
+    "sinh": Elementwise(*call("sinh", r"\sinh"), FACTS["sinh"]),
+    "cosh": Elementwise(*call("cosh", r"\cosh"), FACTS["cosh"]),
+    "tanh": Elementwise(*call("tanh", r"\tanh"), FACTS["tanh"]),
+    "sigmoid": Elementwise(*call("sigmoid", r"\sigma"), FACTS["sigmoid"]),
+    "softplus": Elementwise(*call("softplus"), FACTS["softplus"]),
+    "relu": Elementwise(*call("relu"), FACTS["relu"]),
+    "abs": Elementwise(Form("abs({0})"), Form(r"\lvert {0}\rvert", ATOM, (0,)), FACTS["abs"]),
+    "sign": Elementwise(*call("sign"), FACTS["sign"]),
+    "max": Elementwise(*call("max", r"\max"), FACTS["max"]),
+    "min": Elementwise(*call("min", r"\min"), FACTS["min"]),
 }
 
 # The functions of workbench.expr.functions that are elementwise, under the name of their rule.

@@ -52,7 +52,7 @@ def symbolic_route(text: str, variables: Sequence[Variable], wrt: Sequence[str],
 
 
 def evaluate_at(g, shape, variables: Sequence[Variable], point: Mapping,
-              sizes: Mapping) -> Number | None:
+                sizes: Mapping) -> Number | None:
     """``g`` at the point, exactly and in float64, as a value of ``shape`` (None: a scalar)."""
     sub = element_values(variables, point)
     try:

@@ -11,35 +11,16 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
+from workbench.tex import escape as latex_escape
 from workbench.trace.core import Trace
-from workbench.trace.result import Number
 from workbench.trace.graph import tex_name
 from workbench.trace.report import exact_text
+from workbench.trace.result import Number
+from workbench.words import check_lang, word
 
 PACKAGES = ("amsmath", "tikz")
-WORDS = {   # the words of the two-route picture, per language of the pages
-    "en": {"symbolic": "Symbolic route", "automatic": "Automatic route",
-           "reverse": "reverse mode, from the output back to the inputs",
-           "forward": "forward mode, one pass per input direction", "at": "at",
-           "agree": "the two routes agree", "disagree": "the two routes disagree",
-           "long": "(too long to show)", "failed": "could not be evaluated",
-           "unavailable": "not available"},
-    "fr": {"symbolic": "Calcul symbolique", "automatic": "Différentiation automatique",
-           "reverse": "mode inverse, de la sortie vers les entrées",
-           "forward": "mode direct, une passe par direction d'entrée", "at": "en",
-           "agree": "les deux calculs concordent", "disagree": "les deux calculs divergent",
-           "long": "(trop long pour être affiché)", "failed": "n'a pas pu être évalué",
-           "unavailable": "indisponible"},
-}
 MAX_FORMULA_CHARS = 300
 _CM_PER_CHAR = 0.16
-_ESCAPES = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
-            "#": r"\#", "_": r"\_", "%": r"\%", "^": r"\^{}", "~": r"\textasciitilde{}"}
-
-
-def latex_escape(text: str) -> str:
-    """``text`` safe to typeset in LaTeX text mode."""
-    return "".join(_ESCAPES.get(ch, ch) for ch in text)
 
 
 def tex_number(number: Number | None) -> str:
@@ -70,17 +51,15 @@ def graph_tikz(trace: Trace) -> str:
 def trace_tikz(trace: Trace, lang: str = "en") -> str:
     """Both routes on one picture: the symbolic one (the function, the gradient's formula, its
     value at the point) above the graph, the automatic one (the inputs' adjoints) below it;
-    headings in ``lang`` (a key of :data:`WORDS`)."""
-    if lang not in WORDS:
-        raise ValueError(f"unknown language {lang!r}; expected one of {sorted(WORDS)}")
-    words = WORDS[lang]
+    headings in ``lang`` (``fr`` or ``en``)."""
+    check_lang(lang)
     lines = [r"\begin{tikzpicture}", *_graph_lines(trace)]
     lines.append(r"\path (current bounding box.north west) coordinate (top) "
                  r"(current bounding box.south west) coordinate (bottom);")
     lines.append(rf"\node[draw, align=left, anchor=south west, yshift=4mm] at (top) "
-                 rf"{{{_symbolic_text(trace, words)}}};")
+                 rf"{{{_symbolic_text(trace, lang)}}};")
     lines.append(rf"\node[draw, align=left, anchor=north west, yshift=-4mm] at (bottom) "
-                 rf"{{{_automatic_text(trace, words)}}};")
+                 rf"{{{_automatic_text(trace, lang)}}};")
     lines.append(r"\end{tikzpicture}")
     return "\n".join(lines)
 
@@ -170,30 +149,33 @@ def _d(name: str) -> str:
     return rf"\displaystyle\frac{{\partial f}}{{\partial {tex_name(name)}}}"
 
 
-def _symbolic_text(trace: Trace, words: dict) -> str:
+def _symbolic_text(trace: Trace, lang: str) -> str:
     _, typed = trace.graph.spelled_out()
-    lines = [rf"\textbf{{{words['symbolic']}}}", rf"$\displaystyle f = {typed}$"]
+    lines = [rf"\textbf{{{word('route.symbolic', lang)}}}", rf"$\displaystyle f = {typed}$"]
     route = trace.symbolic
     if route is None:
-        lines.append(f"({words['unavailable']}: " + latex_escape("; ".join(trace.notes)) + ")")
+        lines.append(f"({word('route.unavailable', lang)}: "
+                     + latex_escape("; ".join(trace.notes)) + ")")
         return r"\\ ".join(lines)
     for name in trace.wrt:
         formula = sympy.latex(route.formula[name], ln_notation=True)
         if len(formula) > MAX_FORMULA_CHARS:
-            formula = rf"\text{{{words['long']}}}"
+            formula = rf"\text{{{word('route.long', lang)}}}"
         lines.append(f"${_d(name)} = {formula}$")
-    lines.append(f"{words['at']} ${_point_tex(trace)}$:")
+    lines.append(f"{word('route.at', lang)} ${_point_tex(trace)}$:")
     for name in trace.wrt:
         at = route.at[name]
         lines.append(f"${_d(name)} = {tex_number(at)}$" if at is not None else
-                     f"${_d(name)}$ {words['failed']}")
+                     f"${_d(name)}$ {word('route.failed', lang)}")
     return r"\\ ".join(lines)
 
 
-def _automatic_text(trace: Trace, words: dict) -> str:
-    lines = [rf"\textbf{{{words['automatic']}}} ({words[trace.mode]})"]
+def _automatic_text(trace: Trace, lang: str) -> str:
+    mode = word(f"route.{trace.mode}", lang)
+    lines = [rf"\textbf{{{word('route.automatic', lang)}}} ({mode})"]
     for name in trace.wrt:
         lines.append(f"${_d(name)} = {tex_number(trace.gradient[name])}$")
     if trace.agrees is not None:
-        lines.append(words["agree"] if trace.agrees else rf"\textbf{{{words['disagree']}}}")
+        lines.append(word("route.agree", lang) if trace.agrees else
+                     rf"\textbf{{{word('route.disagree', lang)}}}")
     return r"\\ ".join(lines)

@@ -1,0 +1,237 @@
+"""The words of pages, pictures and reports in French and English: one table, one lookup.
+
+Each entry is a key (``group.name``: ``page.`` labels of the explanation pages, ``rule.`` names
+of the rules beside each step, ``route.`` words of the two-route picture of a trace, ``plot.``
+the page's figure, ``index.`` the gallery's index, ``momentum.`` the answer of a momentum
+analysis) and its text in each of :data:`LANGUAGES`, side by side. A text may hold fields
+(``{points}``) that :func:`word` fills in. Rule names are LaTeX already (``$...$`` formulas).
+
+French is the default language (the course is French).
+"""
+
+from __future__ import annotations
+
+from workbench.errors import UserError
+
+LANGUAGES = ("fr", "en")
+DEFAULT_LANG = "fr"
+
+WORDS: dict[str, tuple[str, str]] = {
+    # the explanation page (workbench.explain.page)
+    "page.statement": ("Énoncé", "Statement"),
+    "page.function": ("Fonction", "Function"),
+    "page.variables": ("Variables", "Variables"),
+    "page.wrt": ("Dérivée par rapport à", "Differentiate with respect to"),
+    "page.steps": ("Calcul pas à pas", "Step by step"),
+    "page.result": ("Résultat", "Result"),
+    "page.hand": ("Dérivation à la main", "Hand derivation"),
+    "page.verdict": ("Verdict", "Verdict"),
+    "page.diagnosis": ("Diagnostic", "Diagnosis"),
+    "page.verification": ("Vérification numérique", "Numerical verification"),
+    "page.figure": ("Figure", "Figure"),
+    "page.trace": ("Graphe de calcul", "Computational graph"),
+    "page.point": ("Point", "Point"),
+    "page.hand-short": ("Main", "Hand"),
+    "page.symbolic-status": ("comparaison symbolique :", "symbolic comparison:"),
+    "page.symbolic": ("Symbolique", "Symbolic"),
+    "page.autograd": ("Autograd", "Autograd"),
+    "page.finite-difference": ("Diff. finies", "Finite diff."),
+    "page.rel-error": ("Erreur rel.", "Rel. error"),
+    "page.match": ("CORRECT", "MATCH"),
+    "page.mismatch": ("INCORRECT", "MISMATCH"),
+    "page.undecided": ("INDÉCIS", "UNDECIDED"),
+    "page.level.proved": ("démontré", "proved"),
+    "page.level.sampled": ("concorde sur des échantillons, sans démonstration",
+                           "agrees on samples, not proved"),
+    "page.level.confirmed": ("confirmé en haute précision", "confirmed in high precision"),
+    "page.level.undecided": ("aucun verdict que les faits permettent", "no verdict the "
+                             "evidence supports"),
+    "page.how": ("Comment", "How"),
+    "page.no-hand": ("Pas de dérivation à la main : le verdict porte sur le moteur lui-même "
+                     "(symbolique, autograd et différences finies concordent ou non).",
+                     "No hand derivation: the verdict is about the engine itself (symbolic, "
+                     "autograd and finite differences agree or not)."),
+    "page.expected-mismatch": ("Erreur volontaire : le vérificateur devait la trouver.",
+                               "A deliberate mistake: the checker had to find it."),
+    "page.checked-points": ("{points} points vérifiés en {examples} exemples Hypothesis "
+                            "({skipped} écartés près de singularités), {dtype}.",
+                            "{points} points checked in {examples} Hypothesis examples "
+                            "({skipped} skipped near singularities), {dtype}."),
+    "page.counterexample": ("Contre-exemple (réduit par Hypothesis)",
+                            "Counterexample (shrunk by Hypothesis)"),
+    "page.step-confirmed": ("vérifié", "checked"),
+    "page.step-wrong": ("FAUX", "WRONG"),
+    "page.step-unjustified": ("non justifié", "unjustified"),
+    "page.steps-verified": ("Chaque égalité est vérifiée par SymPy ; la dernière est le "
+                            "gradient dérivé par le moteur.",
+                            "SymPy checks every equality; the last one is the gradient the "
+                            "engine derived."),
+    "page.steps-not-verified": ("Attention : une étape n'est pas justifiée, ou le calcul "
+                                "n'aboutit pas au gradient dérivé.",
+                                "Warning: a step is not justified, or the steps do not end at "
+                                "the derived gradient."),
+    "page.matrix-check": ("Égalités matricielles vérifiées en arithmétique exacte, en "
+                          "{points} points aléatoires pour chacune des tailles {how}.",
+                          "Matrix equalities checked in exact arithmetic at {points} random "
+                          "points for each of the sizes {how}."),
+    "page.where": ("où", "where"),
+    "page.engine-form": ("Forme donnée par le moteur", "The engine's form"),
+    "page.explicit-only": ("Le moteur ne donne ce gradient qu'en tailles explicites ; la forme "
+                           "close ci-dessus est vérifiée contre lui.",
+                           "The engine gives this gradient at explicit sizes only; the closed "
+                           "form above is checked against it."),
+    "page.no-closed-form": ("Pas de forme close : gradient en tailles explicites seulement.",
+                            "No closed form: gradient at explicit sizes only."),
+    "page.figure-scalar": ("La fonction (trait plein) et sa dérivée (tirets).",
+                           "The function (solid) and its derivative (dashed)."),
+    "page.figure-errors": ("Erreur relative entre gradient symbolique et autograd sur les "
+                           "points vérifiés.",
+                           "Relative error between symbolic and autograd gradients over the "
+                           "checked points."),
+    "page.error": ("Erreur", "Error"),
+    "page.notes": ("Remarques", "Notes"),
+    "page.generated": ("Page produite par workbench explain.", "Page made by workbench explain."),
+    # the names of the rules of the steps (workbench.explain.steps, matrix_steps)
+    "rule.sum": ("somme", "sum rule"),
+    "rule.constant-factor": ("facteur constant", "constant factor"),
+    "rule.power": ("puissance", "power rule"),
+    "rule.product": ("produit", "product rule"),
+    "rule.quotient": ("quotient", "quotient rule"),
+    "rule.chain": ("dérivée composée", "chain rule"),
+    "rule.exp": ("exponentielle", "exponential"),
+    "rule.exp-base": (r"exponentielle de base $a$ : $(a^u)' = a^u \ln a \, u'$",
+                      r"exponential in base $a$: $(a^u)' = a^u \ln a \, u'$"),
+    "rule.log": (r"logarithme : $(\ln u)' = u'/u$", r"logarithm: $(\ln u)' = u'/u$"),
+    "rule.log-differentiation": (r"$u^v = e^{v \ln u}$", r"$u^v = e^{v \ln u}$"),
+    "rule.trig": ("trigonométrie", "trigonometry"),
+    "rule.inverse-trig": ("trigonométrie réciproque", "inverse trigonometry"),
+    "rule.hyperbolic": ("fonctions hyperboliques", "hyperbolic functions"),
+    "rule.abs": (r"$|u|' = \operatorname{sign}(u)\, u'$", r"$|u|' = \operatorname{sign}(u)\, u'$"),
+    "rule.function": ("dérivée de la fonction (SymPy)", "derivative of the function (SymPy)"),
+    "rule.simplify": ("simplification", "simplification"),
+    "rule.engine": ("résultat du moteur, sans règle détaillée",
+                    "the engine's result, no rule shown"),
+    "rule.transpose": (r"$\mathrm{d}(U^T) = (\mathrm{d}U)^T$",
+                       r"$\mathrm{d}(U^T) = (\mathrm{d}U)^T$"),
+    "rule.trace": (r"$\mathrm{d}\,\operatorname{tr} U = \operatorname{tr} \mathrm{d}U$",
+                   r"$\mathrm{d}\,\operatorname{tr} U = \operatorname{tr} \mathrm{d}U$"),
+    "rule.jacobi": (r"Jacobi : $\mathrm{d} \det A = \det A \operatorname{tr}(A^{-1}\mathrm{d}A)$",
+                    r"Jacobi: $\mathrm{d} \det A = \det A \operatorname{tr}(A^{-1}\mathrm{d}A)$"),
+    "rule.inverse": (r"$\mathrm{d}A^{-1} = -A^{-1}\mathrm{d}A\,A^{-1}$",
+                     r"$\mathrm{d}A^{-1} = -A^{-1}\mathrm{d}A\,A^{-1}$"),
+    "rule.hadamard-power": (r"$\mathrm{d}(U^{\circ k}) = k U^{\circ (k-1)} \circ \mathrm{d}U$",
+                            r"$\mathrm{d}(U^{\circ k}) = k U^{\circ (k-1)} \circ \mathrm{d}U$"),
+    "rule.hadamard-product": ("produit de Hadamard", "Hadamard product"),
+    "rule.elementwise": (r"terme à terme : $\mathrm{d}f(U) = f'(U) \circ \mathrm{d}U$",
+                         r"elementwise: $\mathrm{d}f(U) = f'(U) \circ \mathrm{d}U$"),
+    "rule.scalar-transpose": (r"un scalaire est sa transposée : $a^T \mathrm{d}x = "
+                              r"(\mathrm{d}x)^T a$",
+                              r"a scalar is its own transpose: $a^T \mathrm{d}x = "
+                              r"(\mathrm{d}x)^T a$"),
+    "rule.trace-cyclic": (r"trace cyclique : $\operatorname{tr}(ABC) = \operatorname{tr}(CAB)$",
+                          r"cyclic trace: $\operatorname{tr}(ABC) = \operatorname{tr}(CAB)$"),
+    "rule.collect": ("regroupement", "collecting terms"),
+    "rule.identification": (r"identification : $\mathrm{d}f = \operatorname{tr}(G^T "
+                            r"\mathrm{d}X) \Rightarrow \nabla f = G$",
+                            r"identification: $\mathrm{d}f = \operatorname{tr}(G^T \mathrm{d}X) "
+                            r"\Rightarrow \nabla f = G$"),
+    "rule.substitution": ("on remplace la partie commune", "substituting the shared part back"),
+    "rule.factor": ("mise en facteur", "factoring"),
+    # the two routes of a computational graph (workbench.trace.tikz)
+    "route.symbolic": ("Calcul symbolique", "Symbolic route"),
+    "route.automatic": ("Différentiation automatique", "Automatic route"),
+    "route.reverse": ("mode inverse, de la sortie vers les entrées",
+                      "reverse mode, from the output back to the inputs"),
+    "route.forward": ("mode direct, une passe par direction d'entrée",
+                      "forward mode, one pass per input direction"),
+    "route.at": ("en", "at"),
+    "route.agree": ("les deux calculs concordent", "the two routes agree"),
+    "route.disagree": ("les deux calculs divergent", "the two routes disagree"),
+    "route.long": ("(trop long pour être affiché)", "(too long to show)"),
+    "route.failed": ("n'a pas pu être évalué", "could not be evaluated"),
+    "route.unavailable": ("indisponible", "not available"),
+    # the figure of a page (workbench.explain.figure)
+    "plot.symbolic": ("symbolique", "symbolic"),
+    "plot.hand": ("main", "hand"),
+    "plot.finite-difference": ("diff. finies", "finite diff."),
+    "plot.function": ("fonction", "function"),
+    "plot.derivative": ("dérivée", "derivative"),
+    "plot.rel": ("erreur relative (log10) par rapport à autograd",
+                 "relative error (log10) against autograd"),
+    "plot.count": ("points", "points"),
+    # the gallery's index.html (workbench.explain.index)
+    "index.title": ("Galerie des dérivations", "Derivation gallery"),
+    "index.intro": ("Chaque page explique un gradient pas à pas et le vérifie (symbolique, "
+                    "autograd, différences finies).",
+                    "Each page explains a gradient step by step and checks it (symbolic, "
+                    "autograd, finite differences)."),
+    "index.match": ("correct", "match"),
+    "index.mismatch": ("incorrect", "mismatch"),
+    "index.undecided": ("indécis", "undecided"),
+    "index.error": ("erreur", "error"),
+    "index.expected": ("erreur attendue", "expected mismatch"),
+    "index.steps": ("étapes vérifiées", "steps verified"),
+    "index.steps-no": ("étapes non toutes justifiées", "steps not all justified"),
+    "index.no-preview": ("pas d'aperçu (pas de PDF)", "no preview (no PDF)"),
+    "index.momentum": ("Momentum", "Momentum"),
+    "index.cifar": ("CIFAR-10", "CIFAR-10"),
+    "index.none": ("aucune figure pour l'instant", "no figure yet"),
+    "index.figures": ("Figures", "Figures"),
+    # the answer of a momentum analysis (workbench.momentum.report), English first
+    "momentum.question": ("Comment un momentum bien choisi peut-il accélérer l'optimisation ?",
+                          "How can a well-chosen momentum speed up optimisation?"),
+    "momentum.heading": ("## {label} : n = {n}, p = {p}, graine {seed}",
+                         "## {label}: n = {n}, p = {p}, seed {seed}"),
+    "momentum.rates": (
+        "Hessienne (SymPy) `{hessian}`, valeurs propres de {lam_min:.4g} à {lam_max:.4g}, "
+        "conditionnement kappa = {kappa:.4g}. Descente de gradient au meilleur pas {gd_lr:.4g} "
+        ": taux {gd_rate:.4f} par itération (mesuré {gd_measured:.4f}) ; momentum au point de "
+        "Polyak (pas {hb_lr:.4g}, momentum {hb_momentum:.4g}) : {hb_rate:.4f} (mesuré "
+        "{hb_measured:.4f}), soit {measured:.3g} fois moins d'itérations.",
+        "SymPy derives the Hessian `{hessian}`; at these data its eigenvalues run from "
+        "{lam_min:.4g} to {lam_max:.4g}, so kappa = {kappa:.4g}. Plain gradient descent at its "
+        "best step {gd_lr:.4g} shrinks the distance to the optimum by {gd_rate:.4f} per "
+        "iteration (measured {gd_measured:.4f}); heavy ball at Polyak's step {hb_lr:.4g} and "
+        "momentum {hb_momentum:.4g} by {hb_rate:.4f} (measured {hb_measured:.4f}). Momentum "
+        "needs {measured:.3g} times fewer iterations for the same accuracy (theory: "
+        "{predicted:.3g})."),
+    "momentum.course": (
+        "Les réglages du cours : lr 0.2 donne un taux {slow:.4f}, momentum 0.3 avec lr 1.0 "
+        "{fast:.4f} ; sans momentum, lr 1.0 donne {alone:.4f} et {verdict}",
+        "The course's settings: lr 0.2 contracts by {slow:.4f} per iteration, momentum 0.3 "
+        "with lr 1.0 by {fast:.4f}; without its momentum, lr 1.0 gives {alone:.4f} and "
+        "{verdict}"),
+    "momentum.converges": ("converge", "converges"),
+    "momentum.stalls": ("ne converge pas", "does not converge"),
+    "momentum.rescued": (" : c'est le momentum qui rend ce pas utilisable.",
+                         ": momentum is what makes that step usable."),
+    "momentum.why": (
+        "Pourquoi : le long d'une valeur propre, l'erreur suit une récurrence d'ordre deux "
+        "dont les racines complexes ont pour module sqrt(momentum). Le réglage de Polyak "
+        "rend cela vrai pour toutes les valeurs propres, et le taux passe de environ "
+        "1 - 2/kappa à environ 1 - 2/sqrt(kappa) : gain modeste si kappa est proche de 1, "
+        "spectaculaire si les données sont mal conditionnées. Le momentum élargit aussi les "
+        "pas stables (lr < 2(1 + momentum)/lam_max) ; trop de momentum ralentit tout.",
+        "Why: along an eigenvalue lam the error obeys a two-term recurrence whose roots have "
+        "modulus sqrt(momentum) when they are complex. Polyak's setting makes that true for "
+        "every eigenvalue at once, so the rate goes from (kappa - 1)/(kappa + 1) ~ "
+        "1 - 2/kappa to (sqrt(kappa) - 1)/(sqrt(kappa) + 1) ~ 1 - 2/sqrt(kappa): the gain "
+        "is small when kappa is near 1 and grows like sqrt(kappa) for ill-conditioned data. "
+        "Momentum also widens the stable steps to lr < 2(1 + momentum)/lam_max (the red "
+        "line of the heatmaps); too much momentum slows every direction down to "
+        "sqrt(momentum), too large a step diverges."),
+}
+
+
+def check_lang(lang: str) -> str:
+    """``lang`` itself if it is one of :data:`LANGUAGES`."""
+    if lang not in LANGUAGES:
+        raise UserError(f"unknown language {lang!r}; expected one of {', '.join(LANGUAGES)}",
+                        "--lang")
+    return lang
+
+
+def word(key: str, lang: str, **fields) -> str:
+    """The text of ``key`` in ``lang``, with ``fields`` filled in."""
+    text = WORDS[key][LANGUAGES.index(check_lang(lang))]
+    return text.format(**fields) if fields else text
