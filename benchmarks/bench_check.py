@@ -30,7 +30,7 @@ import torch
 from workbench.atomic import write_text
 from workbench.derivation_file import discover, load
 from workbench.verify.crosscheck import CheckSettings, CrossChecker
-from workbench.verify.strategies import sample_domain
+from workbench.verify.strategies import SamplingPlan, sample_points
 
 
 def gradcheck_cost(problem, points: dict[str, torch.Tensor], n: int) -> float:
@@ -71,11 +71,9 @@ def main() -> None:
             checker = CrossChecker(df.problem, df.hand, CheckSettings(max_examples=args.examples))
             t0 = time.perf_counter()
             report = checker.run()
-            numeric = report.seconds["numeric"]
+            numeric = report.time_s["numeric"]
             ours.append(numeric / max(report.points, 1))
-            gen = torch.Generator().manual_seed(0)
-            pts = {v.name: sample_domain(v.domain, (args.gradcheck_points,), gen)
-                   for v in df.problem.variables}
+            pts = sample_points(SamplingPlan(df.problem.variables), {}, args.gradcheck_points, 0)
             theirs.append(gradcheck_cost(df.problem, pts, args.gradcheck_points))
         row = {"derivation": df.name, "points_per_run": report.points,
                "ours_us_per_point": 1e6 * statistics.mean(ours),
@@ -93,15 +91,17 @@ def main() -> None:
     total = time.perf_counter() - t0
     data = json.loads(proc.stdout)
     reports = [r["report"] for r in data["results"] if r["report"]]
-    split = {k: sum(r["seconds"][k] for r in reports) for k in ("sympy", "numeric", "diagnosis")}
-    split["in_check_wall"] = data["seconds"]
-    split["startup_and_imports"] = total - data["seconds"]
+    split = {k: sum(r["time_s"][k] for r in reports) for k in ("sympy", "numeric", "diagnosis")}
+    split["in_check_wall"] = data["wall_s"]
+    split["startup_and_imports"] = total - data["wall_s"]
     ratios = [r["ratio"] for r in rows]
     summary = {"geometric_mean_ratio": statistics.geometric_mean(ratios), "min_ratio": min(ratios),
                "check_all_seconds": total, "check_all_files": len(files),
-               "check_all_ok": data["passed"], "time_split_seconds": split}
+               "check_all_ok": data["passed"], "levels": data["levels"],
+               "time_split_seconds": split}
     print(f"gradcheck / workbench cost per point: geometric mean {summary['geometric_mean_ratio']:.0f}x, "
           f"min {summary['min_ratio']:.0f}x")
+    print(f"verdict levels: {', '.join(f'{n} {k}' for k, n in data['levels'].items())}")
     print(f"`workbench check` on {len(files)} derivations ({args.examples} examples each, "
           f"{os.cpu_count()} CPUs): {total:.1f} s wall; CPU time inside the checks: "
           f"{', '.join(f'{k} {v:.1f}s' for k, v in split.items())}")

@@ -18,6 +18,7 @@ from torch.func import functional_call
 from workbench.errors import GradientMismatch, UserError
 from workbench.oracles import AutogradOracle, FiniteDifferenceOracle, Function, GradientOracle
 from workbench.oracles.base import Evaluation, Point
+from workbench.oracles.checked import PeriodicallyChecked
 from workbench.oracles.tolerances import Tolerance, tolerance_for
 
 
@@ -91,7 +92,7 @@ def oracle_factory(name: str) -> Callable[[nn.Module], GradientOracle]:
                         "--oracle") from None
 
 
-class SpotCheckedOracle(GradientOracle):
+class SpotCheckedOracle(PeriodicallyChecked):
     """Answers with ``primary``; on call 1 and every ``every`` calls after, checks it.
 
     The check, for each parameter tensor: draw a random direction ``d`` (unit norm, zero on
@@ -107,29 +108,18 @@ class SpotCheckedOracle(GradientOracle):
 
     def __init__(self, primary: GradientOracle, fn: Function, every: int, seed: int = 0,
                  tolerance: Tolerance | None = None):
-        super().__init__(primary.wrt)
-        self.primary, self.fn = primary, fn
-        self.every = max(1, int(every))
-        self.seed = seed
+        super().__init__(primary, every)
+        self.fn, self.seed = fn, seed
         self.tolerance = tolerance or tolerance_for(torch.float64, "finite_difference")
-        self.calls = 0
-        self.checks = 0
-
-    def value_and_grad(self, point: Point, *, batched: bool = False) -> Evaluation:
-        result = self.primary.value_and_grad(point, batched=batched)
-        self.calls += 1
-        if (self.calls - 1) % self.every == 0:
-            self.check(point)
-        return result
 
     # The step along d is (finite-difference step) x |d|: with |d| = 1e-2 it is about 6e-8,
     # so units rarely switch inside it, while float64 rounding (~1e-16 / 6e-8) stays far below
     # the tolerance. Both sides are divided by |d| to compare derivatives along unit directions.
     DIRECTION_NORM = 1e-2
 
-    def check(self, point: Point) -> None:
+    def check(self, point: Point, result: Evaluation | None = None,
+              batched: bool = False) -> None:
         """Raise :class:`GradientMismatch` unless ``primary`` agrees with central differences."""
-        self.checks += 1
         point64 = {k: v.double() if v.is_floating_point() else v for k, v in point.items()}
         grad = self.primary.value_and_grad(point64).grad
         gen = torch.Generator().manual_seed(self.seed * 1_000_003 + self.calls)

@@ -102,7 +102,7 @@ def cmd_momentum(args) -> int:
                   f"{r.measured:>10.4f} {100 * r.relative_error:>7.2f}%")
         sw = s["sweep"]
         print(f"  sweep {sw['grid'][0]}x{sw['grid'][1]} x {a.iterations} iterations in "
-              f"{sw['seconds']:.2f}s; measured vs predicted rate: max error "
+              f"{sw['time_s']:.2f}s; measured vs predicted rate: max error "
               f"{100 * sw['max_relative_error']:.2f}%, median "
               f"{100 * sw['median_relative_error']:.3f}%")
         print(f"  momentum speed-up: {speedup(a.gd_run.measured, a.polyak_run.measured):.3g}x "

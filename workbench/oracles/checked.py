@@ -60,7 +60,30 @@ def compare_gradients(got: dict[str, torch.Tensor], expected: dict[str, torch.Te
     return out
 
 
-class CheckedOracle(GradientOracle):
+class PeriodicallyChecked(GradientOracle):
+    """Answers with ``primary``; on call 1 and every ``every`` calls after, runs
+    :meth:`check` on the point (which raises :class:`GradientMismatch` when it fails)."""
+
+    def __init__(self, primary: GradientOracle, every: int = 1):
+        super().__init__(primary.wrt)
+        self.primary = primary
+        self.every = max(1, int(every))
+        self.calls = 0
+        self.checks = 0
+
+    def value_and_grad(self, point: Point, *, batched: bool = False) -> Evaluation:
+        result = self.primary.value_and_grad(point, batched=batched)
+        self.calls += 1
+        if (self.calls - 1) % self.every == 0:
+            self.checks += 1
+            self.check(point, result, batched)
+        return result
+
+    def check(self, point: Point, result: Evaluation, batched: bool) -> None:
+        raise NotImplementedError
+
+
+class CheckedOracle(PeriodicallyChecked):
     """Answers with ``primary`` after checking it against ``reference``.
 
     Raises :class:`GradientMismatch` naming the variable, the worst element, both values, the
@@ -71,29 +94,21 @@ class CheckedOracle(GradientOracle):
 
     def __init__(self, primary: GradientOracle, reference: GradientOracle,
                  tolerance: Tolerance | None = None, every: int = 1):
-        super().__init__(primary.wrt)
+        super().__init__(primary, every)
         if set(reference.wrt) != set(primary.wrt):
             raise ValueError(f"oracles differentiate different variables: {primary.wrt} vs "
                              f"{reference.wrt}")
-        self.primary, self.reference = primary, reference
+        self.reference = reference
         self.tolerance = tolerance
-        self.every = max(1, int(every))
-        self.calls = 0
-        self.checks = 0
 
-    def value_and_grad(self, point: Point, *, batched: bool = False) -> Evaluation:
-        result = self.primary.value_and_grad(point, batched=batched)
-        self.calls += 1
-        if (self.calls - 1) % self.every == 0:
-            self.checks += 1
-            ref = self.reference.value_and_grad(point, batched=batched)
-            dtype = next(iter(result.grad.values())).dtype
-            kind = ("finite_difference" if isinstance(self.reference, FiniteDifferenceOracle)
-                    or isinstance(self.primary, FiniteDifferenceOracle) else "exact")
-            tol = self.tolerance or tolerance_for(dtype, kind)
-            bad = compare_gradients(result.grad, ref.grad, tol)
-            if bad:
-                lines = "; ".join(d.describe(self.primary.name, self.reference.name) for d in bad)
-                raise GradientMismatch(f"{self.primary.name} and {self.reference.name} disagree: "
-                                       f"{lines}", {"discrepancies": bad})
-        return result
+    def check(self, point: Point, result: Evaluation, batched: bool) -> None:
+        ref = self.reference.value_and_grad(point, batched=batched)
+        dtype = next(iter(result.grad.values())).dtype
+        kind = ("finite_difference" if isinstance(self.reference, FiniteDifferenceOracle)
+                or isinstance(self.primary, FiniteDifferenceOracle) else "exact")
+        tol = self.tolerance or tolerance_for(dtype, kind)
+        bad = compare_gradients(result.grad, ref.grad, tol)
+        if bad:
+            lines = "; ".join(d.describe(self.primary.name, self.reference.name) for d in bad)
+            raise GradientMismatch(f"{self.primary.name} and {self.reference.name} disagree: "
+                                   f"{lines}", {"discrepancies": bad})

@@ -151,7 +151,7 @@ class CrossChecker:
         if verdict.outcome == "mismatch" and self.hand is not None and not evidence.shapes:
             report.diagnosis += self._diagnosis(evidence)
         report.finish_diagnosis()
-        report.seconds = {"sympy": round(t1 - t0, 3), "numeric": round(t2 - t1, 3),
+        report.time_s = {"sympy": round(t1 - t0, 3), "numeric": round(t2 - t1, 3),
                           "diagnosis": round(time.perf_counter() - t2, 3)}
         return report
 

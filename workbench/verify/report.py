@@ -42,7 +42,7 @@ class Report:
     skipped_points: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     ranges: dict[str, str] = field(default_factory=dict)
-    seconds: dict[str, float] = field(default_factory=dict)
+    time_s: dict[str, float] = field(default_factory=dict)
     dtype: str = "float64"
     exit_code: int = 0
 
@@ -124,7 +124,7 @@ class Report:
                      + (f" ({self.rescued_points} in high precision)" if self.rescued_points
                         else "") + f", {self.dtype}" + (f"; {ranges}" if ranges else "")
                      + f"; skipped: {skipped}; "
-                     + ", ".join(f"{k} {v:.2f}s" for k, v in self.seconds.items()))
+                     + ", ".join(f"{k} {v:.2f}s" for k, v in self.time_s.items()))
         return "\n".join(lines)
 
 
