@@ -611,7 +611,10 @@ def _partial(function, values, name, index, digits: int) -> Precise:
         if _is_mat(plus):
             raise Unsupported("the derivative of a matrix-valued function")
         estimates.append((plus - minus) / (2 * h))
-    error = abs(estimates[0] - estimates[1])
+        # what rounding of f at 3*digits digits leaves in the difference quotient
+        rounding = (sides[0].error + sides[1].error + ctx.mpf(10) ** (-3 * digits) *
+                    max(abs(plus), abs(minus))) / (2 * h)
+    error = max(abs(estimates[0] - estimates[1]), rounding)
     scale = max(abs(estimates[1]), ctx.mpf(10) ** (-3 * digits))
     if error > ctx.mpf(10) ** (-digits) * scale:
         raise OutOfReach("central differences did not settle (extreme curvature, or a point "
