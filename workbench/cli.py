@@ -95,8 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"workbench: mismatch: {exc}", file=sys.stderr)
         return 1
     except ResourceLimit as exc:
-        print(f"workbench: undecided: {exc} (a valid problem over the time budget)",
-              file=sys.stderr)
+        print(f"workbench: undecided: {exc}", file=sys.stderr)
         return 4
     except KeyboardInterrupt:
         print("workbench: interrupted", file=sys.stderr)

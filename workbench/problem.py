@@ -105,10 +105,10 @@ class Problem:
             try:
                 with time_limit(EXACT_SECONDS, "an exact value"):
                     value = tidy(g.xreplace(subs), EXACT_SECONDS)
+                    if not value.free_symbols and value.is_finite is not False:
+                        out[name] = str(value)
             except (ResourceLimit, RecursionError, ArithmeticError, ValueError, TypeError):
                 continue
-            if not value.free_symbols and value.is_finite is not False:
-                out[name] = str(value)
         return out
 
     def oracle(self, kind: str = "symbolic", reference: str = "autograd") -> GradientOracle:

@@ -57,7 +57,9 @@ class DerivationItem(pytest.Item):
             if r.error or r.bug or r.undecided or r.report is None:
                 return r.error or r.bug or r.undecided or f"{r.path}: no report"
             lines = [f"{r.path}: expected {r.expect}, got {r.report.verdict_line()}"]
-            lines += [f"  at {a['point']}: gradient disagrees" for a in r.at if not a["ok"]]
+            lines += [f"  at {a['point']}: gradient " + ("disagrees" if a["ok"] is False else
+                                                       "not finite in float64")
+                      for a in r.at if a["ok"] is not True]
             return "\n".join(lines + [r.report.to_text()])
         return super().repr_failure(excinfo, style)
 

@@ -65,8 +65,11 @@ def fold(op: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Callable[.
 
 
 def _number(node, c):
-    value = float(node)  # SymPy rounds to 53 bits; the constant is then made in the input dtype
-    if not math.isfinite(value):
+    try:
+        value = float(node)  # SymPy rounds to 53 bits; then made in the input dtype
+    except OverflowError:    # 10**400: beyond float64, as torch would make it
+        value = math.inf if node > 0 else -math.inf
+    if math.isnan(value) or node in (sympy.zoo, sympy.oo, -sympy.oo):
         raise UnsupportedExpression(f"no torch rule for {type(node).__name__}: {node} "
                                     f"(not a finite real number)")
     return lambda env: env.const(value)

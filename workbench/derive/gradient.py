@@ -23,6 +23,7 @@ from workbench.derive.limits import hard_to_simplify, time_limit, too_big
 from workbench.errors import ResourceLimit, ShapeError, UserError
 from workbench.expr.functions import as_scalar, is_matrix
 from workbench.expr.sampling import rational_point
+from workbench.expr.parser import overflowing_constant
 from workbench.expr.spaces import Variable, dimension_names
 
 DIFF_SECONDS = 10.0
@@ -98,6 +99,11 @@ def derive_gradient(function, variables: Sequence[Variable], wrt: Sequence[str])
                             f"variable (declared: {', '.join(table)})")
     function = scalar_function(function)
     d = Derivation(function, variables, tuple(wrt), {}, {})
+    big = overflowing_constant(function)
+    if big is not None:
+        d.notes.append(f"the constant {_short(big)} is beyond float64's range (about 1.8e308): "
+                       f"float evaluations give inf or nan, and exact values may be out of "
+                       f"reach")
     if not d.uses_matrices and not any(table[n].is_matrix for n in wrt):
         with time_limit(DIFF_SECONDS, "differentiation"):
             for name in wrt:
@@ -173,3 +179,8 @@ def _disagreement(d: Derivation, name: str, closed) -> str | None:
             if status != "equal":
                 return "could not be checked to 30 digits"
     return None
+
+
+def _short(e, limit: int = 60) -> str:
+    text = str(e)
+    return text if len(text) <= limit else text[:limit] + " ..."

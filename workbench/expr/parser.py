@@ -96,22 +96,13 @@ class _Builder:
         return out
 
     def _guard(self, node: ast.AST, out) -> None:
-        """Refuse what parses but cannot be checked: a constant beyond float64's range
-        (``exp(exp(100))``: evaluating it would take hours) and powers that SymPy merged past
-        the exponent limit (``(x**100)**100``)."""
+        """Refuse powers that SymPy merged past the exponent limit (``(x**100)**100`` is
+        ``x**10000``, which the limit on literal exponents alone would let through)."""
         if is_matrix(out) or not isinstance(out, sympy.Expr):
             return
         if isinstance(out, sympy.Pow) and out.exp.is_Number and \
                 abs(out.exp) > MAX_EXPONENT:
             raise self.fail(node, f"exponent {out.exp} is too large (limit {MAX_EXPONENT})")
-        if out.free_symbols:
-            return
-        try:
-            _float_value(out, {})
-        except OverflowError:
-            raise self.fail(node, f"the constant {_short(out)} is too large for float64 "
-                                  f"(beyond about 1.8e308); the workbench computes in float64, so it "
-                                  f"cannot be checked") from None
 
     def _Constant(self, node: ast.Constant, depth: int):
         v = node.value
@@ -302,9 +293,37 @@ def _float_value(e, memo: dict) -> float | None:
     return value
 
 
-def _short(e, limit: int = 60) -> str:
-    text = str(e)
-    return text if len(text) <= limit else text[:limit] + " ..."
+def constant_float(c) -> float:
+    """A SymPy constant as a float64, without asking SymPy (``float(exp(exp(exp(100))))`` runs
+    for hours): ``inf`` beyond float64's range, ``nan`` where it has no real value or no quick
+    rule."""
+    try:
+        value = _float_value(sympy.sympify(c) if not isinstance(c, sympy.Basic) else c, {})
+    except OverflowError:
+        return math.inf if _sign_of(c) >= 0 else -math.inf
+    return math.nan if value is None else value
+
+
+def _sign_of(c) -> int:
+    try:
+        return -1 if c.could_extract_minus_sign() else 1
+    except AttributeError:
+        return 1
+
+
+def overflowing_constant(expr) -> sympy.Expr | None:
+    """The first constant in ``expr`` beyond float64's range (``exp(exp(100))``, ``10**400``),
+    or None. Such a constant makes every float evaluation inf or nan, and asking SymPy for its
+    value can take hours; callers say so instead."""
+    memo: dict = {}
+    for node in sympy.postorder_traversal(expr):
+        if is_matrix(node) or not isinstance(node, sympy.Expr) or node.free_symbols:
+            continue
+        try:
+            _float_value(node, memo)
+        except OverflowError:
+            return node
+    return None
 
 
 def free_names(text: str) -> list[str]:

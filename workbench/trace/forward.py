@@ -93,6 +93,10 @@ def run(graph: Graph, point: Mapping[str, object], m, mode: str, wrt: tuple[str,
                 continue
             try:
                 values[node.index], result.locals[node.index] = _evaluate(node, graph, values, m)
+            except OverflowError as exc:    # the point is fine; float64 is too small for it
+                raise ResourceLimit(f"{node.name} = {node.text} overflows float64 where "
+                                    f"{_reads(graph, node, values)}, so the float route "
+                                    f"cannot be traced ({_why(exc)})") from None
             except _FLOAT_ERRORS as exc:
                 raise UserError(f"{node.name} = {node.text} is not defined where "
                                 f"{_reads(graph, node, values)} ({_why(exc)})") from None

@@ -21,6 +21,7 @@ import numpy as np
 import sympy
 
 from workbench.derive.facts import SymPyNumbers
+from workbench.expr.parser import constant_float
 
 MAX_EXACT_OPS = 40
 Shape = tuple[int, int] | None
@@ -96,7 +97,7 @@ class _Float(_Numbers):
 
     @staticmethod
     def const(c) -> float:
-        return float(c)
+        return constant_float(c)
 
     @staticmethod
     def sign(x) -> float:
@@ -134,6 +135,8 @@ class _Float(_Numbers):
         """``v`` itself if every entry is a finite real float64."""
         if isinstance(v, complex) or (hasattr(v, "dtype") and v.dtype.kind == "c"):
             raise NotDefined("the result is not a real number")
+        if np.any(np.isinf(v)):
+            raise OverflowError("the result is beyond float64's range")
         if not np.all(np.isfinite(v)):
             raise NotDefined("the result is not finite")
         return v if isinstance(v, np.ndarray) and v.ndim == 2 else float(v)

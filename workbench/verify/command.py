@@ -271,8 +271,9 @@ def _print_table(results, verbose: bool, wall: float) -> None:
         for a in r.at:
             for name, g in a["gradient"].items():
                 value = g["exact"] or g["symbolic"]
+                flag = {True: "", False: "  <- DISAGREES"}.get(g["ok"], f"  ({g.get('note')})")
                 print(f"{'':<{width}}    at {a['point'] if len(str(a['point'])) < 60 else '...'}"
-                      f": d/d{name} = {value}" + ("" if g["ok"] else "  <- DISAGREES"))
+                      f": d/d{name} = {value}{flag}")
         if verbose and rep:
             print("\n".join("    " + line for line in rep.to_text().splitlines()))
     counts = {status: sum(r.status == status for r in results) for status in STATUSES}
