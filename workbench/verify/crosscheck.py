@@ -112,38 +112,17 @@ class CrossChecker:
                         {k: str(v) if v is not None else explicit_text(d, k)
                          for k, v in d.gradient.items()}, dict(d.method), notes=list(d.notes),
                         dtype=self.samples.dtype)
+        if self.hand is not None:
+            report.hand = {k: self.hand_text.get(k, str(v)) for k, v in self.hand.items()}
         evidence = Evidence(self.hand is not None, tuple(p.wrt), require_proof=s.require_proof,
                             derivation_scope=_derivation_scope(d))
         roles = matrix_roles(d.function, d.variables)
-        exprs = [d.function, *d.gradient.values(), *(self.hand or {}).values()]
-        landmarks = find_landmarks(exprs, d.variables)
-        if self.hand is not None:
-            report.hand = {k: self.hand_text.get(k, str(v)) for k, v in self.hand.items()}
-            evidence.shapes = shape_evidence(d.variables, self.hand)
-            if not evidence.shapes:
-                evidence.exact = exact_evidence(d, self.hand, landmarks, roles)
+        landmarks = find_landmarks([d.function, *d.gradient.values(),
+                                    *(self.hand or {}).values()], d.variables)
+        self._exact_side(evidence, landmarks, roles)
         t1 = time.perf_counter()
-        self.plan = SamplingPlan.build(d.variables, roles, landmarks)
-        self.reference = PreciseReference(d, self.hand)
-        self.oracles = {"symbolic": p.oracle("symbolic"), "autograd": p.oracle("autograd"),
-                        "finite-difference": p.oracle("finite-difference")}
-        if self.hand is not None and not evidence.shapes:
-            self.oracles["hand"] = p.hand_oracle(self.hand)
-        # The derived gradient against autograd: the subject without a hand gradient; with
-        # one, only where it is a closed form (elementwise differentiation at every size met
-        # costs SymPy seconds, and the hand is compared with autograd anyway).
-        self.engine = self.hand is None or all(g is not None for g in d.gradient.values())
         if not evidence.shapes:
-            proved = all(x.equality.equal for x in evidence.exact.values()) and \
-                len(evidence.exact) == len(p.wrt)
-            self.examples = s.max_examples if self.hand is not None and not proved else \
-                corroborating(s.max_examples)
-            failure = self._search()
-            if failure is not None:
-                if failure.check.kind == "engine":
-                    self.samples.engine = failure.check
-                else:
-                    self.samples.failure = failure.check
+            self._numeric_side(evidence, landmarks, roles)
         evidence.samples = self.samples
         t2 = time.perf_counter()
         verdict = decide(evidence)
@@ -152,8 +131,42 @@ class CrossChecker:
             report.diagnosis += self._diagnosis(evidence)
         report.finish_diagnosis()
         report.time_s = {"sympy": round(t1 - t0, 3), "numeric": round(t2 - t1, 3),
-                          "diagnosis": round(time.perf_counter() - t2, 3)}
+                         "diagnosis": round(time.perf_counter() - t2, 3)}
         return report
+
+    def _exact_side(self, evidence: Evidence, landmarks, roles) -> None:
+        """Shapes, then the exact comparison of each hand gradient with the derived one."""
+        if self.hand is None:
+            return
+        d = self.problem.derivation
+        evidence.shapes = shape_evidence(d.variables, self.hand)
+        if not evidence.shapes:
+            evidence.exact = exact_evidence(d, self.hand, landmarks, roles)
+
+    def _numeric_side(self, evidence: Evidence, landmarks, roles) -> None:
+        """The Hypothesis search, a full one unless the exact side already proved the verdict
+        (then it only corroborates)."""
+        p, s, d = self.problem, self.settings, self.problem.derivation
+        self.plan = SamplingPlan.build(d.variables, roles, landmarks)
+        self.reference = PreciseReference(d, self.hand)
+        self.oracles = {"symbolic": p.oracle("symbolic"), "autograd": p.oracle("autograd"),
+                        "finite-difference": p.oracle("finite-difference")}
+        if self.hand is not None:
+            self.oracles["hand"] = p.hand_oracle(self.hand)
+        # The derived gradient against autograd: the subject without a hand gradient; with
+        # one, only where it is a closed form (elementwise differentiation at every size met
+        # costs SymPy seconds, and the hand is compared with autograd anyway).
+        self.engine = self.hand is None or all(g is not None for g in d.gradient.values())
+        proved = len(evidence.exact) == len(p.wrt) and \
+            all(x.equality.equal for x in evidence.exact.values())
+        self.examples = s.max_examples if self.hand is not None and not proved else \
+            corroborating(s.max_examples)
+        failure = self._search()
+        if failure is not None:
+            if failure.check.kind == "engine":
+                self.samples.engine = failure.check
+            else:
+                self.samples.failure = failure.check
 
     def _diagnosis(self, evidence: Evidence) -> list[str]:
         """The mistake in words, from samples at the probe sizes; an exact difference below
