@@ -391,7 +391,9 @@ class CrossChecker:
         max_dim = s.max_dim
         if any(g is None for g in self.problem.derivation.gradient.values()):
             max_dim = min(max_dim, MAX_EXPLICIT_DIM)  # explicit sizes cost SymPy time per size
-        strategy = cases(self.plan, max_dim, s.max_drawn, tuple(bulk_sizes))
+        # one drawn matrix point: shrinking dozens of entries per extra point costs seconds
+        drawn = 1 if self.problem.derivation.has_matrices else s.max_drawn
+        strategy = cases(self.plan, max_dim, drawn, tuple(bulk_sizes))
         last: list[_Failure] = []
 
         @hsettings(max_examples=self.examples, database=None, deadline=None,
