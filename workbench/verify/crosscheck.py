@@ -20,7 +20,7 @@ from typing import Mapping
 import numpy as np
 import sympy
 import torch
-from hypothesis import HealthCheck, Verbosity, given, seed as hseed, settings as hsettings
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed as hseed, settings as hsettings
 
 from workbench.derive.explicit import probe_sizes
 from workbench.derive.landmarks import find_landmarks, matrix_roles
@@ -379,14 +379,15 @@ class CrossChecker:
         return self._shrunk_search()
 
     def _shrunk_search(self) -> _Failure | None:
-        """Search with bulk points; if only a bulk point fails, search again with Hypothesis-
-        drawn points alone, so that the reported point is one Hypothesis shrank."""
-        failure = self._search_with(self.settings.bulk_sizes)
-        if failure is not None and not failure.index < failure.case.n_drawn:
+        """Search with bulk points, without shrinking; on a failure, search again with
+        Hypothesis-drawn points alone, shrinking, so that the reported point is one Hypothesis
+        shrank (the unshrunk failure stands when the drawn points alone find nothing)."""
+        failure = self._search_with(self.settings.bulk_sizes, shrink=False)
+        if failure is not None:
             return self._search_with((0,)) or failure
         return failure
 
-    def _search_with(self, bulk_sizes) -> _Failure | None:
+    def _search_with(self, bulk_sizes, shrink: bool = True) -> _Failure | None:
         s = self.settings
         max_dim = s.max_dim
         if any(g is None for g in self.problem.derivation.gradient.values()):
@@ -396,8 +397,10 @@ class CrossChecker:
         strategy = cases(self.plan, max_dim, drawn, tuple(bulk_sizes))
         last: list[_Failure] = []
 
+        phases = tuple(Phase) if shrink else (Phase.explicit, Phase.reuse, Phase.generate)
+
         @hsettings(max_examples=self.examples, database=None, deadline=None,
-                   derandomize=s.seed is None, verbosity=Verbosity.quiet,
+                   derandomize=s.seed is None, verbosity=Verbosity.quiet, phases=phases,
                    report_multiple_bugs=False, suppress_health_check=list(HealthCheck))
         @given(strategy)
         def prop(case):
