@@ -6,17 +6,41 @@ the symbolic route; tables, JSON and pictures (TikZ, SVG/PNG) of it.
     >>> write_picture(t, "trace.svg")     # Graphviz dot, else matplotlib
 """
 
-from workbench.trace.build import build_graph
-from workbench.trace.core import GROUPINGS, Trace, trace_derivation, trace_expression
-from workbench.trace.draw import to_dot, write_picture
-from workbench.trace.forward import MODES
-from workbench.trace.graph import Graph, Node
-from workbench.trace.group import group
-from workbench.trace.report import to_dict, to_text
-from workbench.trace.result import Number, Partial, Row
-from workbench.trace.tikz import PACKAGES as TIKZ_PACKAGES
-from workbench.trace.tikz import graph_tikz, tikz_document, trace_tikz
+from __future__ import annotations
 
-__all__ = ["GROUPINGS", "MODES", "TIKZ_PACKAGES", "Graph", "Node", "Number", "Partial", "Row",
-           "Trace", "build_graph", "graph_tikz", "group", "tikz_document", "to_dict", "to_dot",
-           "to_text", "trace_derivation", "trace_expression", "trace_tikz", "write_picture"]
+import importlib
+
+# Names are loaded on first use (PEP 562): the package imports SymPy, and the CLI must start
+# without it.
+_EXPORTS = {
+    "build_graph": ("workbench.trace.build", "build_graph"),
+    "GROUPINGS": ("workbench.trace.core", "GROUPINGS"),
+    "Trace": ("workbench.trace.core", "Trace"),
+    "trace_derivation": ("workbench.trace.core", "trace_derivation"),
+    "trace_expression": ("workbench.trace.core", "trace_expression"),
+    "to_dot": ("workbench.trace.draw", "to_dot"),
+    "write_picture": ("workbench.trace.draw", "write_picture"),
+    "MODES": ("workbench.trace.forward", "MODES"),
+    "Graph": ("workbench.trace.graph", "Graph"),
+    "Node": ("workbench.trace.graph", "Node"),
+    "group": ("workbench.trace.group", "group"),
+    "to_dict": ("workbench.trace.report", "to_dict"),
+    "to_text": ("workbench.trace.report", "to_text"),
+    "Number": ("workbench.trace.result", "Number"),
+    "Partial": ("workbench.trace.result", "Partial"),
+    "Row": ("workbench.trace.result", "Row"),
+    "TIKZ_PACKAGES": ("workbench.trace.tikz", "PACKAGES"),
+    "graph_tikz": ("workbench.trace.tikz", "graph_tikz"),
+    "tikz_document": ("workbench.trace.tikz", "tikz_document"),
+    "trace_tikz": ("workbench.trace.tikz", "trace_tikz"),
+}
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'workbench.trace' has no attribute {name!r}")
+    module, attribute = _EXPORTS[name]
+    return getattr(importlib.import_module(module), attribute)
+
+
+__all__ = sorted(_EXPORTS)

@@ -12,14 +12,9 @@ import sys
 from pathlib import Path
 
 from workbench.atomic import add_output_option, check_output_dir, write_text
-from workbench.expr.declare import declare_variables
 from workbench.errors import UserError
-from workbench.trace.core import GROUPINGS, trace_expression
-from workbench.trace.draw import FORMATS, to_dot, write_picture
-from workbench.trace.forward import MODES
-from workbench.trace.report import to_dict, to_text
-from workbench.trace.tikz import tikz_document, trace_tikz
-from workbench.words import LANGUAGES as WORDS
+from workbench.trace.options import FORMATS, GROUPINGS, MODES
+from workbench.words import LANGUAGES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "operation its own node")
     add_output_option(p, None, "DIR", "write trace.json, trace.tex, trace.tikz, trace.dot, "
                                       "trace.svg and trace.png here")
-    p.add_argument("--lang", choices=sorted(WORDS), default="en",
+    p.add_argument("--lang", choices=sorted(LANGUAGES), default="en",
                    help="language of the headings in trace.tex and trace.tikz (default: en)")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     p.set_defaults(func=cmd_trace)
@@ -76,6 +71,9 @@ def _point(items: list[str]) -> dict[str, object]:
 
 
 def cmd_trace(args) -> int:
+    from workbench.expr.declare import declare_variables
+    from workbench.trace.core import trace_expression
+    from workbench.trace.report import to_dict, to_text
     output = None if args.output is None else check_output_dir(args.output)
     point = _point(args.at)
     declared = {m.partition("=")[0].strip() for m in args.matrix}
@@ -103,6 +101,9 @@ def cmd_trace(args) -> int:
 
 
 def _write(trace, directory: Path, lang: str, stream) -> None:
+    from workbench.trace.draw import to_dot, write_picture
+    from workbench.trace.report import to_dict
+    from workbench.trace.tikz import tikz_document, trace_tikz
     write_text(directory / "trace.json", json.dumps(to_dict(trace), indent=2) + "\n")
     write_text(directory / "trace.tex", tikz_document(trace, lang))
     write_text(directory / "trace.tikz", trace_tikz(trace, lang) + "\n")

@@ -26,11 +26,11 @@ from workbench.trace.graph import Graph
 from workbench.trace.group import group
 from workbench.trace.numbers import exact_number
 from workbench.trace.symbolic import SymbolicRoute, symbolic_route
+from workbench.trace.options import GROUPINGS
 
 if TYPE_CHECKING:
     from workbench.derivation_file import DerivationFile
 
-GROUPINGS = ("grouped", "elementary")
 MAX_VALUE_CHARS = 60
 
 

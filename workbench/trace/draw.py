@@ -15,8 +15,8 @@ from workbench.atomic import write_bytes
 from workbench.errors import WorkbenchError
 from workbench.trace.core import Trace
 from workbench.trace.report import number_text, short_text
+from workbench.trace.options import FORMATS
 
-FORMATS = ("svg", "png")
 DOT_SECONDS = 30
 
 

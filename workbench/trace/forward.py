@@ -24,8 +24,8 @@ from workbench.trace.graph import PREV, Const, Graph, Node
 from workbench.trace.matrix import MATRIX_OPS
 from workbench.trace.numbers import EXACT, FLOAT, ExactUnavailable, NotDefined
 from workbench.trace.ops import OPS
+from workbench.trace.options import MODES
 
-MODES = ("reverse", "forward")
 MAX_SEEDS = 16
 EXACT_SECONDS = 10.0
 _FLOAT_ERRORS = (ValueError, ZeroDivisionError, OverflowError, NotDefined)

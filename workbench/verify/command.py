@@ -11,16 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-import sympy
-import torch
-
 from workbench.errors import UserError
-from workbench.devices import parse_device
-from workbench.expr.declare import declare_variables, pairs
-from workbench.expr.parser import parse
-from workbench.problem import Problem
-from workbench.progress import Progress
-from workbench.verify.crosscheck import CheckSettings, cross_check
+
+# The library (SymPy, torch) is imported inside the handlers: `workbench --help` and a bad
+# argument must answer in a fraction of a second.
 
 DEFAULT_DERIVATIONS = "derivations"
 
@@ -87,7 +81,10 @@ def _check_args(p: argparse.ArgumentParser) -> None:
 MAX_EXAMPLES = 100_000
 
 
-def _settings(args) -> CheckSettings:
+def _settings(args):
+    import torch
+    from workbench.devices import parse_device
+    from workbench.verify.crosscheck import CheckSettings
     if not 1 <= args.examples <= MAX_EXAMPLES:
         raise UserError(f"must be between 1 and {MAX_EXAMPLES:,}, got {args.examples}",
                         "--examples")
@@ -99,7 +96,9 @@ def _settings(args) -> CheckSettings:
                          require_proof=args.require == "proof")
 
 
-def _problem(args) -> Problem:
+def _problem(args):
+    from workbench.expr.declare import declare_variables
+    from workbench.problem import Problem
     args.expr = args.expr.strip()
     variables = declare_variables([args.expr, *getattr(args, "hand", [])], args.matrix,
                                   args.domain)
@@ -114,6 +113,7 @@ def _problem(args) -> Problem:
 
 
 def cmd_derive(args) -> int:
+    import sympy
     problem = _problem(args)
     d = problem.derivation
     at = _numbers(args.at)
@@ -150,6 +150,7 @@ def _num(value) -> str:
 
 
 def _numbers(items: list[str]) -> dict[str, float]:
+    from workbench.expr.declare import pairs
     out = {}
     for k, v in pairs(items, "--at").items():
         try:
@@ -161,7 +162,8 @@ def _numbers(items: list[str]) -> dict[str, float]:
     return out
 
 
-def _evaluate(problem: Problem, at: dict[str, float]) -> dict:
+def _evaluate(problem, at: dict[str, float]) -> dict:
+    import torch
     missing = [v.name for v in problem.variables if v.name not in at]
     if missing or any(v.is_matrix for v in problem.variables):
         raise UserError(f"give a value for every scalar variable ({', '.join(missing)} missing);"
@@ -175,6 +177,8 @@ def _evaluate(problem: Problem, at: dict[str, float]) -> dict:
 
 
 def cmd_verify(args) -> int:
+    from workbench.expr.parser import parse
+    from workbench.verify.crosscheck import cross_check
     problem = _problem(args)
     if len(args.hand) != len(problem.wrt):
         raise UserError(f"give one --hand per variable of --wrt ({len(problem.wrt)}), got "
@@ -192,6 +196,7 @@ def cmd_verify(args) -> int:
 
 def cmd_check(args) -> int:
     from workbench.derivation_file import discover
+    from workbench.progress import Progress
     settings = _settings(args)
     paths = args.paths
     if paths == [DEFAULT_DERIVATIONS] and not Path(DEFAULT_DERIVATIONS).is_dir():
