@@ -7,6 +7,7 @@ import concurrent.futures
 import json
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -79,6 +80,7 @@ def _check_args(p: argparse.ArgumentParser) -> None:
 
 
 MAX_EXAMPLES = 100_000
+MAX_JOBS = 64
 
 
 def _settings(args):
@@ -203,12 +205,13 @@ def cmd_check(args) -> int:
         raise UserError("no derivations/ folder here: run from the repository root or pass "
                         "PATHS", "check")
     files = discover(paths)
-    if args.jobs < 1:
-        raise UserError(f"must be at least 1, got {args.jobs}", "--jobs")
+    if not 1 <= args.jobs <= MAX_JOBS:
+        raise UserError(f"must be between 1 and {MAX_JOBS}, got {args.jobs}", "--jobs")
     start = time.perf_counter()
+    table = None if args.json else _Table([Path(f).stem for f in files], args.verbose)
     with Progress(len(files), "check", unit="file", enabled=not args.json and
                   sys.stderr.isatty()) as bar:
-        results = _check_all(files, settings, args.jobs, bar)
+        results = _check_all(files, settings, args.jobs, bar, table.row if table else None)
     wall = time.perf_counter() - start
     counts = {status: sum(r.status == status for r in results) for status in STATUSES}
     if args.json:
@@ -218,7 +221,7 @@ def cmd_check(args) -> int:
                           "failed": len(results) - counts["ok"] - counts["expected mismatch"]},
                          indent=2))
     else:
-        _print_table(results, args.verbose, wall)
+        table.summary(results, wall)
     return check_exit_code(results)
 
 
@@ -243,34 +246,61 @@ def _levels(results) -> dict[str, int]:
     return out
 
 
-def _check_all(files, settings, jobs: int, bar: Progress) -> list:
-    """Check files in order, in ``jobs`` worker processes when there are several."""
+def _check_all(files, settings, jobs: int, bar, on_result=None) -> list:
+    """Check files, in ``jobs`` worker processes when there are several; each result goes to
+    ``on_result`` as soon as it and those before it are done (so a long run shows its table
+    as it goes). Ctrl-C stops the workers and raises KeyboardInterrupt, quietly."""
     from workbench.verify.runner import check_file
+    out = []
+
+    def done(result):
+        out.append(result)
+        bar.update(1)
+        if on_result is not None:
+            on_result(result)
+
     if jobs == 1 or len(files) < 2:
-        out = []
         for f in files:
-            out.append(check_file(f, settings))
-            bar.update(1)
+            done(check_file(f, settings))
         return out
     ctx = multiprocessing.get_context("spawn")  # fresh interpreters: no forked torch state
-    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+    pool = concurrent.futures.ProcessPoolExecutor(jobs, mp_context=ctx,
+                                                  initializer=_ignore_interrupts)
+    try:
         futures = [pool.submit(check_file, f, settings) for f in files]
-        for _ in concurrent.futures.as_completed(futures):
-            bar.update(1)
-        return [f.result() for f in futures]
+        for future in futures:
+            done(future.result())
+    except KeyboardInterrupt:
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()          # a worker in the middle of SymPy would finish first
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return out
 
 
-def _print_table(results, verbose: bool, wall: float) -> None:
-    width = max([len(r.name) for r in results] + [10])
-    print(f"{'derivation':<{width}}  {'status':<17} {'level':<9} {'points':>7} {'time':>6}  "
-          f"detail")
-    for r in results:
-        rep = r.report
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them: one line, not one traceback each."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class _Table:
+    """The check's table, printed row by row as results arrive."""
+
+    def __init__(self, names: list[str], verbose: bool):
+        self.width = max([len(n) for n in names] + [10])
+        self.verbose = verbose
+        print(f"{'derivation':<{self.width}}  {'status':<17} {'level':<9} {'points':>7} "
+              f"{'time':>6}  detail", flush=True)
+
+    def row(self, r) -> None:
+        width, rep = self.width, r.report
         points = rep.points if rep else 0
         level = rep.level if rep else "-"
-        detail = r.error or r.bug or r.undecided or (rep.diagnosis[0] if rep and rep.diagnosis else
-                             rep.how if rep and rep.verdict == "undecided" else
-                             (rep.notes[0] if rep and rep.notes else r.title))
+        detail = r.error or r.bug or r.undecided or (
+            rep.diagnosis[0] if rep and rep.diagnosis else
+            rep.how if rep and rep.verdict == "undecided" else
+            (rep.notes[0] if rep and rep.notes else r.title))
         print(f"{r.name:<{width}}  {r.status:<17} {level:<9} {points:>7} {r.seconds:>5.1f}s  "
               f"{detail}")
         for a in r.at:
@@ -279,13 +309,17 @@ def _print_table(results, verbose: bool, wall: float) -> None:
                 flag = {True: "", False: "  <- DISAGREES"}.get(g["ok"], f"  ({g.get('note')})")
                 print(f"{'':<{width}}    at {a['point'] if len(str(a['point'])) < 60 else '...'}"
                       f": d/d{name} = {value}{flag}")
-        if verbose and rep:
+        if self.verbose and rep:
             print("\n".join("    " + line for line in rep.to_text().splitlines()))
-    counts = {status: sum(r.status == status for r in results) for status in STATUSES}
-    passed = counts["ok"] + counts["expected mismatch"]
-    levels = ", ".join(f"{n} {level}" for level, n in _levels(results).items())
-    total_points = sum(r.report.points for r in results if r.report)
-    others = ", ".join(f"{counts[s]} {s.lower()}" for s in ("FAIL", "undecided", "bug", "error")
-                       if counts[s])
-    print(f"{passed} passed" + (f", {others}" if others else ", 0 failed") +
-          f" ({levels}; {total_points:,} points checked in {wall:.1f}s)")
+        sys.stdout.flush()
+
+    @staticmethod
+    def summary(results, wall: float) -> None:
+        counts = {status: sum(r.status == status for r in results) for status in STATUSES}
+        passed = counts["ok"] + counts["expected mismatch"]
+        levels = ", ".join(f"{n} {level}" for level, n in _levels(results).items())
+        total_points = sum(r.report.points for r in results if r.report)
+        others = ", ".join(f"{counts[s]} {s.lower()}"
+                           for s in ("FAIL", "undecided", "bug", "error") if counts[s])
+        print(f"{passed} passed" + (f", {others}" if others else ", 0 failed") +
+              f" ({levels}; {total_points:,} points checked in {wall:.1f}s)")
