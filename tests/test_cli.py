@@ -78,3 +78,36 @@ def test_help_for_every_command(capsys):
             main([name, "--help"])
         assert info.value.code == 0
     capsys.readouterr()
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_parallel_check_is_one_line_and_exit_130():
+    import os
+    import signal
+    import subprocess
+    import sys
+    proc = subprocess.Popen([sys.executable, "-m", "workbench", "check", "--jobs", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    proc.stdout.readline()                        # the header
+    proc.stdout.readline()                        # a first file done: the workers are busy
+    os.killpg(proc.pid, signal.SIGINT)            # what the terminal sends on Ctrl-C
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    assert err.strip().splitlines() == ["workbench: interrupted"]
+
+
+def test_check_prints_each_row_as_its_file_is_done(capsys, tmp_path):
+    from workbench.verify import command
+    rows = []
+    files = ["derivations/course_01_affine.toml", "derivations/calc_cosh.toml"]
+    with_settings = command._settings(command.argparse.Namespace(
+        examples=5, device="cpu", dtype="float64", seed=None, require=None))
+
+    class Bar:
+        def update(self, n):
+            rows.append("bar")
+
+    out = command._check_all(files, with_settings, 1, Bar(), lambda r: rows.append(r.name))
+    assert [r.name for r in out] == ["course_01_affine", "calc_cosh"]
+    assert rows == ["bar", "course_01_affine", "bar", "calc_cosh"]
