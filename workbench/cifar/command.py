@@ -1,4 +1,8 @@
-"""``workbench train`` and ``workbench evaluate``: the course's CNN on CIFAR-10."""
+"""``workbench train`` and ``workbench evaluate``: the course's CNN on CIFAR-10.
+
+Only light modules are imported here: torch loads in the handlers, so registering the verbs
+(``workbench --help``) costs nothing.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,7 @@ import warnings
 from pathlib import Path
 
 from workbench.atomic import add_output_option, check_output_dir
-from workbench.cifar import data as cifar_data
-from workbench.cifar.distributed import from_environment, local_device, shutdown
-from workbench.cifar.evaluate import evaluate, model_path
-from workbench.cifar.net import load_model
-from workbench.cifar.oracle import oracle_factory
 from workbench.cifar.recipes import RECIPES, get_recipe
-from workbench.cifar.train import CHECKPOINT_FILE, TrainConfig, train
 from workbench.devices import add_device_option, parse_device
 from workbench.errors import UserError
 
@@ -74,6 +72,10 @@ def _data_argument(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from workbench.cifar.distributed import from_environment, local_device, shutdown
+    from workbench.cifar.oracle import oracle_factory
+    from workbench.cifar.train import CHECKPOINT_FILE, TrainConfig, train
+
     for flag, value, low in (("--seed", args.seed, 0), ("--check-every", args.check_every, 0),
                              ("--limit", args.limit, 1)):
         if value is not None and value < low:
@@ -110,6 +112,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from workbench.cifar.evaluate import evaluate, model_path
+    from workbench.cifar.net import load_model
+
     device = parse_device(args.device)
     net = load_model(model_path(args.model), map_location=device)
     dataset = _load(args.data)
@@ -123,8 +128,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load(root: str) -> cifar_data.Cifar10:
-    """Load the data, turning the not-official-archive warning into one line on stderr."""
+def _load(root: str):
+    """Load the :class:`~workbench.cifar.data.Cifar10` data, turning the not-official-archive
+    warning into one line on stderr."""
+    from workbench.cifar import data as cifar_data
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", cifar_data.UnofficialDataWarning)
         dataset = cifar_data.load(root)

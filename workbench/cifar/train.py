@@ -9,11 +9,13 @@ interrupted and resumed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import resource
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import torch
 
@@ -25,7 +27,8 @@ from workbench.cifar.evaluate import MODEL_FILE, evaluate
 from workbench.cifar.net import (load_state, make_net, normalise, save_model, save_state,
                                  state_on_cpu)
 from workbench.cifar.oracle import SpotCheckedOracle, loss_function, make_oracle, network_point
-from workbench.cifar.recipes import Recipe, augment, cpu_settings, draw_augmentation
+from workbench.cifar.augment import augment, draw_augmentation
+from workbench.cifar.recipes import Recipe
 from workbench.errors import DataError, UserError
 from workbench.optim.heavy_ball import HeavyBall
 from workbench.oracles import Evaluation
@@ -172,6 +175,24 @@ class _Epochs:
         grad = torch.cat([ev.grad[k].reshape(-1) for k in self.params])
         self.opt.step({"parameters": self.flat}, {"parameters": grad})
         return ev
+
+
+@contextlib.contextmanager
+def cpu_settings(recipe: Recipe, device: torch.device) -> Iterator[None]:
+    """Apply the recipe's thread count and oneDNN choice on CPU, restoring them afterwards."""
+    if device.type != "cpu":
+        yield
+        return
+    threads, mkldnn = torch.get_num_threads(), torch.backends.mkldnn.enabled
+    if recipe.cpu_threads:
+        torch.set_num_threads(recipe.cpu_threads)
+    # Set directly: torch.backends.mkldnn.flags() also touches TF32 and warns about it.
+    torch.backends.mkldnn.enabled = recipe.mkldnn
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+        torch.backends.mkldnn.enabled = mkldnn
 
 
 def _flatten(params: dict[str, torch.Tensor]) -> torch.Tensor:
