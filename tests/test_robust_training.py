@@ -2,8 +2,13 @@
 any work; diverging numbers are reported or fail clearly, never crash or pass as success; and
 registering these verbs imports nothing heavy."""
 
+import json
 import subprocess
 import sys
+
+import pytest
+
+from workbench.cli import main
 
 HEAVY = ("torch", "sympy", "matplotlib", "numpy")
 
@@ -20,3 +25,70 @@ def test_registering_the_verbs_imports_no_heavy_module():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60, check=True)
     assert done.stdout.strip() == "[]"
+
+
+# --- momentum: diverging runs are drawn and reported; seeds out of range are bad input -------
+
+DIVERGING = ["--seed", "1", "--grid", "4", "--ill-kappa", "0", "--no-gallery"]
+"""Seed 1: the course's lr 1.0 diverges with and without its momentum 0.3 (rates 4.57, 4.94);
+over 200 iterations their loss reaches 1e275, which a log axis could not draw."""
+
+
+def test_diverging_runs_are_plotted_and_reported(tmp_path, capsys):
+    code = main(["momentum", *DIVERGING, "-o", str(tmp_path), "--json"])
+    assert code == 0, capsys.readouterr().err
+    [analysis] = json.loads(capsys.readouterr().out)["analyses"]
+    diverging = ["course: momentum 0.3, lr 1.0", "lr 1.0 without momentum"]
+    assert analysis["diverged_runs"] == diverging
+    assert [r["name"] for r in analysis["runs"] if r["diverged"]] == diverging
+    assert (tmp_path / "loss_curves_course.png").read_bytes()[:4] == b"\x89PNG"
+    answer = (tmp_path / "answer.md").read_text()
+    assert answer.count("(diverges)") == 2
+
+
+def test_text_output_names_the_diverging_runs(tmp_path, capsys):
+    assert main(["momentum", *DIVERGING, "-o", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    [line] = [x for x in out.splitlines() if x.strip().startswith("diverged")]
+    assert line.endswith(": course: momentum 0.3, lr 1.0; lr 1.0 without momentum")
+    assert out.count("(diverges)") == 2
+
+
+def test_the_loss_axis_stops_near_the_start_when_a_run_diverges(monkeypatch):
+    """Seed 0: lr 1.0 without momentum diverges (rate 1.22) to 1e33 in 200 iterations; the
+    course's plot stays within a few decades of the starting loss."""
+    from workbench.momentum import analyse, figures, make_oracle
+    from workbench.momentum.problem import LeastSquareData
+
+    drawn = []
+    monkeypatch.setattr(figures, "encode", lambda fig, **kw: drawn.append(fig) or b"")
+    a = analyse(LeastSquareData.generate(seed=0), make_oracle("symbolic"), "course", 200, 2,
+                progress=False)
+    assert [r.name for r in a.runs if r.diverged] == ["lr 1.0 without momentum"]
+    figures.loss_curves(a)
+    [left, right] = drawn[0].axes
+    start = max(float(r.losses[0]) for r in a.runs)
+    assert left.get_ylim()[1] <= 3 * figures.CEILING * start
+    assert right.get_ylim()[1] <= 3 * figures.CEILING * start
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**70), str(2**32)])
+def test_momentum_seed_out_of_range_is_one_line_exit_2(tmp_path, capsys, seed):
+    code = main(["momentum", "--seed", seed, "--grid", "4", "--iterations", "20",
+                 "--no-gallery", "-o", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1
+    assert err.startswith(f"workbench: error: --seed: must be an integer from 0 to 4294967295, "
+                          f"got {seed}")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**70), str(2**32)])
+def test_train_seed_out_of_range_is_one_line_exit_2(tmp_path, capsys, seed):
+    code = main(["train", "--seed", seed, "--data", str(tmp_path / "absent"), "--no-gallery",
+                 "-o", str(tmp_path / "run"), "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == f"workbench: error: --seed: must be an integer from 0 to 4294967295, got {seed}\n"
+    assert not (tmp_path / "run").exists() and not (tmp_path / "absent").exists()

@@ -74,10 +74,11 @@ def _data_argument(p: argparse.ArgumentParser) -> None:
 def cmd_train(args: argparse.Namespace) -> int:
     from workbench.cifar.distributed import from_environment, local_device, shutdown
     from workbench.cifar.oracle import oracle_factory
-    from workbench.cifar.train import CHECKPOINT_FILE, TrainConfig, train
+    from workbench.cifar.train import CHECKPOINT_FILE, SEED_MAX, TrainConfig, train
 
-    for flag, value, low in (("--seed", args.seed, 0), ("--check-every", args.check_every, 0),
-                             ("--limit", args.limit, 1)):
+    if not 0 <= args.seed <= SEED_MAX:
+        raise UserError(f"must be an integer from 0 to {SEED_MAX}, got {args.seed}", "--seed")
+    for flag, value, low in (("--check-every", args.check_every, 0), ("--limit", args.limit, 1)):
         if value is not None and value < low:
             raise UserError(f"must be at least {low}, got {value}", flag)
     recipe = get_recipe(args.recipe).with_overrides(args.epochs, args.batch_size, args.lr)

@@ -77,8 +77,10 @@ def _data(args, kappa: float | None, kappa_option: str):
 
 def cmd_momentum(args) -> int:
     from workbench.momentum.analysis import analyse, check_oracles
+    from workbench.momentum.figures import CEILING
     from workbench.momentum.problem import make_oracle
-    from workbench.momentum.report import QUESTION, analysis_summary, speedup, write_outputs
+    from workbench.momentum.report import (DIVERGES, QUESTION, analysis_summary, speedup,
+                                           write_outputs)
 
     _check(args)
     output = check_output_dir(args.output)
@@ -110,7 +112,11 @@ def cmd_momentum(args) -> int:
               f" {'error':>8}")
         for r in a.runs:
             print(f"  {r.name:<30} {r.lr:>8.4g} {r.momentum:>8.4g} {r.predicted:>10.4f} "
-                  f"{r.measured:>10.4f} {100 * r.relative_error:>7.2f}%")
+                  f"{r.measured:>10.4f} {100 * r.relative_error:>7.2f}%"
+                  f"{DIVERGES if r.diverged else ''}")
+        if s["diverged_runs"]:
+            print(f"  diverged (the loss grows; plotted until it passes {CEILING:g}x its start): "
+                  f"{'; '.join(s['diverged_runs'])}")
         sw = s["sweep"]
         print(f"  sweep {sw['grid'][0]}x{sw['grid'][1]} x {a.iterations} iterations in "
               f"{sw['time_s']:.2f}s; measured vs predicted rate: max error "
