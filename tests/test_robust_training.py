@@ -3,11 +3,15 @@ any work; diverging numbers are reported or fail clearly, never crash or pass as
 registering these verbs imports nothing heavy."""
 
 import json
+import pickle
+import shutil
 import subprocess
 import sys
 
 import pytest
+import torch
 
+from workbench.cifar.data import FOLDER, Split, write_folder
 from workbench.cli import main
 
 HEAVY = ("torch", "sympy", "matplotlib", "numpy")
@@ -92,3 +96,42 @@ def test_train_seed_out_of_range_is_one_line_exit_2(tmp_path, capsys, seed):
     assert code == 2
     assert err == f"workbench: error: --seed: must be an integer from 0 to 4294967295, got {seed}\n"
     assert not (tmp_path / "run").exists() and not (tmp_path / "absent").exists()
+
+
+# --- train: labels are checked ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def data_root(tmp_path_factory):
+    g = torch.Generator().manual_seed(0)
+    split = Split(torch.randint(0, 256, (40, 3, 32, 32), dtype=torch.uint8, generator=g),
+                  torch.arange(40) % 10)
+    root = tmp_path_factory.mktemp("cifar")
+    write_folder(root / FOLDER, split, split)
+    return root
+
+
+def train_cli(capsys, *argv):
+    """``workbench train`` on the CPU without gallery or progress bar: (exit code, the lines of
+    stderr that are not the note about unofficial data)."""
+    code = main(["train", "--device", "cpu", "--no-gallery", "--no-progress", *argv])
+    err = capsys.readouterr().err.splitlines()
+    return code, [line for line in err if "not the official CIFAR-10 archive" not in line]
+
+
+@pytest.mark.parametrize("labels, found", [
+    ([str(i % 10) for i in range(8)], "str '0'"),        # was read as the integers 0..9
+    (["cat"] * 8, "str 'cat'"),                          # was a ValueError: exit 3
+    ([float(i % 10) for i in range(8)], "float 0.0"),
+    ([2**70] * 8, "int 1180591620717411303424"),
+])
+def test_labels_that_are_not_integers_are_one_line_naming_the_file(capsys, data_root, tmp_path,
+                                                                   labels, found):
+    folder = tmp_path / FOLDER
+    shutil.copytree(data_root / FOLDER, folder)
+    batch = pickle.loads((folder / "data_batch_1").read_bytes(), encoding="bytes")
+    batch[b"labels"] = labels
+    (folder / "data_batch_1").write_bytes(pickle.dumps(batch, protocol=2))
+    code, err = train_cli(capsys, "--data", str(tmp_path), "-o", str(tmp_path / "run"))
+    assert code == 2
+    assert err == [f"workbench: error: {folder / 'data_batch_1'}: 'labels' must be a list of "
+                   f"integers in 0..9, found {found}"]
