@@ -2,6 +2,7 @@
 any work; diverging numbers are reported or fail clearly, never crash or pass as success; and
 registering these verbs imports nothing heavy."""
 
+import copy
 import json
 import pickle
 import shutil
@@ -98,7 +99,7 @@ def test_train_seed_out_of_range_is_one_line_exit_2(tmp_path, capsys, seed):
     assert not (tmp_path / "run").exists() and not (tmp_path / "absent").exists()
 
 
-# --- train: labels are checked ---------------------------------------------------------------
+# --- train: labels and checkpoints are checked --------------------------------------------
 
 @pytest.fixture(scope="module")
 def data_root(tmp_path_factory):
@@ -135,3 +136,75 @@ def test_labels_that_are_not_integers_are_one_line_naming_the_file(capsys, data_
     assert code == 2
     assert err == [f"workbench: error: {folder / 'data_batch_1'}: 'labels' must be a list of "
                    f"integers in 0..9, found {found}"]
+
+
+@pytest.fixture(scope="module")
+def finished_run(data_root, tmp_path_factory):
+    run = tmp_path_factory.mktemp("run")
+    assert main(["train", "--data", str(data_root), "--epochs", "1", "--limit", "8",
+                 "--device", "cpu", "--no-gallery", "--no-progress", "-o", str(run)]) == 0
+    return torch.load(run / "checkpoint.pt", weights_only=True)
+
+
+def _set(*keys_and_value):
+    """A change of a checkpoint: ``_set("history", "images_seen", -5)``."""
+    *parents, last, value = keys_and_value
+
+    def change(state):
+        for key in parents:
+            state = state[key]
+        state[last] = value
+    return change
+
+
+def _drop(field):
+    return lambda state: state.pop(field)
+
+
+@pytest.mark.parametrize("change, field, message", [
+    (_set("epoch", -3), "epoch", "must be an integer from 1 to 1 (the epochs of the run), "
+                                 "got -3"),
+    (_set("epoch", 10**9), "epoch", "must be an integer from 1 to 1"),
+    (_set("epoch", 1e9), "epoch", "must be an integer from 1 to 1"),
+    (_set("epoch", "1"), "epoch", "must be an integer from 1 to 1 (the epochs of the run), "
+                                  "got '1'"),
+    (_drop("epoch"), "epoch", "missing"),
+    (_drop("velocity"), "velocity", "missing"),
+    (_set("config", "seed"), "config", "expected the run's settings with a recipe, found str"),
+    (_set("config", "recipe", "epochs", "two"), "config.recipe.epochs",
+     "must be a positive integer"),
+    (_set("model", {"a": torch.zeros(2)}), "model", "not a state_dict of the course's Net"),
+    (_set("model", "fc3.bias", torch.zeros(3)), "model.fc3.bias",
+     "expected a float32 tensor of shape (10,), found float32 (3,)"),
+    (_set("model", "fc3.bias", torch.full((10,), float("nan"))), "model.fc3.bias",
+     "holds NaN or infinite values"),
+    (_set("history", [1, 2]), "history", "expected a dict, found a list of 2"),
+    (_set("history", "loss_per_epoch", "x"), "history.loss_per_epoch", "expected a list of one"),
+    (_set("history", "curve", [[1, "a"]]), "history.curve", "expected a list of [images, loss]"),
+    (_set("history", "images_seen", -5), "history.images_seen", "must be a non-negative integer"),
+    (_set("velocity", "x"), "velocity", "expected a dict with the one key 'parameters'"),
+    (_set("velocity", "parameters", torch.zeros(3)), "velocity.parameters",
+     "expected a float32 tensor of shape (62006,), found float32 (3,)"),
+])
+def test_a_damaged_checkpoint_is_one_line_naming_file_and_field(capsys, finished_run, tmp_path,
+                                                                change, field, message):
+    state = copy.deepcopy(finished_run)
+    change(state)
+    path = tmp_path / "checkpoint.pt"
+    torch.save(state, path)
+    code, err = train_cli(capsys, "--data", str(tmp_path / "data"), "--epochs", "1", "--limit",
+                          "8", "-o", str(tmp_path), "--resume")
+    assert code == 2
+    [line] = err
+    assert line.startswith(f"workbench: error: {path}: {field}: {message}")
+    assert not (tmp_path / "data").exists()               # checked before loading any data
+
+
+def test_a_checkpoint_that_is_not_a_dict_is_one_line(capsys, tmp_path):
+    torch.save([1, 2], tmp_path / "checkpoint.pt")
+    code, err = train_cli(capsys, "--data", str(tmp_path / "data"), "-o", str(tmp_path),
+                          "--resume")
+    assert code == 2
+    assert err == [f"workbench: error: {tmp_path / 'checkpoint.pt'}: not a checkpoint of this "
+                   f"trainer: expected a dict of epoch, config, model, history, velocity, "
+                   f"found a list of 2"]

@@ -72,6 +72,7 @@ def _data_argument(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from workbench.cifar import checkpoint
     from workbench.cifar.distributed import from_environment, local_device, shutdown
     from workbench.cifar.oracle import oracle_factory
     from workbench.cifar.train import CHECKPOINT_FILE, SEED_MAX, TrainConfig, train
@@ -89,13 +90,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     run_dir = check_output_dir(args.output or f"runs/cifar-{recipe.name}")
     if args.gallery is not None:
         check_output_dir(args.gallery, "--gallery")
+    resume = (checkpoint.read(run_dir / CHECKPOINT_FILE, config.as_dict(), device)
+              if args.resume else False)
     dataset = _load(args.data)
     world = from_environment(device)
     try:
         if recipe.batch_size < world.size:
             raise UserError(f"a global batch of {recipe.batch_size} cannot be shared by "
                             f"{world.size} processes", "--batch-size")
-        metrics = train(dataset, config, run_dir, device=device, resume=args.resume,
+        metrics = train(dataset, config, run_dir, device=device, resume=resume,
                         world=world, progress=args.progress, gallery=args.gallery)
     except KeyboardInterrupt:
         if world.is_main and (run_dir / CHECKPOINT_FILE).is_file():

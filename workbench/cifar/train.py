@@ -20,21 +20,21 @@ from typing import Iterator
 import torch
 
 from workbench.atomic import write_text
+from workbench.cifar import checkpoint
 from workbench.cifar import figures as plots
+from workbench.cifar.augment import augment, draw_augmentation
+from workbench.cifar.checkpoint import CHECKPOINT_FILE, FLAT, Checkpoint
 from workbench.cifar.data import Cifar10
 from workbench.cifar.distributed import World
 from workbench.cifar.evaluate import MODEL_FILE, evaluate
-from workbench.cifar.net import (load_state, make_net, normalise, save_model, save_state,
-                                 state_on_cpu)
+from workbench.cifar.net import make_net, normalise, save_model, state_on_cpu
 from workbench.cifar.oracle import SpotCheckedOracle, loss_function, make_oracle, network_point
-from workbench.cifar.augment import augment, draw_augmentation
 from workbench.cifar.recipes import Recipe
-from workbench.errors import DataError, UserError
+from workbench.errors import UserError
 from workbench.optim.heavy_ball import HeavyBall
 from workbench.oracles import Evaluation
 from workbench.progress import Progress
 
-CHECKPOINT_FILE = "checkpoint.pt"
 METRICS_FILE = "metrics.json"
 CURVE_POINTS_PER_EPOCH = 20
 SEED_MAX = 2**32 - 1
@@ -59,14 +59,16 @@ class TrainConfig:
 
 
 def train(data: Cifar10, config: TrainConfig, run_dir: str | Path, *,
-          device: torch.device = torch.device("cpu"), resume: bool = False,
+          device: torch.device = torch.device("cpu"), resume: bool | Checkpoint = False,
           world: World = World(), progress: bool | None = None, figures: bool = True,
           gallery: Path | None = None) -> dict:
     """Train, checkpoint each epoch, evaluate on the test split, write model, metrics and
     (unless ``figures`` is False) figures, also into ``gallery`` unless None. Returns the
     metrics (empty on ranks > 0).
 
-    ``progress``: show a progress bar (None: when stderr is a terminal).
+    ``resume``: continue from the run folder's checkpoint (True), or from one already read by
+    :func:`workbench.cifar.checkpoint.read`. ``progress``: show a progress bar (None: when
+    stderr is a terminal).
     """
     run_dir = Path(run_dir)
     recipe = config.recipe
@@ -79,8 +81,15 @@ def train(data: Cifar10, config: TrainConfig, run_dir: str | Path, *,
     flat = _flatten(params)
     opt = HeavyBall(recipe.lr, recipe.momentum, recipe.nesterov, recipe.weight_decay)
     history = {"loss_per_epoch": [], "epoch_time_s": [], "curve": [], "images_seen": 0}
-    start = _restore(run_dir / CHECKPOINT_FILE, config, net, opt, history, device) if resume else 0
-    world.broadcast({"parameters": flat})
+    if resume is True:
+        resume = checkpoint.read(run_dir / CHECKPOINT_FILE, config.as_dict(), device)
+    start = 0
+    if resume:
+        net.load_state_dict(resume.model)
+        opt.load_state_dict({"velocity": resume.velocity})
+        history.update(resume.history)
+        start = resume.epoch
+    world.broadcast({FLAT: flat})
 
     oracle = make_oracle(config.oracle, net)
     checker = (SpotCheckedOracle(oracle, loss_function(net), config.check_every, config.seed)
@@ -92,10 +101,8 @@ def train(data: Cifar10, config: TrainConfig, run_dir: str | Path, *,
         for epoch in range(start, recipe.epochs):
             epoch_runner.run(epoch, history)
             if world.is_main:
-                save_state({"epoch": epoch + 1, "config": config.as_dict(),
-                            "model": state_on_cpu(net), "history": history,
-                            "velocity": {k: v.cpu() for k, v in opt.velocity.items()}},
-                           run_dir / CHECKPOINT_FILE)
+                checkpoint.save(run_dir / CHECKPOINT_FILE, epoch + 1, config.as_dict(),
+                                state_on_cpu(net), history, opt.velocity)
     world.barrier()
     if not world.is_main:
         return {}
@@ -176,7 +183,7 @@ class _Epochs:
         ev = self.oracle.value_and_grad(network_point(self.params, x, self.labels[mine]))
         self.opt.lr = recipe.lr_at(step, total_steps)
         grad = torch.cat([ev.grad[k].reshape(-1) for k in self.params])
-        self.opt.step({"parameters": self.flat}, {"parameters": grad})
+        self.opt.step({FLAT: self.flat}, {FLAT: grad})
         return ev
 
 
@@ -208,42 +215,6 @@ def _flatten(params: dict[str, torch.Tensor]) -> torch.Tensor:
         p.data = flat[offset:offset + p.numel()].view_as(p)
         offset += p.numel()
     return flat
-
-
-def _restore(path: Path, config: TrainConfig, net, opt: HeavyBall, history: dict,
-             device: torch.device) -> int:
-    """Load the checkpoint into ``net``, ``opt`` and ``history``; returns the epochs done."""
-    if not path.is_file():
-        raise UserError(f"nothing to resume: {path} does not exist", "--resume")
-    state = load_state(path, map_location=device)
-    try:
-        saved, epoch = state["config"], int(state["epoch"])
-        net.load_state_dict(state["model"])
-        opt.load_state_dict(state)
-        history.update(state["history"])
-    except (KeyError, TypeError, RuntimeError) as exc:
-        raise DataError(f"{path}: not a checkpoint of this trainer ({exc})") from None
-    _check_compatible(saved, config, path)
-    return epoch
-
-
-def _check_compatible(saved: dict, config: TrainConfig, path: Path) -> None:
-    """Resuming may change the number of epochs (unless the schedule depends on it), the oracle
-    and the check interval; nothing else."""
-    now = config.as_dict()
-    ignored = {"check_every", "oracle"}
-    old_recipe, new_recipe = dict(saved.get("recipe", {})), dict(now["recipe"])
-    if new_recipe.get("schedule") == "constant":
-        old_recipe.pop("epochs", None)
-        new_recipe.pop("epochs", None)
-    diffs = [f"{k}: {old_recipe.get(k)!r} → {new_recipe.get(k)!r}"
-             for k in sorted(set(old_recipe) | set(new_recipe))
-             if old_recipe.get(k) != new_recipe.get(k)]
-    diffs += [f"{k}: {saved.get(k)!r} → {now[k]!r}" for k in now
-              if k not in ignored and k != "recipe" and saved.get(k) != now[k]]
-    if diffs:
-        raise UserError(f"{path} was made with other settings ({'; '.join(diffs)}); resume "
-                        f"with the same ones or start a new run folder", "--resume")
 
 
 def _metrics(config, data, split, report, history, device, world) -> dict:
