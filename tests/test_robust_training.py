@@ -8,12 +8,19 @@ import pickle
 import shutil
 import subprocess
 import sys
+import warnings
 
 import pytest
 import torch
 
-from workbench.cifar.data import FOLDER, Split, write_folder
+from workbench.cifar import oracle as cifar_oracle
+from workbench.cifar.command import EXIT_DIVERGED
+from workbench.cifar.data import FOLDER, Split, UnofficialDataWarning, load, write_folder
+from workbench.cifar.oracle import make_oracle
+from workbench.cifar.recipes import RECIPES
+from workbench.cifar.train import TrainConfig, TrainingDiverged, train
 from workbench.cli import main
+from workbench.oracles import Evaluation, GradientOracle
 
 HEAVY = ("torch", "sympy", "matplotlib", "numpy")
 
@@ -99,7 +106,7 @@ def test_train_seed_out_of_range_is_one_line_exit_2(tmp_path, capsys, seed):
     assert not (tmp_path / "run").exists() and not (tmp_path / "absent").exists()
 
 
-# --- train: labels and checkpoints are checked --------------------------------------------
+# --- train: labels and checkpoints are checked; a loss that stops being finite fails -------
 
 @pytest.fixture(scope="module")
 def data_root(tmp_path_factory):
@@ -208,3 +215,39 @@ def test_a_checkpoint_that_is_not_a_dict_is_one_line(capsys, tmp_path):
     assert err == [f"workbench: error: {tmp_path / 'checkpoint.pt'}: not a checkpoint of this "
                    f"trainer: expected a dict of epoch, config, model, history, velocity, "
                    f"found a list of 2"]
+
+
+def test_a_nan_loss_stops_training_with_its_own_exit_code(capsys, data_root, tmp_path):
+    code, err = train_cli(capsys, "--data", str(data_root), "--lr", "1e300", "--epochs", "2",
+                          "-o", str(tmp_path))
+    assert code == EXIT_DIVERGED == 5
+    assert err == ["workbench: training diverged: the loss is nan at step 2 of 20 (epoch 1 of "
+                   "2, batch 2 of 10, lr 1e+300); a smaller --lr may help"]
+    assert not (tmp_path / "metrics.json").exists()
+    assert not (tmp_path / "notre_model.torch").exists()
+
+
+class NanGradient(GradientOracle):
+    """Autograd's loss with a NaN gradient: the loss of the step is finite, the weights after
+    it are not."""
+
+    name = "nan-gradient"
+
+    def __init__(self, net):
+        self.inner = make_oracle("autograd", net)
+        super().__init__(self.inner.wrt)
+
+    def value_and_grad(self, point, *, batched=False):
+        ev = self.inner.value_and_grad(point, batched=batched)
+        return Evaluation(ev.value, {k: g * float("nan") for k, g in ev.grad.items()})
+
+
+def test_weights_broken_by_the_last_step_of_an_epoch_fail_too(data_root, tmp_path, monkeypatch):
+    monkeypatch.setitem(cifar_oracle.ORACLES, "nan-gradient", NanGradient)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnofficialDataWarning)
+        data = load(data_root, download=False)
+    config = TrainConfig(RECIPES["seed"].with_overrides(epochs=1), limit=4, oracle="nan-gradient")
+    with pytest.raises(TrainingDiverged, match="weights hold NaN or infinite values after epoch 1"):
+        train(data, config, tmp_path)
+    assert not (tmp_path / "checkpoint.pt").exists()

@@ -19,6 +19,9 @@ from workbench.errors import UserError
 
 DEFAULT_DATA = "data"
 DEFAULT_GALLERY = Path("gallery") / "cifar"
+EXIT_DIVERGED = 5
+"""``train``'s exit code when the loss or the weights stop being finite: the run failed (not bad
+input, 2; not a gradient mismatch, 1)."""
 
 
 def register(subparsers) -> None:
@@ -75,7 +78,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from workbench.cifar import checkpoint
     from workbench.cifar.distributed import from_environment, local_device, shutdown
     from workbench.cifar.oracle import oracle_factory
-    from workbench.cifar.train import CHECKPOINT_FILE, SEED_MAX, TrainConfig, train
+    from workbench.cifar.train import (CHECKPOINT_FILE, SEED_MAX, TrainConfig, TrainingDiverged,
+                                       train)
 
     if not 0 <= args.seed <= SEED_MAX:
         raise UserError(f"must be an integer from 0 to {SEED_MAX}, got {args.seed}", "--seed")
@@ -105,6 +109,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(f"workbench: the last finished epoch is saved in {run_dir / CHECKPOINT_FILE}; "
                   f"continue with --resume", file=sys.stderr)
         raise
+    except TrainingDiverged as exc:
+        if world.is_main:
+            print(f"workbench: {exc}", file=sys.stderr)
+        return EXIT_DIVERGED
     finally:
         shutdown(world)
     if metrics:

@@ -11,6 +11,7 @@ with channels-last tensors and all threads is ~2x faster than contiguous tensors
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, replace
 
 from workbench.errors import UserError
@@ -57,8 +58,8 @@ class Recipe:
         for flag, value in (("--epochs", epochs), ("--batch-size", batch_size)):
             if value is not None and value < 1:
                 raise UserError(f"must be a positive integer, got {value}", flag)
-        if lr is not None and not lr > 0:
-            raise UserError(f"must be a positive number, got {lr}", "--lr")
+        if lr is not None and not (math.isfinite(lr) and lr > 0):
+            raise UserError(f"must be a positive finite number, got {lr}", "--lr")
         changes = {k: v for k, v in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr))
                    if v is not None}
         return replace(self, **changes)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import resource
 import time
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from workbench.cifar.evaluate import MODEL_FILE, evaluate
 from workbench.cifar.net import make_net, normalise, save_model, state_on_cpu
 from workbench.cifar.oracle import SpotCheckedOracle, loss_function, make_oracle, network_point
 from workbench.cifar.recipes import Recipe
-from workbench.errors import UserError
+from workbench.errors import UserError, WorkbenchError
 from workbench.optim.heavy_ball import HeavyBall
 from workbench.oracles import Evaluation
 from workbench.progress import Progress
@@ -40,6 +41,11 @@ CURVE_POINTS_PER_EPOCH = 20
 SEED_MAX = 2**32 - 1
 """Seeds run from 0 to this, the range numpy and torch both accept (an epoch's generator is
 seeded with ``seed << 20`` plus the epoch, well inside torch's 64 bits)."""
+
+
+class TrainingDiverged(WorkbenchError):
+    """The training loss or the weights stopped being finite: the run failed, and is not
+    evaluated (the checkpoint of the last finished epoch is kept)."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,8 @@ def train(data: Cifar10, config: TrainConfig, run_dir: str | Path, *,
 
     ``resume``: continue from the run folder's checkpoint (True), or from one already read by
     :func:`workbench.cifar.checkpoint.read`. ``progress``: show a progress bar (None: when
-    stderr is a terminal).
+    stderr is a terminal). Raises :class:`TrainingDiverged` when the loss or the weights stop
+    being finite; the checkpoint of the last finished epoch is kept.
     """
     run_dir = Path(run_dir)
     recipe = config.recipe
@@ -160,14 +167,31 @@ class _Epochs:
                     continue
                 # Read the losses once per curve point: reading one is a device sync.
                 total = float(torch.stack(window).double().sum())
+                if not math.isfinite(total):
+                    self._diverged(window, epoch, i + 1 - len(window))
                 loss_sum += total
                 history["curve"].append([history["images_seen"] + bar.count + len(batch),
                                          total / window_images])
                 bar.update(len(batch), loss=total / window_images)
                 window, window_images = [], 0
+        if not bool(torch.isfinite(self.flat).all()):   # a last step that broke the weights
+            raise TrainingDiverged(f"training diverged: the weights hold NaN or infinite "
+                                   f"values after epoch {epoch + 1} of {recipe.epochs} (lr "
+                                   f"{self.opt.lr:g}); a smaller --lr may help")
         history["epoch_time_s"].append(time.perf_counter() - start)
         history["loss_per_epoch"].append(loss_sum / n)
         history["images_seen"] += n
+
+    def _diverged(self, window: list[torch.Tensor], epoch: int, first: int) -> None:
+        """Raise :class:`TrainingDiverged` for the first batch of ``window`` (batches
+        ``first``, ``first + 1`` ... of ``epoch``) whose loss is not finite."""
+        losses = torch.stack(window)
+        bad = int((~torch.isfinite(losses)).nonzero()[0])
+        step, steps = epoch * self.steps + first + bad, self.steps * self.recipe.epochs
+        raise TrainingDiverged(
+            f"training diverged: the loss is {float(losses[bad])} at step {step + 1} of {steps} "
+            f"(epoch {epoch + 1} of {self.recipe.epochs}, batch {first + bad + 1} of "
+            f"{self.steps}, lr {self.recipe.lr_at(step, steps):g}); a smaller --lr may help")
 
     def _step(self, batch: torch.Tensor, gen: torch.Generator, step: int,
               total_steps: int) -> Evaluation:
