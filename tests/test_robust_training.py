@@ -16,6 +16,7 @@ import torch
 from workbench.cifar import oracle as cifar_oracle
 from workbench.cifar.command import EXIT_DIVERGED
 from workbench.cifar.data import FOLDER, Split, UnofficialDataWarning, load, write_folder
+from workbench.cifar.net import make_net
 from workbench.cifar.oracle import make_oracle
 from workbench.cifar.recipes import RECIPES
 from workbench.cifar.train import TrainConfig, TrainingDiverged, train
@@ -182,7 +183,7 @@ def _drop(field):
      "must be a positive integer"),
     (_set("model", {"a": torch.zeros(2)}), "model", "not a state_dict of the course's Net"),
     (_set("model", "fc3.bias", torch.zeros(3)), "model.fc3.bias",
-     "expected a float32 tensor of shape (10,), found float32 (3,)"),
+     "expected a floating-point tensor of shape (10,), found float32 (3,)"),
     (_set("model", "fc3.bias", torch.full((10,), float("nan"))), "model.fc3.bias",
      "holds NaN or infinite values"),
     (_set("history", [1, 2]), "history", "expected a dict, found a list of 2"),
@@ -191,7 +192,7 @@ def _drop(field):
     (_set("history", "images_seen", -5), "history.images_seen", "must be a non-negative integer"),
     (_set("velocity", "x"), "velocity", "expected a dict with the one key 'parameters'"),
     (_set("velocity", "parameters", torch.zeros(3)), "velocity.parameters",
-     "expected a float32 tensor of shape (62006,), found float32 (3,)"),
+     "expected a floating-point tensor of shape (62006,), found float32 (3,)"),
 ])
 def test_a_damaged_checkpoint_is_one_line_naming_file_and_field(capsys, finished_run, tmp_path,
                                                                 change, field, message):
@@ -251,3 +252,20 @@ def test_weights_broken_by_the_last_step_of_an_epoch_fail_too(data_root, tmp_pat
     with pytest.raises(TrainingDiverged, match="weights hold NaN or infinite values after epoch 1"):
         train(data, config, tmp_path)
     assert not (tmp_path / "checkpoint.pt").exists()
+
+
+@pytest.mark.parametrize("change, message", [
+    (_set("fc3.bias", torch.full((10,), float("inf"))), "fc3.bias: holds NaN or infinite values"),
+    (_set("fc3.bias", "x"), "fc3.bias: expected a floating-point tensor of shape (10,), found str"),
+    (_drop("fc1.weight"), "not a state_dict of the course's Net (missing: fc1.weight; "
+                          "unexpected: none)"),
+])
+def test_evaluate_refuses_a_model_it_cannot_trust(capsys, data_root, tmp_path, change, message):
+    """A network with infinite weights was evaluated (10 %, exit 0)."""
+    state = make_net(0).state_dict()
+    change(state)
+    torch.save(state, tmp_path / "model.torch")
+    code = main(["evaluate", str(tmp_path / "model.torch"), "--data", str(tmp_path / "data"),
+                 "--device", "cpu"])
+    assert code == 2
+    assert capsys.readouterr().err == f"workbench: error: {tmp_path / 'model.torch'}: {message}\n"

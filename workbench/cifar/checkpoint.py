@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from workbench.cifar.net import load_state, make_net, save_state
+from workbench.cifar.net import check_state, check_tensor, load_state, save_state
 from workbench.errors import DataError, UserError
 
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -29,7 +29,7 @@ FIELDS = ("epoch", "config", "model", "history", "velocity")
 @dataclass(frozen=True)
 class Checkpoint:
     """A checked checkpoint: ``epoch`` epochs done, the network's ``model`` state, the
-    ``history`` so far and the ``velocity`` (``{FLAT: (P,)}`` float32, P parameters)."""
+    ``history`` so far and the ``velocity`` (``{FLAT: (P,)}``, P parameters)."""
 
     path: Path
     epoch: int
@@ -69,41 +69,15 @@ def read(path: Path, config: dict, device: torch.device | str = "cpu") -> Checkp
     if not _is_int(epoch) or not 1 <= epoch <= epochs:
         raise _bad(path, "epoch", f"must be an integer from 1 to {epochs} (the epochs of the "
                                   f"run), got {epoch!r}")
-    model = _model(path, state["model"])
+    model = check_state(state["model"], path, "model")
     size = sum(t.numel() for t in model.values())
     velocity = state["velocity"]
     if not isinstance(velocity, dict) or set(velocity) != {FLAT}:
         raise _bad(path, "velocity", f"expected a dict with the one key {FLAT!r}, found "
                                      f"{_kind(velocity)}")
-    _tensor(path, f"velocity.{FLAT}", velocity[FLAT], (size,))
+    check_tensor(velocity[FLAT], (size,), path, f"velocity.{FLAT}")
     return Checkpoint(path, int(epoch), model, _history(path, state["history"], int(epoch)),
                       velocity)
-
-
-def _model(path: Path, model) -> dict[str, torch.Tensor]:
-    """The network's state: the course's Net's keys, each a finite float32 tensor of the
-    right shape."""
-    want = make_net(0).state_dict()
-    if not isinstance(model, dict):
-        raise _bad(path, "model", f"expected the network's state_dict, found {_kind(model)}")
-    missing, unexpected = sorted(set(want) - set(model)), sorted(set(model) - set(want), key=str)
-    if missing or unexpected:
-        raise _bad(path, "model", f"not a state_dict of the course's Net (missing: "
-                                  f"{', '.join(missing) or 'none'}; unexpected: "
-                                  f"{', '.join(map(str, unexpected)) or 'none'})")
-    for name, value in want.items():
-        _tensor(path, f"model.{name}", model[name], tuple(value.shape))
-    return model
-
-
-def _tensor(path: Path, field: str, value, shape: tuple[int, ...]) -> None:
-    if not isinstance(value, torch.Tensor) or value.dtype != torch.float32 \
-            or tuple(value.shape) != shape:
-        found = (f"{str(value.dtype).removeprefix('torch.')} {tuple(value.shape)}"
-                 if isinstance(value, torch.Tensor) else _kind(value))
-        raise _bad(path, field, f"expected a float32 tensor of shape {shape}, found {found}")
-    if not bool(torch.isfinite(value).all()):
-        raise _bad(path, field, "holds NaN or infinite values")
 
 
 def _config(path: Path, config) -> dict:
