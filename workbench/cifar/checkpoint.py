@@ -31,7 +31,6 @@ class Checkpoint:
     """A checked checkpoint: ``epoch`` epochs done, the network's ``model`` state, the
     ``history`` so far and the ``velocity`` (``{FLAT: (P,)}``, P parameters)."""
 
-    path: Path
     epoch: int
     model: dict[str, torch.Tensor]
     history: dict
@@ -76,7 +75,7 @@ def read(path: Path, config: dict, device: torch.device | str = "cpu") -> Checkp
         raise _bad(path, "velocity", f"expected a dict with the one key {FLAT!r}, found "
                                      f"{_kind(velocity)}")
     check_tensor(velocity[FLAT], (size,), path, f"velocity.{FLAT}")
-    return Checkpoint(path, int(epoch), model, _history(path, state["history"], int(epoch)),
+    return Checkpoint(int(epoch), model, _history(path, state["history"], int(epoch)),
                       velocity)
 
 
