@@ -51,7 +51,8 @@ def test_bad_argument_exits_2(capsys, argv):
 
 @pytest.mark.parametrize("argv, message", [
     (["--epochs", "0"], "--epochs: must be a positive integer, got 0"),
-    (["--lr", "-1"], "--lr: must be a positive number"),
+    (["--lr", "-1"], "--lr: must be a positive finite number"),
+    (["--lr", "inf"], "--lr: must be a positive finite number, got inf"),
     (["--limit", "0"], "--limit: must be at least 1"),
     (["--oracle", "derivd"], "--oracle: unknown oracle 'derivd'"),
 ])

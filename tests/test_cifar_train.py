@@ -19,7 +19,8 @@ from workbench.cifar import oracle as cifar_oracle
 from workbench.cifar.data import FOLDER, Cifar10, Split, UnofficialDataWarning, load, write_folder
 from workbench.cifar.net import load_model, make_net, normalise
 from workbench.cifar.oracle import SpotCheckedOracle, loss_function, make_oracle, network_point
-from workbench.cifar.recipes import RECIPES, augment, draw_augmentation
+from workbench.cifar.augment import augment, draw_augmentation
+from workbench.cifar.recipes import RECIPES
 from workbench.cifar.train import CHECKPOINT_FILE, TrainConfig, train
 from workbench.errors import GradientMismatch, UserError
 from workbench.oracles import Evaluation, GradientOracle

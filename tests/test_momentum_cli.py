@@ -57,6 +57,7 @@ def test_text_run_with_autograd_and_kappa(tmp_path, capsys):
     (["--iterations", "5"], "--iterations"),
     (["--grid", "1"], "--grid"),
     (["--grid", "1000", "--iterations", "1000"], "--grid"),
+    (["--oracle", "numeric"], "--oracle"),
 ])
 def test_bad_arguments_exit_2_with_one_line(tmp_path, capsys, args, where):
     code = main(["momentum", *args, "-o", str(tmp_path), "--no-gallery"])

@@ -1,4 +1,8 @@
-"""``workbench train`` and ``workbench evaluate``: the course's CNN on CIFAR-10."""
+"""``workbench train`` and ``workbench evaluate``: the course's CNN on CIFAR-10.
+
+Only light modules are imported here: torch loads in the handlers, so registering the verbs
+(``workbench --help``) costs nothing.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +13,15 @@ import warnings
 from pathlib import Path
 
 from workbench.atomic import add_output_option, check_output_dir
-from workbench.cifar import data as cifar_data
-from workbench.cifar.distributed import from_environment, local_device, shutdown
-from workbench.cifar.evaluate import evaluate, model_path
-from workbench.cifar.net import load_model
-from workbench.cifar.oracle import oracle_factory
 from workbench.cifar.recipes import RECIPES, get_recipe
-from workbench.cifar.train import CHECKPOINT_FILE, TrainConfig, train
 from workbench.devices import add_device_option, parse_device
 from workbench.errors import UserError
 
 DEFAULT_DATA = "data"
 DEFAULT_GALLERY = Path("gallery") / "cifar"
+EXIT_DIVERGED = 5
+"""``train``'s exit code when the loss or the weights stop being finite: the run failed (not bad
+input, 2; not a gradient mismatch, 1)."""
 
 
 def register(subparsers) -> None:
@@ -74,8 +75,15 @@ def _data_argument(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    for flag, value, low in (("--seed", args.seed, 0), ("--check-every", args.check_every, 0),
-                             ("--limit", args.limit, 1)):
+    from workbench.cifar import checkpoint
+    from workbench.cifar.distributed import from_environment, local_device, shutdown
+    from workbench.cifar.oracle import oracle_factory
+    from workbench.cifar.train import (CHECKPOINT_FILE, SEED_MAX, TrainConfig, TrainingDiverged,
+                                       train)
+
+    if not 0 <= args.seed <= SEED_MAX:
+        raise UserError(f"must be an integer from 0 to {SEED_MAX}, got {args.seed}", "--seed")
+    for flag, value, low in (("--check-every", args.check_every, 0), ("--limit", args.limit, 1)):
         if value is not None and value < low:
             raise UserError(f"must be at least {low}, got {value}", flag)
     recipe = get_recipe(args.recipe).with_overrides(args.epochs, args.batch_size, args.lr)
@@ -86,19 +94,25 @@ def cmd_train(args: argparse.Namespace) -> int:
     run_dir = check_output_dir(args.output or f"runs/cifar-{recipe.name}")
     if args.gallery is not None:
         check_output_dir(args.gallery, "--gallery")
+    resume = (checkpoint.read(run_dir / CHECKPOINT_FILE, config.as_dict(), device)
+              if args.resume else False)
     dataset = _load(args.data)
     world = from_environment(device)
     try:
         if recipe.batch_size < world.size:
             raise UserError(f"a global batch of {recipe.batch_size} cannot be shared by "
                             f"{world.size} processes", "--batch-size")
-        metrics = train(dataset, config, run_dir, device=device, resume=args.resume,
+        metrics = train(dataset, config, run_dir, device=device, resume=resume,
                         world=world, progress=args.progress, gallery=args.gallery)
     except KeyboardInterrupt:
         if world.is_main and (run_dir / CHECKPOINT_FILE).is_file():
             print(f"workbench: the last finished epoch is saved in {run_dir / CHECKPOINT_FILE}; "
                   f"continue with --resume", file=sys.stderr)
         raise
+    except TrainingDiverged as exc:
+        if world.is_main:
+            print(f"workbench: {exc}", file=sys.stderr)
+        return EXIT_DIVERGED
     finally:
         shutdown(world)
     if metrics:
@@ -110,6 +124,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from workbench.cifar.evaluate import evaluate, model_path
+    from workbench.cifar.net import load_model
+
     device = parse_device(args.device)
     net = load_model(model_path(args.model), map_location=device)
     dataset = _load(args.data)
@@ -123,8 +140,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load(root: str) -> cifar_data.Cifar10:
-    """Load the data, turning the not-official-archive warning into one line on stderr."""
+def _load(root: str):
+    """Load the :class:`~workbench.cifar.data.Cifar10` data, turning the not-official-archive
+    warning into one line on stderr."""
+    from workbench.cifar import data as cifar_data
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", cifar_data.UnofficialDataWarning)
         dataset = cifar_data.load(root)

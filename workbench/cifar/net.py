@@ -92,11 +92,41 @@ def load_state(path: str | os.PathLike, map_location: str | torch.device = "cpu"
 
 def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> Net:
     """The :class:`Net` saved at ``path`` by :func:`save_model` (or by the course's notebook)."""
-    state = load_state(path, map_location)
     net = Net()
-    try:
-        net.load_state_dict(state)
-    except (RuntimeError, TypeError, AttributeError) as exc:
-        raise DataError(f"{path}: not a state_dict of the course's Net "
-                        f"({str(exc).splitlines()[0]})") from None
+    net.load_state_dict(check_state(load_state(path, map_location), path))
     return net.to(map_location)
+
+
+def check_state(state: object, path: str | os.PathLike,
+                field: str | None = None) -> dict[str, torch.Tensor]:
+    """``state`` if it is a ``state_dict`` of :class:`Net`: the same keys, each checked by
+    :func:`check_tensor`. Otherwise a :class:`DataError` located at ``path`` (and at ``field``
+    when the state is one field of the file)."""
+    with torch.device("meta"):                 # shapes only: no memory, no random numbers
+        want = {k: tuple(v.shape) for k, v in Net().state_dict().items()}
+    where = f"{path}: {field}" if field else str(path)
+    if not isinstance(state, dict):
+        raise DataError(f"not a state_dict of the course's Net: found a "
+                        f"{type(state).__name__}", where)
+    missing, unexpected = sorted(set(want) - set(state)), sorted(map(str, set(state) - set(want)))
+    if missing or unexpected:
+        raise DataError(f"not a state_dict of the course's Net (missing: "
+                        f"{', '.join(missing) or 'none'}; unexpected: "
+                        f"{', '.join(unexpected) or 'none'})", where)
+    for name, shape in want.items():
+        check_tensor(state[name], shape, path, f"{field}.{name}" if field else name)
+    return state
+
+
+def check_tensor(value: object, shape: tuple[int, ...], path: str | os.PathLike,
+                 name: str) -> None:
+    """Nothing if ``value`` is a finite floating-point tensor of ``shape``; else a
+    :class:`DataError` naming ``path`` and ``name``."""
+    if not isinstance(value, torch.Tensor) or not value.is_floating_point() \
+            or tuple(value.shape) != shape:
+        found = (f"{str(value.dtype).removeprefix('torch.')} {tuple(value.shape)}"
+                 if isinstance(value, torch.Tensor) else type(value).__name__)
+        raise DataError(f"expected a floating-point tensor of shape {shape}, found {found}",
+                        f"{path}: {name}")
+    if not bool(torch.isfinite(value).all()):
+        raise DataError("holds NaN or infinite values", f"{path}: {name}")

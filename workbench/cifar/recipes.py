@@ -1,5 +1,7 @@
 """Training recipes as data: the course's (``seed``) and a faster one (``fast``), with the
-learning-rate schedule and the light augmentation the fast one uses.
+learning-rate schedule. The augmentation they name is drawn and applied by
+:mod:`~workbench.cifar.augment`, their CPU settings by :mod:`~workbench.cifar.train`. No torch
+here: the command line reads the recipes' names before any heavy import.
 
 CPU settings were chosen by measurement on 2 cores (see ``benchmarks/bench_cifar.py``): at batch
 4 every step is a few hundred microseconds of per-operation overhead, and one thread with
@@ -9,11 +11,8 @@ with channels-last tensors and all threads is ~2x faster than contiguous tensors
 
 from __future__ import annotations
 
-import contextlib
+import math
 from dataclasses import asdict, dataclass, replace
-from typing import Iterator
-
-import torch
 
 from workbench.errors import UserError
 
@@ -59,8 +58,8 @@ class Recipe:
         for flag, value in (("--epochs", epochs), ("--batch-size", batch_size)):
             if value is not None and value < 1:
                 raise UserError(f"must be a positive integer, got {value}", flag)
-        if lr is not None and not lr > 0:
-            raise UserError(f"must be a positive number, got {lr}", "--lr")
+        if lr is not None and not (math.isfinite(lr) and lr > 0):
+            raise UserError(f"must be a positive finite number, got {lr}", "--lr")
         changes = {k: v for k, v in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr))
                    if v is not None}
         return replace(self, **changes)
@@ -89,47 +88,3 @@ def get_recipe(name: str) -> Recipe:
     except KeyError:
         raise UserError(f"unknown recipe {name!r}; choose one of {', '.join(RECIPES)}",
                         "--recipe") from None
-
-
-@contextlib.contextmanager
-def cpu_settings(recipe: Recipe, device: torch.device) -> Iterator[None]:
-    """Apply the recipe's thread count and oneDNN choice on CPU, restoring them afterwards."""
-    if device.type != "cpu":
-        yield
-        return
-    threads, mkldnn = torch.get_num_threads(), torch.backends.mkldnn.enabled
-    if recipe.cpu_threads:
-        torch.set_num_threads(recipe.cpu_threads)
-    # Set directly: torch.backends.mkldnn.flags() also touches TF32 and warns about it.
-    torch.backends.mkldnn.enabled = recipe.mkldnn
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-        torch.backends.mkldnn.enabled = mkldnn
-
-
-def draw_augmentation(n: int, crop: int, flip: bool,
-                      generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Random crop offsets ``(n, 2)`` in ``0..2*crop`` and horizontal flips ``(n,)`` (bool,
-    all False unless ``flip``)."""
-    offsets = torch.randint(0, 2 * crop + 1, (n, 2), generator=generator)
-    flips = (torch.rand(n, generator=generator) < 0.5) & flip
-    return offsets, flips
-
-
-def augment(images: torch.Tensor, offsets: torch.Tensor, flips: torch.Tensor,
-            pad: int) -> torch.Tensor:
-    """Pad uint8 ``(n, 3, 32, 32)`` images with ``pad`` zeros, mirror those with ``flips``,
-    and crop 32 x 32 at ``offsets`` (row, column); returns uint8 ``(n, 3, 32, 32)``.
-
-    One indexing operation over a view of all crops of both orientations: ~3x faster on uint8
-    than per-pixel gathers.
-    """
-    n, c, h, w = images.shape
-    padded = torch.nn.functional.pad(images, (pad, pad, pad, pad))
-    both = torch.stack([padded, padded.flip(3)])                  # (2, n, c, h+2p, w+2p)
-    crops = both.unfold(3, h, 1).unfold(4, w, 1)                  # (2, n, c, 2p+1, 2p+1, h, w)
-    offsets, flips = offsets.to(images.device), flips.to(images.device)
-    return crops[flips.long(), torch.arange(n, device=images.device), :,
-                 offsets[:, 0], offsets[:, 1]]

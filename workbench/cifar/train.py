@@ -9,31 +9,43 @@ interrupted and resumed.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import resource
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import torch
 
 from workbench.atomic import write_text
+from workbench.cifar import checkpoint
 from workbench.cifar import figures as plots
+from workbench.cifar.augment import augment, draw_augmentation
+from workbench.cifar.checkpoint import CHECKPOINT_FILE, FLAT, Checkpoint
 from workbench.cifar.data import Cifar10
 from workbench.cifar.distributed import World
 from workbench.cifar.evaluate import MODEL_FILE, evaluate
-from workbench.cifar.net import (load_state, make_net, normalise, save_model, save_state,
-                                 state_on_cpu)
+from workbench.cifar.net import make_net, normalise, save_model, state_on_cpu
 from workbench.cifar.oracle import SpotCheckedOracle, loss_function, make_oracle, network_point
-from workbench.cifar.recipes import Recipe, augment, cpu_settings, draw_augmentation
-from workbench.errors import DataError, UserError
+from workbench.cifar.recipes import Recipe
+from workbench.errors import UserError, WorkbenchError
 from workbench.optim.heavy_ball import HeavyBall
 from workbench.oracles import Evaluation
 from workbench.progress import Progress
 
-CHECKPOINT_FILE = "checkpoint.pt"
 METRICS_FILE = "metrics.json"
 CURVE_POINTS_PER_EPOCH = 20
+SEED_MAX = 2**32 - 1
+"""Seeds run from 0 to this, the range numpy and torch both accept (an epoch's generator is
+seeded with ``seed << 20`` plus the epoch, well inside torch's 64 bits)."""
+
+
+class TrainingDiverged(WorkbenchError):
+    """The training loss or the weights stopped being finite: the run failed, and is not
+    evaluated (the checkpoint of the last finished epoch is kept)."""
 
 
 @dataclass(frozen=True)
@@ -53,14 +65,17 @@ class TrainConfig:
 
 
 def train(data: Cifar10, config: TrainConfig, run_dir: str | Path, *,
-          device: torch.device = torch.device("cpu"), resume: bool = False,
+          device: torch.device = torch.device("cpu"), resume: bool | Checkpoint = False,
           world: World = World(), progress: bool | None = None, figures: bool = True,
           gallery: Path | None = None) -> dict:
     """Train, checkpoint each epoch, evaluate on the test split, write model, metrics and
     (unless ``figures`` is False) figures, also into ``gallery`` unless None. Returns the
     metrics (empty on ranks > 0).
 
-    ``progress``: show a progress bar (None: when stderr is a terminal).
+    ``resume``: continue from the run folder's checkpoint (True), or from one already read by
+    :func:`workbench.cifar.checkpoint.read`. ``progress``: show a progress bar (None: when
+    stderr is a terminal). Raises :class:`TrainingDiverged` when the loss or the weights stop
+    being finite; the checkpoint of the last finished epoch is kept.
     """
     run_dir = Path(run_dir)
     recipe = config.recipe
@@ -73,8 +88,15 @@ def train(data: Cifar10, config: TrainConfig, run_dir: str | Path, *,
     flat = _flatten(params)
     opt = HeavyBall(recipe.lr, recipe.momentum, recipe.nesterov, recipe.weight_decay)
     history = {"loss_per_epoch": [], "epoch_time_s": [], "curve": [], "images_seen": 0}
-    start = _restore(run_dir / CHECKPOINT_FILE, config, net, opt, history, device) if resume else 0
-    world.broadcast({"parameters": flat})
+    if resume is True:
+        resume = checkpoint.read(run_dir / CHECKPOINT_FILE, config.as_dict(), device)
+    start = 0
+    if resume:
+        net.load_state_dict(resume.model)
+        opt.load_state_dict({"velocity": resume.velocity})
+        history.update(resume.history)
+        start = resume.epoch
+    world.broadcast({FLAT: flat})
 
     oracle = make_oracle(config.oracle, net)
     checker = (SpotCheckedOracle(oracle, loss_function(net), config.check_every, config.seed)
@@ -86,10 +108,8 @@ def train(data: Cifar10, config: TrainConfig, run_dir: str | Path, *,
         for epoch in range(start, recipe.epochs):
             epoch_runner.run(epoch, history)
             if world.is_main:
-                save_state({"epoch": epoch + 1, "config": config.as_dict(),
-                            "model": state_on_cpu(net), "history": history,
-                            "velocity": {k: v.cpu() for k, v in opt.velocity.items()}},
-                           run_dir / CHECKPOINT_FILE)
+                checkpoint.save(run_dir / CHECKPOINT_FILE, epoch + 1, config.as_dict(),
+                                state_on_cpu(net), history, opt.velocity)
     world.barrier()
     if not world.is_main:
         return {}
@@ -147,14 +167,31 @@ class _Epochs:
                     continue
                 # Read the losses once per curve point: reading one is a device sync.
                 total = float(torch.stack(window).double().sum())
+                if not math.isfinite(total):
+                    self._diverged(window, epoch, i + 1 - len(window))
                 loss_sum += total
                 history["curve"].append([history["images_seen"] + bar.count + len(batch),
                                          total / window_images])
                 bar.update(len(batch), loss=total / window_images)
                 window, window_images = [], 0
+        if not bool(torch.isfinite(self.flat).all()):   # a last step that broke the weights
+            raise TrainingDiverged(f"training diverged: the weights hold NaN or infinite "
+                                   f"values after epoch {epoch + 1} of {recipe.epochs} (lr "
+                                   f"{self.opt.lr:g}); a smaller --lr may help")
         history["epoch_time_s"].append(time.perf_counter() - start)
         history["loss_per_epoch"].append(loss_sum / n)
         history["images_seen"] += n
+
+    def _diverged(self, window: list[torch.Tensor], epoch: int, first: int) -> None:
+        """Raise :class:`TrainingDiverged` for the first batch of ``window`` (batches
+        ``first``, ``first + 1`` ... of ``epoch``) whose loss is not finite."""
+        losses = torch.stack(window)
+        bad = int((~torch.isfinite(losses)).nonzero()[0])
+        step, steps = epoch * self.steps + first + bad, self.steps * self.recipe.epochs
+        raise TrainingDiverged(
+            f"training diverged: the loss is {float(losses[bad])} at step {step + 1} of {steps} "
+            f"(epoch {epoch + 1} of {self.recipe.epochs}, batch {first + bad + 1} of "
+            f"{self.steps}, lr {self.recipe.lr_at(step, steps):g}); a smaller --lr may help")
 
     def _step(self, batch: torch.Tensor, gen: torch.Generator, step: int,
               total_steps: int) -> Evaluation:
@@ -170,8 +207,26 @@ class _Epochs:
         ev = self.oracle.value_and_grad(network_point(self.params, x, self.labels[mine]))
         self.opt.lr = recipe.lr_at(step, total_steps)
         grad = torch.cat([ev.grad[k].reshape(-1) for k in self.params])
-        self.opt.step({"parameters": self.flat}, {"parameters": grad})
+        self.opt.step({FLAT: self.flat}, {FLAT: grad})
         return ev
+
+
+@contextlib.contextmanager
+def cpu_settings(recipe: Recipe, device: torch.device) -> Iterator[None]:
+    """Apply the recipe's thread count and oneDNN choice on CPU, restoring them afterwards."""
+    if device.type != "cpu":
+        yield
+        return
+    threads, mkldnn = torch.get_num_threads(), torch.backends.mkldnn.enabled
+    if recipe.cpu_threads:
+        torch.set_num_threads(recipe.cpu_threads)
+    # Set directly: torch.backends.mkldnn.flags() also touches TF32 and warns about it.
+    torch.backends.mkldnn.enabled = recipe.mkldnn
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+        torch.backends.mkldnn.enabled = mkldnn
 
 
 def _flatten(params: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -184,42 +239,6 @@ def _flatten(params: dict[str, torch.Tensor]) -> torch.Tensor:
         p.data = flat[offset:offset + p.numel()].view_as(p)
         offset += p.numel()
     return flat
-
-
-def _restore(path: Path, config: TrainConfig, net, opt: HeavyBall, history: dict,
-             device: torch.device) -> int:
-    """Load the checkpoint into ``net``, ``opt`` and ``history``; returns the epochs done."""
-    if not path.is_file():
-        raise UserError(f"nothing to resume: {path} does not exist", "--resume")
-    state = load_state(path, map_location=device)
-    try:
-        saved, epoch = state["config"], int(state["epoch"])
-        net.load_state_dict(state["model"])
-        opt.load_state_dict(state)
-        history.update(state["history"])
-    except (KeyError, TypeError, RuntimeError) as exc:
-        raise DataError(f"{path}: not a checkpoint of this trainer ({exc})") from None
-    _check_compatible(saved, config, path)
-    return epoch
-
-
-def _check_compatible(saved: dict, config: TrainConfig, path: Path) -> None:
-    """Resuming may change the number of epochs (unless the schedule depends on it), the oracle
-    and the check interval; nothing else."""
-    now = config.as_dict()
-    ignored = {"check_every", "oracle"}
-    old_recipe, new_recipe = dict(saved.get("recipe", {})), dict(now["recipe"])
-    if new_recipe.get("schedule") == "constant":
-        old_recipe.pop("epochs", None)
-        new_recipe.pop("epochs", None)
-    diffs = [f"{k}: {old_recipe.get(k)!r} → {new_recipe.get(k)!r}"
-             for k in sorted(set(old_recipe) | set(new_recipe))
-             if old_recipe.get(k) != new_recipe.get(k)]
-    diffs += [f"{k}: {saved.get(k)!r} → {now[k]!r}" for k in now
-              if k not in ignored and k != "recipe" and saved.get(k) != now[k]]
-    if diffs:
-        raise UserError(f"{path} was made with other settings ({'; '.join(diffs)}); resume "
-                        f"with the same ones or start a new run folder", "--resume")
 
 
 def _metrics(config, data, split, report, history, device, world) -> dict:

@@ -1,17 +1,27 @@
 """Gradient descent with momentum on the course's least squares, driven by a gradient oracle:
-the heavy ball on an oracle, theory from the symbolic Hessian, measured rates, sweeps."""
+the heavy ball on an oracle, theory from the symbolic Hessian, measured rates, sweeps.
 
-from workbench.momentum.analysis import Analysis, analyse, check_oracles
-from workbench.momentum.descent import Run, Sweep, fit_rate, run_heavy_ball, sweep
-from workbench.momentum.problem import (LOSS_TEXT, ORACLES, LeastSquare, LeastSquareData,
-                                        make_oracle, mean_squared_loss, torch_sgd_run)
-from workbench.momentum.theory import (Optimum, Spectrum, boundary_lr, converges, gd_optimum,
-                                       hessian_expression, iteration_matrix, polyak_optimum,
-                                       spectral_radius)
+The names below load their module (and torch, SymPy) on first use, so that the command line
+can register ``workbench momentum`` without paying for them.
+"""
 
-__all__ = [
-    "Analysis", "LOSS_TEXT", "LeastSquare", "LeastSquareData", "ORACLES", "Optimum", "Run",
-    "Spectrum", "Sweep", "analyse", "boundary_lr", "check_oracles", "converges", "fit_rate",
-    "gd_optimum", "hessian_expression", "iteration_matrix", "make_oracle", "mean_squared_loss",
-    "polyak_optimum", "run_heavy_ball", "spectral_radius", "sweep", "torch_sgd_run",
-]
+from importlib import import_module
+
+_EXPORTS = {
+    "analysis": ("Analysis", "analyse", "check_oracles"),
+    "descent": ("Run", "Sweep", "fit_rate", "run_heavy_ball", "sweep"),
+    "problem": ("LOSS_TEXT", "ORACLES", "LeastSquare", "LeastSquareData", "make_oracle",
+                "mean_squared_loss", "torch_sgd_run"),
+    "theory": ("Optimum", "Spectrum", "boundary_lr", "converges", "gd_optimum",
+               "hessian_expression", "iteration_matrix", "polyak_optimum", "spectral_radius"),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str):
+    """A public name from its module, imported now (PEP 562)."""
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_MODULE_OF[name]}"), name)

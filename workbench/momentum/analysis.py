@@ -12,10 +12,9 @@ from dataclasses import dataclass
 import sympy
 import torch
 
-from workbench.errors import GradientMismatch
+from workbench.errors import GradientMismatch, UnsupportedExpression
 from workbench.momentum import theory
 from workbench.momentum.descent import Sweep, expand, fit_rate, run_heavy_ball, sweep
-from workbench.errors import UnsupportedExpression
 from workbench.momentum.problem import (DTYPE, VARIABLES, LeastSquareData, make_oracle,
                                         symbolic_problem)
 from workbench.oracles import GradientOracle, compare_gradients, tolerance_for
@@ -23,6 +22,9 @@ from workbench.oracles import GradientOracle, compare_gradients, tolerance_for
 COURSE_SETTINGS = (("course: lr 0.2", 0.2, 0.0), ("course: momentum 0.3, lr 1.0", 1.0, 0.3),
                    ("lr 1.0 without momentum", 1.0, 0.0))
 """The course's two runs, and the second one's step without its momentum."""
+GROWING = 1 + 1e-6
+"""A measured rate above this diverges: a step on the boundary itself measures 1 to about 1e-9
+(it oscillates forever without growing)."""
 MOMENTUM_MAX = 0.99
 LR_MAX_FACTOR = 1.05
 """The sweep's steps go up to this times the largest convergent step at MOMENTUM_MAX, so the
@@ -45,6 +47,11 @@ class SettingRun:
     @property
     def relative_error(self) -> float:
         return abs(self.measured / self.predicted - 1) if self.predicted > 0 else float("nan")
+
+    @property
+    def diverged(self) -> bool:
+        """The loss grows (measured rate above :data:`GROWING`) or overflowed float64."""
+        return self.measured > GROWING or not bool(torch.isfinite(self.losses).all())
 
 
 @dataclass(frozen=True)

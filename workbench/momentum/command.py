@@ -1,5 +1,9 @@
 """The verb ``momentum``: gradient descent with momentum on the course's least squares, theory
-against measurement (thin: arguments in, library, files and exit code out)."""
+against measurement (thin: arguments in, library, files and exit code out).
+
+Only light modules are imported here: torch, SymPy and matplotlib load in :func:`cmd_momentum`,
+so registering the verb (``workbench --help``) costs nothing.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,6 @@ from pathlib import Path
 
 from workbench.atomic import add_output_option, check_output_dir
 from workbench.errors import UserError
-from workbench.momentum.analysis import analyse, check_oracles
-from workbench.momentum.problem import ORACLES, LeastSquareData, make_oracle
-from workbench.momentum.report import QUESTION, analysis_summary, speedup, write_outputs
 
 DEFAULT_OUT = "runs/momentum"
 GALLERY = "gallery/momentum"
@@ -40,9 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="iterations of every run and of the sweep (default 200)")
     p.add_argument("--grid", type=int, default=60,
                    help="the sweep is GRID x GRID (lr, momentum) settings (default 60)")
-    p.add_argument("--oracle", choices=ORACLES, default="symbolic",
-                   help="where gradients come from (default symbolic); both are checked "
-                        "against each other first")
+    p.add_argument("--oracle", default="symbolic",
+                   help="where gradients come from: symbolic (the SymPy closed form, default) "
+                        "or autograd; both are checked against each other first")
     add_output_option(p, DEFAULT_OUT, "DIR", f"output folder (default {DEFAULT_OUT})")
     p.add_argument("--no-gallery", action="store_true",
                    help=f"do not copy the figures to {GALLERY}/")
@@ -62,8 +63,11 @@ def _check(args) -> None:
                         f"--iterations", "--grid")
 
 
-def _data(args, kappa: float | None, kappa_option: str) -> LeastSquareData:
-    """The data; a bad value is blamed on its option (``kappa_option`` for ``kappa``)."""
+def _data(args, kappa: float | None, kappa_option: str):
+    """The :class:`~workbench.momentum.problem.LeastSquareData`; a bad value is blamed on its
+    option (``kappa_option`` for ``kappa``)."""
+    from workbench.momentum.problem import LeastSquareData
+
     try:
         return LeastSquareData.generate(args.n, args.features, args.seed, kappa, args.noise)
     except UserError as exc:
@@ -72,14 +76,23 @@ def _data(args, kappa: float | None, kappa_option: str) -> LeastSquareData:
 
 
 def cmd_momentum(args) -> int:
+    from workbench.momentum.analysis import analyse, check_oracles
+    from workbench.momentum.figures import CEILING
+    from workbench.momentum.problem import make_oracle
+    from workbench.momentum.report import (DIVERGES, QUESTION, analysis_summary, speedup,
+                                           write_outputs)
+
     _check(args)
     output = check_output_dir(args.output)
     datasets = [("course" if args.kappa is None else f"kappa{args.kappa:g}",
                  _data(args, args.kappa, "--kappa"))]
     if args.ill_kappa and args.ill_kappa != args.kappa and args.features > 1:
         datasets.append((f"kappa{args.ill_kappa:g}", _data(args, args.ill_kappa, "--ill-kappa")))
+    try:
+        oracle = make_oracle(args.oracle)
+    except UserError as exc:
+        raise UserError(exc.message, "--oracle") from None
     check = check_oracles(datasets[0][1])
-    oracle = make_oracle(args.oracle)
     progress = False if args.json else None
     analyses = [analyse(data, oracle, label, args.iterations, args.grid, progress)
                 for label, data in datasets]
@@ -99,7 +112,11 @@ def cmd_momentum(args) -> int:
               f" {'error':>8}")
         for r in a.runs:
             print(f"  {r.name:<30} {r.lr:>8.4g} {r.momentum:>8.4g} {r.predicted:>10.4f} "
-                  f"{r.measured:>10.4f} {100 * r.relative_error:>7.2f}%")
+                  f"{r.measured:>10.4f} {100 * r.relative_error:>7.2f}%"
+                  f"{DIVERGES if r.diverged else ''}")
+        if s["diverged_runs"]:
+            print(f"  diverged (the loss grows; plotted until it passes {CEILING:g}x its start): "
+                  f"{'; '.join(s['diverged_runs'])}")
         sw = s["sweep"]
         print(f"  sweep {sw['grid'][0]}x{sw['grid'][1]} x {a.iterations} iterations in "
               f"{sw['time_s']:.2f}s; measured vs predicted rate: max error "

@@ -18,33 +18,64 @@ from workbench.momentum.analysis import Analysis
 
 DPI = 120
 TINY = 1e-300   # the smallest excess loss drawn; below it float64 is denormal
+CEILING = 100.0
+"""Loss curves stop where they pass this times the largest starting loss: a diverging run
+would otherwise stretch the log axis over hundreds of decades (beyond what matplotlib can
+draw)."""
 
 
 def loss_curves(a: Analysis) -> bytes:
     """Left: the course's problem, loss per iteration on a log scale. Right: the excess loss
-    of the centred run and, dashed, the predicted ``r^(2k)`` from the same start."""
+    of the centred run and, dashed, the predicted ``r^(2k)`` from the same start. A diverging
+    run is drawn up to where it passes :data:`CEILING` times the largest starting loss, and
+    marked there with an x."""
     fig = Figure(figsize=(12, 4.6))
     left, right = fig.subplots(1, 2)
     k = torch.arange(a.iterations)
+    top_left = CEILING * max(float(r.losses[0]) for r in a.runs)
+    top_right = CEILING * max(float(r.excess[0]) for r in a.runs)
     for run in a.runs:
         label = f"{run.name} (lr {run.lr:.3g}, momentum {run.momentum:.3g})"
-        line, = left.plot(k.numpy(), run.losses.numpy(), label=label)
-        shown = run.excess > TINY
-        right.plot(k[shown].numpy(), run.excess[shown].numpy(), color=line.get_color(),
-                   label=f"measured rate {run.measured:.4g}")
-        k0 = a.iterations // 4
+        if run.diverged:
+            label += ": diverges"
+        line = _cut_at(left, k, run.losses, top_left, label=label)
+        _cut_at(right, k, run.excess, top_right, color=line.get_color(),
+                label=f"measured rate {run.measured:.4g}")
+        # After the transient; from the start for a diverging run, cut long before T/4.
+        k0 = 0 if run.diverged else a.iterations // 4
         predicted = run.excess[k0] * run.predicted ** (2.0 * (k - k0))
-        keep = (predicted > TINY) & torch.isfinite(predicted)
+        keep = (predicted > TINY) & (predicted <= top_right)
         right.plot(k[keep].numpy(), predicted[keep].numpy(), "--", color=line.get_color(),
                    linewidth=1, label=f"predicted rate {run.predicted:.4g}")
     left.axhline(a.data.loss_star, color="gray", linestyle=":", label="L(beta*)")
-    left.set(yscale="log", xlabel="iteration", ylabel="loss",
+    left.set(yscale="log", xlabel="iteration", ylabel="loss", ylim=(None, 3 * top_left),
              title=f"Loss, the course's plot ({a.label}, kappa = {a.spectrum.kappa:.3g})")
     right.set(yscale="log", xlabel="iteration", ylabel="L(beta_k) - L(beta*)",
+              ylim=(None, 3 * top_right),
               title="Excess loss ~ rate^(2k): measured vs predicted")
+    if any(run.diverged for run in a.runs):
+        for ax in (left, right):
+            ax.plot([], [], marker="x", color="black", linestyle="none",
+                    label=f"x: passes {CEILING:g} x the starting loss (cut)")
     left.legend(fontsize=7)
     right.legend(fontsize=7, ncol=2)
     return encode(fig, dpi=DPI, tight=True)
+
+
+def _cut_at(ax, k: torch.Tensor, values: torch.Tensor, ceiling: float, **style):
+    """Plot ``values (T,)`` above :data:`TINY` against ``k (T,)`` up to the first one above
+    ``ceiling`` or not finite, drawn at the ceiling with an x. Returns the line."""
+    over = ~(values <= ceiling)                          # NaN counts as over
+    if over.any():
+        cut = int(over.nonzero()[0])
+        k, values = k[:cut + 1], values[:cut + 1].clone()
+        values[cut] = ceiling
+    shown = values > TINY
+    line, = ax.plot(k[shown].numpy(), values[shown].numpy(), **style)
+    if over.any():
+        ax.plot([int(k[-1])], [ceiling], marker="x", markersize=9, markeredgewidth=2,
+                color=line.get_color(), linestyle="none")
+    return line
 
 
 def iterations_per_decade(rate: torch.Tensor) -> torch.Tensor:

@@ -21,6 +21,9 @@ QUESTION = word("momentum.question", "en")
 STALLED = 1 - 1e-6
 """A measured rate at or above this does not converge: a step on the boundary itself measures
 1 to about 1e-9 (it oscillates forever)."""
+DIVERGES = " (diverges)"
+"""Put after the measured rate of a run whose loss grows (see
+:attr:`~workbench.momentum.analysis.SettingRun.diverged`)."""
 
 
 def speedup(slow: float, fast: float) -> float:
@@ -74,7 +77,9 @@ def analysis_summary(a: Analysis) -> dict:
                   "predicted_rate": r.predicted, "measured_rate": _number(r.measured),
                   "relative_error": _number(r.relative_error),
                   "converges": bool(theory.converges(a.spectrum, r.lr, r.momentum)),
+                  "diverged": r.diverged,
                   "final_loss": _number(float(r.losses[-1]))} for r in a.runs],
+        "diverged_runs": [r.name for r in a.runs if r.diverged],
         "speedup_of_momentum": {"predicted": _number(speedup(a.gd.rate, a.polyak.rate)),
                                 "measured": _number(speedup(a.gd_run.measured,
                                                                 a.polyak_run.measured))},
@@ -87,7 +92,8 @@ def _table(a: Analysis) -> list[str]:
              "|---|---|---|---|---|---|"]
     for r in a.runs:
         lines.append(f"| {r.name} | {r.lr:.4g} | {r.momentum:.4g} | {r.predicted:.4f} | "
-                     f"{r.measured:.4f} | {100 * r.relative_error:.2f} % |")
+                     f"{r.measured:.4f}{DIVERGES if r.diverged else ''} | "
+                     f"{100 * r.relative_error:.2f} % |")
     return lines
 
 
