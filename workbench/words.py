@@ -196,11 +196,12 @@ WORDS: dict[str, tuple[str, str]] = {
         "needs {measured:.3g} times fewer iterations for the same accuracy (theory: "
         "{predicted:.3g})."),
     "momentum.course": (
-        "Les réglages du cours : lr 0.2 donne un taux {slow:.4f}, momentum 0.3 avec lr 1.0 "
-        "{fast:.4f} ; sans momentum, lr 1.0 donne {alone:.4f} et {verdict}",
-        "The course's settings: lr 0.2 contracts by {slow:.4f} per iteration, momentum 0.3 "
-        "with lr 1.0 by {fast:.4f}; without its momentum, lr 1.0 gives {alone:.4f} and "
-        "{verdict}"),
+        "Les réglages du cours : lr 0.2 multiplie l'erreur par {slow:.4f} à chaque itération, "
+        "momentum 0.3 avec lr 1.0 par {fast:.4f} ; sans momentum, lr 1.0 donne {alone:.4f} "
+        "et {verdict}",
+        "The course's settings: lr 0.2 multiplies the error by {slow:.4f} per iteration "
+        "(it shrinks when that is below 1, grows above), momentum 0.3 with lr 1.0 by "
+        "{fast:.4f}; without its momentum, lr 1.0 gives {alone:.4f} and {verdict}"),
     "momentum.converges": ("converge", "converges"),
     "momentum.stalls": ("ne converge pas", "does not converge"),
     "momentum.rescued": (" : c'est le momentum qui rend ce pas utilisable.",
