@@ -2,16 +2,25 @@
 never a hang, a traceback or a page silently overwritten."""
 
 import os
+import re
+import subprocess
+import sys
 import textwrap
 import threading
+from pathlib import Path
 
 import pytest
+import sympy
 
 from workbench import derivation_file
 from workbench.cli import main
 from workbench.derivation_file import MAX_FILE_BYTES, load
 from workbench.errors import SchemaError, UserError
+from workbench.explain import gallery as gallery_module
+from workbench.explain.gallery import Entry
+from workbench.explain.latex import math
 
+ROOT = Path(__file__).resolve().parents[1]
 GOOD = textwrap.dedent('''\
     title = "t"
     function = "2**x"
@@ -158,3 +167,57 @@ def test_check_gives_exit_2_not_3(tmp_path, mutation):
     text = GOOD if mutation[1] else GOOD.replace('wrt = ["x"]', 'wrt = ["x"]\nat = 3')
     path = write(tmp_path, text.replace(*mutation))
     assert main(["check", str(path), "--examples", "5"]) == 2
+
+
+# --- pages: unique names, names TeX can set, TeX failures reported -------------------------
+
+def test_slugs_are_unique_and_a_clean_name_keeps_its_own():
+    names = ["a b", "a-b", "a.b", "A", "a", "sub/x", "sub-x", "plain"]
+    slugs = gallery_module.unique_slugs(names)
+    assert len({s.casefold() for s in slugs.values()}) == len(names)
+    assert slugs["a-b"] == "a-b" and slugs["sub-x"] == "sub-x" and slugs["plain"] == "plain"
+    assert slugs["a b"].startswith("a-b-") and slugs["sub/x"].startswith("sub-x-")
+    assert slugs == gallery_module.unique_slugs(list(reversed(names)))
+
+
+@pytest.mark.slow
+def test_gallery_keeps_pages_whose_names_give_one_slug(tmp_path, capsys):
+    src = tmp_path / "derivations"
+    src.mkdir()
+    write(src, GOOD.replace('"t"', '"first"'), "a b.toml")
+    write(src, GOOD.replace('"t"', '"second"'), "a-b.toml")
+    out = tmp_path / "gallery"
+    args = ["gallery", "-o", str(out), "--derivations", str(src), "--no-pdf", "--jobs", "1",
+            "--examples", "5"]
+    assert main(args) == 0
+    titles = [re.search(r"\\title\{(.*)\}", p.read_text()).group(1)
+              for p in (out / "pages").glob("*.tex")]
+    assert sorted(titles) == ["first", "second"]
+    (src / "a b.toml").unlink()                 # the other page's files stay
+    assert main(args) == 0
+    assert [p.name for p in (out / "pages").glob("*.tex")] == ["a-b.tex"]
+
+
+def test_gallery_exits_2_when_a_page_failed(tmp_path, monkeypatch, capsys):
+    src = tmp_path / "derivations"
+    src.mkdir()
+    failed = Entry("p", "p", "k", "t", "match", "ok", error="p.tex: TeX failed (exit 1): "
+                                                            "Undefined control sequence")
+    monkeypatch.setattr(gallery_module, "build_gallery", lambda *a, **k: [failed])
+    assert main(["gallery", "-o", str(tmp_path / "g"), "--derivations", str(src)]) == 2
+    assert capsys.readouterr().err.startswith("workbench: error: p: p.tex: TeX failed")
+
+
+@pytest.mark.parametrize("name", ["xscr", "Xscr", "xnormscr", "x_1", "beta", "xhat"])
+def test_every_name_is_typeset_with_the_pages_packages(name):
+    for symbol in (sympy.Symbol(name), sympy.MatrixSymbol(name, 2, 2)):
+        assert r"\mathscr" not in math(symbol ** 2 if symbol.is_Symbol else symbol.T)
+    assert math(sympy.Symbol("beta_1")) == r"\beta_{1}"
+
+
+def test_explain_command_imports_no_heavy_library():
+    code = ("import sys, workbench.explain.command; print(sorted(m for m in sys.modules "
+            "if m.split('.')[0] in ('torch', 'sympy', 'matplotlib')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.stdout.strip() == "[]"
