@@ -90,3 +90,28 @@ def test_bad_arguments_are_one_line_errors(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
     source = _derivation(tmp_path, "t", "1")
     assert main(["explain", str(source), "--examples", "0"]) == 2
+
+
+@needs_tex
+def test_a_name_sympy_would_print_with_a_missing_package_still_compiles(tmp_path, capsys):
+    source = tmp_path / "scr.toml"
+    source.write_text('title = "t"\nfunction = "xscr**2"\nwrt = ["xscr"]\n\n'
+                      '[variables]\nxscr = "real"\n')
+    assert main(["explain", str(source), "-o", str(tmp_path), "--examples", "5"]) == 0
+    assert "xscr" in _text(tmp_path / "scr.pdf")
+    assert not (tmp_path / "scr.log").exists()
+
+
+@needs_tex
+def test_a_page_tex_refuses_is_exit_2_with_one_line_and_the_log_kept(tmp_path, monkeypatch,
+                                                                      capsys):
+    broken = "\\documentclass{article}\\begin{document}\\undefinedcommand\\end{document}\n"
+    monkeypatch.setattr("workbench.explain.page.render", lambda page: broken)
+    source = _derivation(tmp_path, "t", "2**x*log(2)")
+    (tmp_path / "hostile.pdf").write_bytes(b"%PDF of an older page")
+    assert main(["explain", str(source), "-o", str(tmp_path), "--examples", "5"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Undefined control sequence" in err
+    log = tmp_path / "hostile.log"
+    assert str(log) in err and "Here is how much of TeX's memory" in log.read_text()
+    assert not (tmp_path / "hostile.pdf").exists()

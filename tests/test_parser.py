@@ -89,6 +89,44 @@ def test_text_over_the_limits_is_refused(text, words):
     assert words in info.value.message
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("+".join(["x"] * 50), 50 * x),
+    ("*".join(["x"] * 60), x ** 60),
+    (" - ".join(["x"] * 80), -78 * x),
+    (" + ".join(["a*x"] * 40 + ["x/a"] * 40), 40 * a * x + 40 * x / a),
+    ("+".join(["x"] * 200), 200 * x),
+    ("(" * 48 + "+".join(["x"] * 100) + ")" * 48, 100 * x),
+], ids=["sum-50", "product-60", "difference-80", "mixed-80", "sum-200", "sum-100-in-48-parens"])
+def test_long_flat_chains_are_not_nesting(text, expected):
+    """Python's tree leans left on x + x + ... + x, as deep as the chain is long; a reader sees
+    no nesting there, and neither does the limit of 48."""
+    assert sympy.expand(parse(text, V) - expected) == 0
+
+
+@pytest.mark.parametrize("text, words", [
+    ("+".join(["x"] * 201), "group long sums"),
+    ("exp(" * 49 + "x" + ")" * 49, "nesting deeper than 48"),
+    ("**".join(["x"] * 50), "nested deeper than 48"),
+    ("-" * 49 + "x", "nested deeper than 48"),
+    ("exp(" * 30 + "**".join(["x"] * 20) + ")" * 30, "nested deeper than 48"),
+], ids=["sum-201", "exp-49", "powers-50", "minus-49", "exp-30-powers-20"])
+def test_real_nesting_and_very_long_chains_are_still_refused(text, words):
+    with pytest.raises(ParseError) as info:
+        parse(text, V)
+    assert words in info.value.message
+
+
+@pytest.mark.parametrize("text", [
+    "(9**40)**50*(9**40)**50*(9**40)**50*x",        # 5,850 digits: past Python's str() limit
+    "x*(9**40)**50*(9**40)**50",
+    "(9**40)**50*((9**40)**50*x + 1)",               # distributed: A**2*x + A
+])
+def test_constants_that_arithmetic_grows_past_the_digit_limit_are_refused(text):
+    with pytest.raises(ParseError) as info:
+        parse(text, V)
+    assert "more than 2,000 digits" in info.value.message
+
+
 def test_nothing_is_executed(tmp_path, monkeypatch):
     target = tmp_path / "pwned"
     monkeypatch.chdir(tmp_path)

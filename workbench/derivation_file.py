@@ -22,7 +22,11 @@ gradient, points to evaluate at, title and prose. Read with the standard library
 
 from __future__ import annotations
 
+import math
+import os
 import re
+import stat
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +35,7 @@ from typing import Any
 import sympy
 
 from workbench.errors import SchemaError, UserError
+from workbench.expr.functions import is_1x1, is_matrix
 from workbench.expr.parser import parse
 from workbench.expr.spaces import Domain, Variable
 from workbench.problem import Problem
@@ -38,6 +43,9 @@ from workbench.problem import Problem
 TOP_KEYS = {"title", "function", "wrt", "description", "expect", "variables", "hand", "at",
             "tags"}
 MAX_FILE_BYTES = 256 * 1024
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISSOCK, "a socket"))
 
 
 @dataclass
@@ -72,29 +80,50 @@ class _Locator:
     def __init__(self, path: Path, text: str):
         self.path, self.lines = path, text.splitlines()
 
-    def line_of(self, key: str, section: str | None = None) -> int:
+    def line_of(self, key: str, section: str | None = None, nth: int = 0) -> int:
+        """The line of ``key``: a ``key = ...`` line, else its ``nth`` ``[key]``/``[[key]]``
+        header (0: the first); inside ``section``, from that section's ``nth`` header on."""
         start = 0
         if section:
-            for i, line in enumerate(self.lines):
-                if re.match(rf"^\s*\[+\s*{re.escape(section)}\s*\]+", line):
-                    start = i
-                    break
+            headers = self._headers(section)
+            if headers:
+                start = headers[min(nth, len(headers) - 1)]
         for i in range(start, len(self.lines)):
             if re.match(rf"^\s*\"?{re.escape(key)}\"?\s*=", self.lines[i]) or \
                     re.search(rf"[{{,]\s*{re.escape(key)}\s*=", self.lines[i]):
                 return i + 1
-        return start + 1
+        headers = [] if section else self._headers(key)
+        return headers[min(nth, len(headers) - 1)] + 1 if headers else start + 1
 
-    def where(self, key: str, section: str | None = None) -> str:
-        label = f"{section}.{key}" if section else key
-        return f"{self.path}:{self.line_of(key, section)}: key {label}"
+    def _headers(self, name: str) -> list[int]:
+        return [i for i, line in enumerate(self.lines)
+                if re.match(rf"^\s*\[+\s*{re.escape(name)}\s*\]+", line)]
 
-    def expr_error(self, exc: UserError, key: str, value: str, section: str | None) -> UserError:
-        line = self.line_of(key, section)
+    def where_longest_number(self) -> str:
+        """``file:line: key section.key`` of the longest run of digits (where tomllib met an
+        integer beyond Python's digit limit, without saying where)."""
+        length, line = max(((len(m.group()), i) for i, text in enumerate(self.lines)
+                            for m in re.finditer(r"[0-9A-Fa-f_]+", text)), default=(0, 0))
+        key = re.match(r"^\s*\"?([A-Za-z0-9_-]+)\"?\s*=", self.lines[line]) if length else None
+        if key is None:
+            return f"{self.path}:{line + 1}"
+        header = next((re.sub(r"[\[\]\s]", "", self.lines[i]) for i in range(line, -1, -1)
+                       if re.match(r"^\s*\[", self.lines[i])), None)
+        return f"{self.path}:{line + 1}: key " + \
+            (f"{header}.{key.group(1)}" if header else key.group(1))
+
+    def where(self, key: str, section: str | None = None, nth: int = 0,
+              label: str | None = None) -> str:
+        label = label or (f"{section}.{key}" if section else key)
+        return f"{self.path}:{self.line_of(key, section, nth)}: key {label}"
+
+    def expr_error(self, exc: UserError, key: str, value: str, section: str | None,
+                   nth: int = 0, label: str | None = None) -> UserError:
+        line = self.line_of(key, section, nth)
         text = self.lines[line - 1] if line <= len(self.lines) else ""
         start = text.find(value)
         col_match = re.match(r"col (\d+)", exc.where or "")
-        label = f"{section}.{key}" if section else key
+        label = label or (f"{section}.{key}" if section else key)
         if start >= 0 and col_match:
             col = start + int(col_match.group(1))
             return type(exc)(exc.message, f"{self.path}:{line}:{col}: key {label}")
@@ -104,12 +133,7 @@ class _Locator:
 def load(path: str | Path) -> DerivationFile:
     """Read and validate one derivation file; every error is a :class:`UserError`."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SchemaError(f"cannot read: {exc.strerror}", str(path)) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise SchemaError(f"file larger than {MAX_FILE_BYTES} bytes", str(path))
+    raw = read_file(path)
     try:
         text = raw.decode("utf-8")
         data = tomllib.loads(text)
@@ -120,8 +144,50 @@ def load(path: str | Path) -> DerivationFile:
         where = f"{path}:{m.group(1)}:{m.group(2)}" if m else str(path)
         msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         raise SchemaError(f"TOML syntax: {msg}", where) from None
+    except ValueError:          # tomllib's int(): a literal beyond Python's digit limit
+        raise SchemaError(f"integer literal longer than {sys.get_int_max_str_digits():,} "
+                          f"digits; write a number within float64's range, such as 1e300",
+                          _Locator(path, text).where_longest_number()) from None
     loc = _Locator(path, text)
     return _build(path, data, loc)
+
+
+def read_file(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of ``path`` if it is a regular file (after following symbolic links) of at
+    most ``limit`` bytes; :class:`SchemaError` otherwise. A FIFO, a device or a folder named
+    ``*.toml`` is refused before it is read (it could block or never end), and at most
+    ``limit + 1`` bytes are read whatever size the file claims."""
+    path = Path(path)
+    try:
+        _regular(path, os.stat(path).st_mode)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) |
+                     getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise SchemaError(f"cannot read: {exc.strerror}", str(path)) from None
+    try:
+        _regular(path, os.fstat(fd).st_mode)     # replaced since os.stat: checked again
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise SchemaError(f"cannot read: {exc.strerror}", str(path)) from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise SchemaError(f"file larger than {limit:,} bytes, the limit for a derivation file",
+                          str(path))
+    return b"".join(chunks)
+
+
+def _regular(path: Path, mode: int) -> None:
+    if not stat.S_ISREG(mode):
+        kind = next((kind for test, kind in _KINDS if test(mode)), "something else")
+        raise SchemaError(f"{kind}, not a regular file: a derivation file is a .toml text "
+                          f"file", str(path))
 
 
 def _need(data: dict, key: str, kind, loc: _Locator, section: str | None = None):
@@ -171,17 +237,28 @@ def _build(path: Path, data: dict, loc: _Locator) -> DerivationFile:
                 raise SchemaError("a hand gradient is an expression in quotes",
                                   loc.where(name, "hand"))
             hand[name] = _parse_at(text, variables, loc, name, "hand")
-    at = [_at_point(item, variables, wrt, loc) for item in data.get("at", [])]
+    points = data.get("at", [])
+    if not isinstance(points, list):
+        raise SchemaError(f"expected [[at]] tables (each one a point, such as x = 0), got "
+                          f"{type(points).__name__}", loc.where("at"))
+    at = [_at_point(item, variables, wrt, loc, i) for i, item in enumerate(points)]
     tags = data.get("tags", [])
-    return DerivationFile(path, title, data.get("description", ""), problem, hand, hand_text,
-                          expect, at, list(tags))
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise SchemaError('expected a list of words in quotes, such as tags = ["calculus"]',
+                          loc.where("tags"))
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise SchemaError(f"expected text in quotes, got {type(description).__name__}",
+                          loc.where("description"))
+    return DerivationFile(path, title, description, problem, hand, hand_text, expect, at, tags)
 
 
-def _parse_at(text: str, variables, loc: _Locator, key: str, section: str | None):
+def _parse_at(text: str, variables, loc: _Locator, key: str, section: str | None,
+              nth: int = 0, label: str | None = None):
     try:
         return parse(text, variables)
     except UserError as exc:
-        raise loc.expr_error(exc, key, text, section) from None
+        raise loc.expr_error(exc, key, text, section, nth, label) from None
 
 
 def _variables(table: dict, loc: _Locator) -> list[Variable]:
@@ -213,43 +290,95 @@ def _variables(table: dict, loc: _Locator) -> list[Variable]:
     return out
 
 
-def _at_point(item: Any, variables: list[Variable], wrt: list[str], loc: _Locator) -> AtPoint:
+def _at_point(item: Any, variables: list[Variable], wrt: list[str], loc: _Locator,
+              nth: int) -> AtPoint:
     if not isinstance(item, dict):
-        raise SchemaError("each [[at]] entry is a table of values", loc.where("at"))
+        raise SchemaError("each [[at]] entry is a table of values", loc.where("at", nth=nth))
     expect = item.get("expect", {})
     if not isinstance(expect, dict):
         raise SchemaError("expect is a table of expressions per variable",
-                          loc.where("expect", "at"))
+                          loc.where("expect", "at", nth))
     table = {v.name: v for v in variables}
     values = {k: v for k, v in item.items() if k != "expect"}
     for k, v in values.items():
         if k not in table:
             raise SchemaError(f"value for {k!r}, which is not a declared variable",
-                              loc.where(k, "at"))
-        ok = isinstance(v, (int, float)) and not isinstance(v, bool) if not table[k].is_matrix \
-            else isinstance(v, list) and v and all(isinstance(r, list) for r in v)
+                              loc.where(k, "at", nth))
+        ok = _is_number(v) if not table[k].is_matrix else _is_matrix_value(v)
         if not ok:
-            kind = "a matrix as a list of rows" if table[k].is_matrix else "a number"
-            raise SchemaError(f"{k} must be {kind}", loc.where(k, "at"))
+            kind = "a matrix as a list of rows of equal length, each of finite numbers" \
+                if table[k].is_matrix else "a number (finite, within float64's range)"
+            raise SchemaError(f"{k} must be {kind}", loc.where(k, "at", nth))
     missing = [v.name for v in variables if v.name not in values]
     if missing:
-        raise SchemaError(f"[[at]] gives no value for {', '.join(missing)}", loc.where("at"))
+        raise SchemaError(f"[[at]] gives no value for {', '.join(missing)}",
+                          loc.where("at", nth=nth))
+    _check_sizes(values, table, loc, nth)
     exp = {}
     for k, text in expect.items():
+        where = loc.where("expect", "at", nth, f"at.expect.{k}")
         if k not in wrt or not isinstance(text, str):
-            raise SchemaError(f"expect.{k}: name a variable in wrt and give an expression "
-                              f"in quotes", loc.where(k, "at"))
-        exp[k] = _parse_at(text, variables, loc, k, "at")
+            raise SchemaError("name a variable in wrt and give an expression in quotes", where)
+        exp[k] = _parse_at(text, variables, loc, "expect", "at", nth, f"at.expect.{k}")
+        want = table[k].symbol().shape if table[k].is_matrix else None
+        got = exp[k].shape if is_matrix(exp[k]) and not is_1x1(exp[k]) else None
+        if got != want:
+            raise SchemaError(f"the expected value is {_shape_words(got)}; the gradient with "
+                              f"respect to {k} is {_shape_words(table[k].shape)}", where)
     return AtPoint(values, exp, {k: str(v) for k, v in expect.items()})
 
 
+def _check_sizes(values: dict[str, Any], table: dict[str, Variable], loc: _Locator,
+                 nth: int) -> None:
+    """Matrix values fit their declared shapes, and a dimension name (``n``) has one size
+    across the point."""
+    sizes: dict[str, int] = {}
+    for k, v in values.items():
+        var = table[k]
+        if not var.is_matrix:
+            continue
+        got = (len(v), len(v[0]))
+        try:
+            Variable.matrix(k, *got)            # each size within the limits of a dimension
+        except UserError as exc:
+            raise SchemaError(exc.message, loc.where(k, "at", nth)) from None
+        for d, size in zip(var.shape, got):
+            known = d if isinstance(d, int) else sizes.setdefault(d, size)
+            if known != size:
+                source = "declared" if isinstance(d, int) else f"{d} = {known} from another value"
+                raise SchemaError(f"{k} is {got[0]}x{got[1]}, but its shape is "
+                                  f"{_shape_words(var.shape)} ({source})",
+                                  loc.where(k, "at", nth))
+
+
+def _shape_words(shape) -> str:
+    return "a scalar" if shape is None else "x".join(map(str, shape))
+
+
+def _is_number(v: Any) -> bool:
+    """A TOML integer or float that float64 holds (``inf``, ``nan`` and integers beyond
+    ~1.8e308 are not points anyone can evaluate at)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    return abs(v) <= sys.float_info.max if isinstance(v, int) else math.isfinite(v)
+
+
+def _is_matrix_value(v: Any) -> bool:
+    return isinstance(v, list) and bool(v) and all(isinstance(r, list) and r for r in v) and \
+        len({len(r) for r in v}) == 1 and all(_is_number(x) for r in v for x in r)
+
+
 def discover(paths: list[str | Path]) -> list[Path]:
-    """Derivation files under ``paths`` (files or folders, searched for ``*.toml``)."""
+    """Derivation files under ``paths`` (files, or folders searched for ``*.toml``). A folder
+    with none is an error, not an empty list: a check of nothing must not pass."""
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out.extend(sorted(p.rglob("*.toml")))
-        elif p.exists():
+            found = sorted(f for f in p.rglob("*.toml") if not f.is_dir())
+            if not found:
+                raise UserError("no derivation files (*.toml) in this folder", str(p))
+            out.extend(found)
+        elif p.exists() or p.is_symlink():
             out.append(p)
         else:
             raise UserError(f"no such file or folder: {p}")

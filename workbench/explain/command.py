@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -56,7 +57,7 @@ def cmd_explain(args) -> int:
     from workbench.explain.pdf import INSTALL_HINT, have_tex
     from workbench.explain.write import write_page
     _check_examples(args.examples)
-    if not Path(args.file).is_file():
+    if not os.path.lexists(args.file):
         raise UserError(f"no such file: {args.file}", "FILE")
     output = check_output_dir(args.output)
     w = write_page(args.file, output, args.lang, not args.no_pdf, args.examples)
@@ -64,8 +65,9 @@ def cmd_explain(args) -> int:
     if w.pdf:
         print(w.pdf)
     if w.pdf_error:
-        print(f"workbench: {'warning' if w.pdf else 'PDF not made'}: {w.pdf_error}",
-              file=sys.stderr)
+        raise UserError(f"PDF not made: {w.pdf_error}", args.file)
+    if w.pdf_warning:
+        print(f"workbench: warning: {w.pdf_warning}", file=sys.stderr)
     elif not w.pdf and not args.no_pdf and not have_tex():
         print(f"workbench: {INSTALL_HINT}", file=sys.stderr)
     return 0
@@ -85,9 +87,12 @@ def cmd_gallery(args) -> int:
                             progress=lambda e: print(f"  {e.name}: {e.verdict}", flush=True))
     failed = [e for e in entries if e.error]
     for e in failed:
-        print(f"workbench: {e.name}: {e.error.splitlines()[0]}", file=sys.stderr)
+        print(f"workbench: error: {e.name}: {e.error.splitlines()[0]}", file=sys.stderr)
+    for e in entries:
+        if e.warning and not e.error:
+            print(f"workbench: warning: {e.name}: {e.warning}", file=sys.stderr)
     print(f"{len(entries)} pages in {output / 'index.html'}"
           + (f" ({len(failed)} with errors)" if failed else ""))
     if not args.no_pdf and not have_tex():
         print(f"workbench: {INSTALL_HINT}", file=sys.stderr)
-    return 2 if any(e.verdict == "error" for e in entries) else 0
+    return 2 if failed else 0

@@ -5,6 +5,10 @@ figures that the momentum analysis and CIFAR training left under ``gallery/momen
 Pages are built in parallel processes. A page is rebuilt only when its content hash changes:
 the derivation file's bytes, the options and the workbench's own source. Every file is written
 only if its bytes change, so a rebuild with nothing changed rewrites nothing.
+
+A page is named after its file's path under the derivations folder (``sub/a b`` for
+``sub/a b.toml``); its files after a slug of that name, made unique (:func:`unique_slugs`) so
+that no page overwrites another.
 """
 
 from __future__ import annotations
@@ -23,10 +27,10 @@ from pathlib import Path
 
 import workbench
 from workbench.atomic import write_if_changed
-from workbench.derivation_file import discover
+from workbench.derivation_file import discover, read_file
 from workbench.errors import UserError
 from workbench.explain.index import index_html
-from workbench.explain.page import slug
+from workbench.explain.page import page_slug
 from workbench.explain.pdf import have_tex
 from workbench.explain.write import write_page
 
@@ -54,6 +58,7 @@ class Entry:
     pdf: bool = False
     preview: bool = False
     error: str | None = None
+    warning: str | None = None
 
 
 @dataclass
@@ -78,7 +83,9 @@ def source_hash() -> str:
 
 
 def page_key(path: Path, options: Options, code: str) -> str:
-    h = hashlib.sha256(Path(path).read_bytes())
+    """The hash a page is built from; raises :class:`UserError` for a file that cannot be read
+    (a FIFO, a device, too large ...)."""
+    h = hashlib.sha256(read_file(path))
     h.update(json.dumps(asdict(options), sort_keys=True).encode())
     h.update(code.encode())
     return h.hexdigest()[:20]
@@ -91,29 +98,36 @@ def build_gallery(derivations: str | Path = "derivations", out: str | Path = "ga
     options = options or Options()
     out = Path(out)
     files = discover([derivations])
-    if not files:
-        raise UserError(f"no derivation files under {derivations}")
+    root = Path(derivations)
+    names = {f: (f.relative_to(root).with_suffix("") if root.is_dir() else Path(f.stem))
+             .as_posix() for f in files}
+    slugs = unique_slugs(list(names.values()))
     code = source_hash()
     old = _read_manifest(out)
     wanted = {}
     for f in files:
-        entry = old.get(f.stem)
-        key = page_key(f, options, code)
-        if entry is None or entry.key != key or not _complete(out, entry, options):
+        entry = old.get(names[f])
+        try:
+            key = page_key(f, options, code)
+        except UserError:
+            key = ""                    # built, and the error recorded, by _build_one
+        if entry is None or entry.key != key or entry.slug != slugs[names[f]] or \
+                not _complete(out, entry, options):
             wanted[f] = key
-    entries = {f.stem: old[f.stem] for f in files if f not in wanted}
+    entries = {names[f]: old[names[f]] for f in files if f not in wanted}
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(wanted) or 1))
     if wanted:
         with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"),
                                  initializer=_init_worker) as pool:
-            futures = [(f, pool.submit(_build_one, f, out, options, key))
+            futures = [(f, pool.submit(_build_one, f, out, options,
+                                       Entry(names[f], slugs[names[f]], key)))
                        for f, key in wanted.items()]
             for f, fut in futures:
-                entries[f.stem] = fut.result()
+                entries[names[f]] = fut.result()
                 if progress:
-                    progress(entries[f.stem])
-    ordered = [entries[f.stem] for f in files]
-    _remove_stale(out, old, {e.name for e in ordered})
+                    progress(entries[names[f]])
+    ordered = [entries[names[f]] for f in files]
+    _remove_stale(out, old, ordered)
     write_if_changed(out / PAGES / MANIFEST, json.dumps(
         {e.name: asdict(e) for e in ordered}, indent=1, sort_keys=True) + "\n")
     write_if_changed(out / "index.html", index_html(ordered, _figures(out), options.lang,
@@ -121,21 +135,38 @@ def build_gallery(derivations: str | Path = "derivations", out: str | Path = "ga
     return ordered
 
 
+def unique_slugs(names: list[str]) -> dict[str, str]:
+    """A slug per name, no two alike even on a file system that ignores case. Where several
+    names give one slug (``a b`` and ``a-b``), a name that is its own slug keeps it and the
+    others get 8 hex digits of their name's hash (``a-b-3f2c9d1e``)."""
+    base = {n: page_slug(n) for n in names}
+    groups: dict[str, list[str]] = {}
+    for n in sorted(names):
+        groups.setdefault(base[n].casefold(), []).append(n)
+    out = {}
+    for group in groups.values():
+        keeper = next((n for n in group if base[n] == n), None) if len(group) > 1 else group[0]
+        for n in group:
+            out[n] = base[n] if n == keeper else \
+                f"{base[n]}-{hashlib.sha256(n.encode()).hexdigest()[:8]}"
+    return out
+
+
 def _init_worker() -> None:
     import torch
     torch.set_num_threads(1)
 
 
-def _build_one(path: Path, out: Path, options: Options, key: str) -> Entry:
-    entry = Entry(path.stem, slug(path.stem), key)
+def _build_one(path: Path, out: Path, options: Options, entry: Entry) -> Entry:
     try:
-        w = write_page(path, out / PAGES, options.lang, options.pdf, options.examples)
+        w = write_page(path, out / PAGES, options.lang, options.pdf, options.examples,
+                       entry.slug)
     except UserError as exc:
         entry.error = str(exc)
         return entry
     entry.title, entry.verdict, entry.status = w.title, w.verdict, w.status
     entry.steps_verified = w.steps_verified
-    entry.error = w.pdf_error
+    entry.error, entry.warning = w.pdf_error, w.pdf_warning
     if w.pdf is not None:
         entry.pdf = True
         entry.preview = preview(w.pdf, out / PAGES / f"{w.slug}-preview.png")
@@ -178,11 +209,13 @@ def _read_manifest(out: Path) -> dict[str, Entry]:
         return {}
 
 
-def _remove_stale(out: Path, old: dict[str, Entry], keep: set[str]) -> None:
-    for name, entry in old.items():
-        if name in keep:
+def _remove_stale(out: Path, old: dict[str, Entry], entries: list[Entry]) -> None:
+    """Remove the files of pages that are gone or renamed, not those a current page uses."""
+    in_use = {e.slug.casefold() for e in entries}
+    for entry in old.values():
+        if entry.slug.casefold() in in_use:
             continue
-        for suffix in (".tex", ".pdf", "-figure.png", "-preview.png"):
+        for suffix in (".tex", ".pdf", ".log", "-figure.png", "-preview.png"):
             (out / PAGES / (entry.slug + suffix)).unlink(missing_ok=True)
 
 

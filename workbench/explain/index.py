@@ -39,7 +39,8 @@ def _card(e, lang: str, pages: str) -> str:
     links = [f'<a href="{_url(base + ".tex")}">.tex</a>'] if e.title else []
     if e.pdf:
         links.append(f'<a href="{_url(base + ".pdf")}">.pdf</a>')
-    error = f'<p class="small">{escape(e.error.splitlines()[0])}</p>' if e.error else ""
+    note = e.error or e.warning
+    error = f'<p class="small">{escape(note.splitlines()[0])}</p>' if note else ""
     return (f'<div class="card">{img}<h2>{escape(e.title or e.name)}</h2>'
             f'<p>{badge}{status}</p><p class="small">{escape(e.name)} &middot; {steps}</p>'
             f'<p>{" &middot; ".join(links)}</p>{error}</div>')

@@ -7,6 +7,8 @@ French or English, come from :mod:`workbench.words`.
 
 from __future__ import annotations
 
+import re
+
 import sympy
 from sympy import HadamardPower, OneMatrix, Trace
 from sympy.core.sorting import default_sort_key
@@ -17,10 +19,35 @@ from workbench.tex import escape
 from workbench.words import WORDS, word
 
 
+# The control words SymPy writes for variable names (``beta`` -> \beta, ``xhat`` -> \hat{x},
+# ``Xbm`` -> \boldsymbol{X} ...) that the page's packages define. Not \mathscr (``xscr``): it
+# needs mathrsfs; a name printed with any other control word is set as \mathit{name}.
+NAME_MACROS = frozenset("""
+    alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa varkappa lambda
+    mu nu xi pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega digamma
+    Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega
+    aleph beth daleth ell eth gimel hbar hslash mho wp
+    mathring ddddot dddot ddot dot check breve acute grave tilde hat bar vec
+    boldsymbol mathcal mathfrak mathrm mathbf left right langle rangle
+    """.split())
+
+
+def name_latex(printed: str, name: str) -> str:
+    """``printed`` (SymPy's LaTeX for the variable ``name``) if TeX can typeset it with the
+    page's packages, else ``name`` in italics, letter for letter."""
+    if set(re.findall(r"\\([A-Za-z]+)", printed)) <= NAME_MACROS:
+        return printed
+    return r"\mathit{" + name.replace("_", r"\_") + "}"
+
+
 class TextbookPrinter(LatexPrinter):
     """SymPy's LaTeX printer with a textbook's habits: a sum starts with a positive term
     (``y - X beta``, not ``-X beta + y``), ``sum(M)`` and ``||x||`` for SymPy's encodings of
-    them, ``exp(z)`` for an elementwise function, ``A^{-T}``."""
+    them, ``exp(z)`` for an elementwise function, ``A^{-T}``; names only in control words the
+    page defines (:func:`name_latex`)."""
+
+    def _deal_with_super_sub(self, string: str, style: str = "plain") -> str:
+        return name_latex(super()._deal_with_super_sub(string, style), string)
 
     def _as_ordered_terms(self, expr, order=None):
         terms = list(super()._as_ordered_terms(expr, order=order))

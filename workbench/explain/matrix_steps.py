@@ -22,6 +22,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from workbench.derive.gradient import tidy
 from workbench.explain.chain import Step, StepDerivation
 from workbench.explain.identify import NoRule, identify
+from workbench.explain.latex import math
 from workbench.explain.matrix_check import MatrixChecker
 from workbench.expr.functions import is_matrix
 
@@ -171,8 +172,8 @@ def matrix_steps(derivation, name: str) -> StepDerivation:
     f = derivation.function
     df, grad = sympy.Symbol("df"), sympy.Symbol(f"grad_{name}")
     out = StepDerivation(name, "matrix", df)
-    out.symbol_names = {df: r"\mathrm{d}f", dV: r"\mathrm{d}" + sympy.latex(V),
-                        grad: r"\nabla_{" + sympy.latex(V) + "} f"}
+    out.symbol_names = {df: r"\mathrm{d}f", dV: r"\mathrm{d}" + math(V),
+                        grad: r"\nabla_{" + math(V) + "} f"}
     checker = MatrixChecker(derivation, name, dV)
     try:
         result = _route(out, f, V, dV, grad, checker)
@@ -245,7 +246,7 @@ def _shared_symbols(A, out: StepDerivation):
     else:
         r, dr = sympy.Symbol("s", real=True), sympy.Symbol("ds", real=True)
     out.definitions.append((r, A))
-    out.symbol_names[dr] = r"\mathrm{d}" + sympy.latex(r)
+    out.symbol_names[dr] = r"\mathrm{d}" + math(r)
     return r, dr
 
 

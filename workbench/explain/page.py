@@ -40,10 +40,10 @@ class Page:
     figure_png: bytes
     trace_tikz: str | None = None
     lang: str = "fr"
+    slug: str = ""
 
-    @property
-    def slug(self) -> str:
-        return slug(self.df.name)
+    def __post_init__(self):
+        self.slug = self.slug or page_slug(self.df.name)
 
     @property
     def verdict(self) -> str:
@@ -58,7 +58,7 @@ class Page:
         return f"{self.slug}-figure.png"
 
 
-def slug(name: str) -> str:
+def page_slug(name: str) -> str:
     """A file name safe in LaTeX and URLs: letters, digits, ``-`` and ``_``."""
     out = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "-" for c in name)
     return out.strip("-") or "page"

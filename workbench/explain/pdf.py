@@ -10,6 +10,7 @@ same page gives the same PDF. The PDF is moved into place atomically, only if it
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -26,7 +27,8 @@ INSTALL_HINT = ("no TeX engine found (pdflatex); the .tex was written. To compil
 
 
 class CompileError(WorkbenchError):
-    """The TeX engine failed on a page: ``log`` holds the end of its log."""
+    """The TeX engine failed on a page: the message is one line (TeX's first error), ``log``
+    the whole log, to be kept in a file rather than printed."""
 
     def __init__(self, message: str, log: str = ""):
         self.log = log
@@ -53,7 +55,7 @@ def _environment() -> dict[str, str]:
 
 def compile_pdf(tex: Path, resources: list[Path] = (), timeout: float = TIMEOUT) -> bool:
     """Compile ``tex`` into ``tex.with_suffix('.pdf')`` (written only if it changed; returns
-    True when written). Raises :class:`CompileError` with the log's end on failure."""
+    True when written). Raises :class:`CompileError` with TeX's first error and its log."""
     command = engine()
     if command is None:
         raise CompileError(INSTALL_HINT)
@@ -66,18 +68,32 @@ def compile_pdf(tex: Path, resources: list[Path] = (), timeout: float = TIMEOUT)
         try:
             done = subprocess.run([*command, "page.tex"], cwd=work, env=_environment(),
                                   stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise CompileError(f"{tex.name}: TeX took longer than {timeout:g} s") from None
+        except subprocess.TimeoutExpired as exc:
+            raise CompileError(f"{tex.name}: TeX took longer than {timeout:g} s",
+                               _log(work, exc.stdout or b"")) from None
         if done.returncode != 0 or not (work / "page.pdf").exists():
-            log = (work / "page.log").read_text("latin-1") if (work / "page.log").exists() \
-                else done.stdout.decode("latin-1", "replace")
-            raise CompileError(f"{tex.name}: TeX failed (exit {done.returncode})",
-                               _error_lines(log))
+            log = _log(work, done.stdout)
+            raise CompileError(f"{tex.name}: TeX failed (exit {done.returncode}): "
+                               f"{first_error(log)}", log)
         return write_if_changed(tex.with_suffix(".pdf"), (work / "page.pdf").read_bytes())
 
 
-def _error_lines(log: str, keep: int = 20) -> str:
+def _log(work: Path, stdout: bytes) -> str:
+    log = work / "page.log"
+    return log.read_text("latin-1") if log.exists() else stdout.decode("latin-1", "replace")
+
+
+def first_error(log: str) -> str:
+    """TeX's first error in ``log`` on one line (``Undefined control sequence at line 22:
+    ... \\mathscr``), or the log's last line when it names none."""
     lines = log.splitlines()
     first = next((i for i, line in enumerate(lines) if line.startswith("!")), None)
-    chosen = lines[first:first + keep] if first is not None else lines[-keep:]
-    return "\n".join(chosen)
+    if first is None:
+        return next((line for line in reversed(lines) if line.strip()), "no log")
+    message = lines[first].lstrip("! ").strip().rstrip(".")
+    at = next((line for line in lines[first + 1:first + 12] if re.match(r"l\.\d+ ", line)),
+              None)
+    if at:
+        number, text = at[2:].split(" ", 1)
+        message += f" at line {number}: ...{text.strip()[-40:]}"
+    return message

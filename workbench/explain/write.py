@@ -1,4 +1,5 @@
-"""Write a page's files: ``SLUG.tex``, ``SLUG-figure.png`` and, with a TeX engine, ``SLUG.pdf``.
+"""Write a page's files: ``SLUG.tex``, ``SLUG-figure.png`` and, with a TeX engine, ``SLUG.pdf``
+(or, when TeX fails, ``SLUG.log``: TeX's log is kept there, never printed).
 
 Files are written atomically and only when their bytes change, so rebuilding an unchanged page
 rewrites nothing.
@@ -29,14 +30,19 @@ class Written:
     pdf: Path | None = None
     changed: list[str] = field(default_factory=list)
     pdf_error: str | None = None
+    pdf_warning: str | None = None
 
 
 def write_page(path: str | Path, out_dir: str | Path, lang: str = "fr", pdf: bool = True,
-               examples: int = pages.DEFAULT_EXAMPLES) -> Written:
-    """Build the page of ``path`` into ``out_dir``; compile it when ``pdf`` and TeX exists
-    (a TeX failure is recorded in ``pdf_error``, the .tex stays)."""
+               examples: int = pages.DEFAULT_EXAMPLES, slug: str | None = None) -> Written:
+    """Build the page of ``path`` into ``out_dir`` (files named ``slug``, by default from the
+    file's name); compile it when ``pdf`` and TeX exists. A TeX failure is one line in
+    ``pdf_error`` (no PDF; the .tex stays and the log is in ``SLUG.log``); a PDF made without
+    the computational graph, because the graph failed, is one line in ``pdf_warning``."""
     out_dir = Path(out_dir)
     page = pages.build(path, lang, examples)
+    if slug:
+        page.slug = slug
     tex = out_dir / f"{page.slug}.tex"
     figure = out_dir / page.figure_name
     w = Written(page.df.name, page.df.title, page.slug, page.verdict, page.result.status,
@@ -45,20 +51,32 @@ def write_page(path: str | Path, out_dir: str | Path, lang: str = "fr", pdf: boo
         if write_if_changed(target, data):
             w.changed.append(target.name)
     if pdf and have_tex():
+        _make_pdf(w, page, tex, figure)
+    return w
+
+
+def _make_pdf(w: Written, page: pages.Page, tex: Path, figure: Path) -> None:
+    log = tex.with_suffix(".log")
+    try:
+        _compile(w, tex, figure)
+        log.unlink(missing_ok=True)
+        return
+    except CompileError as exc:
+        failure = exc
+    if page.trace_tikz:          # the graph comes from workbench.trace: try the page without it
+        page.trace_tikz = None
+        if write_if_changed(tex, pages.render(page)):
+            w.changed.append(tex.name)
         try:
             _compile(w, tex, figure)
+            w.pdf_warning = f"computational graph left out: {failure} (TeX log: {log})"
         except CompileError as exc:
-            w.pdf_error = f"{exc}\n{exc.log}".strip()
-            if page.trace_tikz:      # the graph comes from workbench.trace: page without it
-                page.trace_tikz = None
-                if write_if_changed(tex, pages.render(page)):
-                    w.changed.append(tex.name)
-                try:
-                    _compile(w, tex, figure)
-                    w.pdf_error = f"computational graph left out: {w.pdf_error}"
-                except CompileError:
-                    pass
-    return w
+            failure = exc
+    if w.pdf is None:
+        tex.with_suffix(".pdf").unlink(missing_ok=True)     # an older PDF is not this page
+        w.pdf_error = f"{failure} (TeX log: {log})"
+    if write_if_changed(log, failure.log):
+        w.changed.append(log.name)
 
 
 def _compile(w: Written, tex: Path, figure: Path) -> None:

@@ -4,7 +4,11 @@ Text is parsed to a syntax tree and never executed: each node kind has its own b
 anything not listed here (attribute access other than ``.T``, dunder names, lambdas, strings,
 comparisons, keyword arguments ...) is refused with a :class:`ParseError` pointing at the column.
 Limits on length, nesting depth, digits and exponents keep hostile text such as ``9**9**9**9``
-from hanging SymPy.
+from hanging SymPy. Nesting counts what a reader sees as nested (parentheses, calls, powers,
+unary signs), not the depth of Python's tree, where ``x + x + ... + x`` is a left-leaning chain
+as deep as it is long; such chains have their own, larger limit (:data:`MAX_CHAIN`), which
+keeps every walk of the tree (here and in :mod:`workbench.trace`) far from Python's recursion
+limit.
 
 Language: numbers, declared variable names, dimension names, ``pi``, ``e``; ``+ - * / ** @``;
 unary minus; parentheses; ``X.T``; ``X[i, j]`` with integer literals; calls to the functions of
@@ -27,9 +31,11 @@ from workbench.expr.spaces import Variable, dim_symbol, dimension_names
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 48
+MAX_CHAIN = 200
 MAX_DIGITS = 40
 MAX_EXPONENT = 100
 MAX_RESULT_DIGITS = 2000
+_TOO_LONG = 10 ** MAX_RESULT_DIGITS
 CONSTANTS = {"pi": sympy.pi, "e": sympy.E, "E": sympy.E}
 
 
@@ -65,7 +71,23 @@ def parse(text: str, variables: Iterable[Variable] | Mapping[str, Variable]) -> 
         raise ParseError(f"syntax error: {exc.msg}", f"col {offset + exc.offset}") from None
     except (RecursionError, MemoryError, ValueError):
         raise ParseError("expression too deeply nested or malformed") from None
+    height = _height(tree.body)
+    if height > MAX_CHAIN:
+        raise ParseError(f"expression nested deeper than {MAX_CHAIN} levels as Python reads it "
+                         f"({height}: each + in x + x + ... is one more): group long sums and "
+                         f"products in parentheses")
     return _Builder(table, offset).build(tree.body, 0)
+
+
+def _height(root: ast.AST) -> int:
+    """The height of an expression's tree (its ``ast.expr`` nodes), without recursion."""
+    height, stack = 0, [(root, 1)]
+    while stack:
+        node, level = stack.pop()
+        height = max(height, level)
+        stack.extend((child, level + 1) for child in ast.iter_child_nodes(node)
+                     if isinstance(child, ast.expr))
+    return height
 
 
 class _Builder:
@@ -97,12 +119,21 @@ class _Builder:
 
     def _guard(self, node: ast.AST, out) -> None:
         """Refuse powers that SymPy merged past the exponent limit (``(x**100)**100`` is
-        ``x**10000``, which the limit on literal exponents alone would let through)."""
+        ``x**10000``, which the limit on literal exponents alone would let through), and
+        numbers that SymPy's arithmetic grew past :data:`MAX_RESULT_DIGITS` (products of
+        allowed powers: ``(9**40)**50*(9**40)**50*(9**40)**50`` has 5,700 digits, more than
+        Python will even print)."""
         if is_matrix(out) or not isinstance(out, sympy.Expr):
             return
         if isinstance(out, sympy.Pow) and out.exp.is_Number and \
                 abs(out.exp) > MAX_EXPONENT:
             raise self.fail(node, f"exponent {out.exp} is too large (limit {MAX_EXPONENT})")
+        # new numbers appear where this node's evaluation put them: itself, its terms or
+        # factors, and their coefficients (A*(A*x + y) is A**2*x + A*y)
+        for part in (out, *out.args, *(a.as_coeff_Mul()[0] for a in out.args if a.is_Mul)):
+            if part.is_Rational and max(abs(part.p), part.q) >= _TOO_LONG:
+                raise self.fail(node, f"a constant here has more than {MAX_RESULT_DIGITS:,} "
+                                      f"digits")
 
     def _Constant(self, node: ast.Constant, depth: int):
         v = node.value
@@ -142,7 +173,9 @@ class _Builder:
         if op not in _BINARY:
             hint = " (use ** for powers)" if op is ast.BitXor else ""
             raise self.fail(node, f"operator {_OP_NAMES.get(op, '?')} is not allowed{hint}")
-        left = self.build(node.left, depth)
+        chained = _LEVEL.get(op) is not None and isinstance(node.left, ast.BinOp) and \
+            _LEVEL.get(type(node.left.op)) == _LEVEL[op]
+        left = self.build(node.left, depth - 1 if chained else depth)   # a + b + c: not nested
         right = self.build(node.right, depth)
         return getattr(self, _BINARY[op])(node, left, right)
 
@@ -242,6 +275,8 @@ class _Builder:
 
 _BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.MatMult: "mul", ast.Div: "div",
            ast.Pow: "pow"}
+_LEVEL = {ast.Add: "sum", ast.Sub: "sum", ast.Mult: "product", ast.MatMult: "product",
+          ast.Div: "product"}       # left-associative: a chain leans left in Python's tree
 _OP_NAMES = {ast.BitXor: "^", ast.BitAnd: "&", ast.BitOr: "|", ast.FloorDiv: "//",
              ast.Mod: "%", ast.LShift: "<<", ast.RShift: ">>", ast.Invert: "~", ast.Not: "not"}
 
