@@ -101,6 +101,7 @@ def test_the_workbench_disagreeing_with_itself_is_a_bug_exit_3():
 
 def test_without_a_hand_the_derivation_is_proved_when_autograd_agrees():
     assert decide(Evidence(False, ("x",), samples=samples())).level == "proved"
+    assert decide(Evidence(False, ("x",), samples=samples(points=1))).level == "proved"
     assert decide(Evidence(False, ("x",), samples=samples(points=0))).outcome == "undecided"
 
 

@@ -43,6 +43,7 @@ from workbench.problem import Problem
 TOP_KEYS = {"title", "function", "wrt", "description", "expect", "variables", "hand", "at",
             "tags"}
 MAX_FILE_BYTES = 256 * 1024
+MAX_FILES = 10_000
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
           (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
           (stat.S_ISSOCK, "a socket"))
@@ -212,6 +213,8 @@ def _build(path: Path, data: dict, loc: _Locator) -> DerivationFile:
     wrt = [w.strip() for w in wrt.split(",")] if isinstance(wrt, str) else wrt
     if not wrt or not all(isinstance(w, str) for w in wrt):
         raise SchemaError("wrt must list variable names", loc.where("wrt"))
+    if len(set(wrt)) != len(wrt):
+        raise SchemaError("wrt names a variable twice", loc.where("wrt"))
     expect = data.get("expect", "match")
     if expect not in ("match", "mismatch"):
         raise SchemaError(f"expect must be 'match' or 'mismatch', got {expect!r}",
@@ -374,7 +377,14 @@ def discover(paths: list[str | Path]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*.toml") if not f.is_dir())
+            found = []
+            for f in p.rglob("*.toml"):
+                if not f.is_dir():
+                    found.append(f)
+                if len(found) > MAX_FILES:
+                    raise UserError(f"more than {MAX_FILES:,} derivation files under this "
+                                    f"folder; name a smaller one", str(p))
+            found.sort()
             if not found:
                 raise UserError("no derivation files (*.toml) in this folder", str(p))
             out.extend(found)

@@ -23,9 +23,11 @@ class Tolerance:
         return self.atol + self.rtol * torch.maximum(a.abs(), b.abs())
 
     def close(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        """Elementwise agreement; NaN agrees with nothing, equal infinities agree."""
+        """Elementwise agreement; NaN agrees with nothing, equal infinities agree, and an
+        infinity agrees with nothing else (the relative tolerance of an infinity is no
+        licence)."""
         diff = (a - b).abs()
-        ok = diff <= self.allowed(a, b)
+        ok = (diff <= self.allowed(a, b)) & torch.isfinite(a) & torch.isfinite(b)
         return ok | (a == b)
 
 

@@ -158,9 +158,11 @@ def _numbers(items: list[str]) -> dict[str, float]:
         try:
             out[k] = float(v)
         except ValueError:
-            raise UserError(f"{k}={v}: the value must be a number", "--at") from None
+            shown = v if len(v) <= 40 else v[:40] + "..."
+            raise UserError(f"{k}={shown}: the value must be a number", "--at") from None
         if out[k] != out[k] or out[k] in (float("inf"), float("-inf")):
-            raise UserError(f"{k}={v}: the value must be a finite number", "--at")
+            shown = v if len(v) <= 40 else v[:40] + "..."
+            raise UserError(f"{k}={shown}: the value must be a finite number", "--at")
     return out
 
 
@@ -222,6 +224,10 @@ def cmd_check(args) -> int:
                          indent=2))
     else:
         table.summary(results, wall)
+    errors = [r.error for r in results if r.error]
+    if errors:                                  # the table is on stdout; bad input also here
+        more = f" (and {len(errors) - 1} more file(s) with errors)" if len(errors) > 1 else ""
+        print(f"workbench: error: {errors[0]}{more}", file=sys.stderr)
     return check_exit_code(results)
 
 

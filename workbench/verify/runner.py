@@ -108,10 +108,13 @@ def evaluate_at(df: DerivationFile, at: AtPoint) -> dict[str, Any]:
             out["ok"] = None if out["ok"] is not False else False
             out["gradient"][name] = entry
             continue
-        agree = all(grads[k] is not None for k in grads) and \
-            bool(exact_tol.close(grads["symbolic"][name], grads["autograd"][name]).all()) \
-            and bool(fd_tol.close(grads["finite-difference"][name],
-                                  grads["autograd"][name]).all())
+        agree = grads["symbolic"] is not None and \
+            bool(exact_tol.close(grads["symbolic"][name], grads["autograd"][name]).all())
+        fd = grads["finite-difference"]
+        if fd is None or not bool(fd_tol.close(fd[name], grads["autograd"][name]).all()):
+            # central differences break down at huge points and kinks: a note, not a verdict
+            entry["note"] = "finite differences disagree here (a kink, or a point too large " \
+                            "for their step)"
         if name in at.expect:
             want = compile_expr(at.expect[name], p.variables)(point)
             got = grads["autograd"][name]

@@ -1,0 +1,44 @@
+"""Bad input and edge cases around the core: infinities never agree with finite values, a
+huge [[at]] point is no failure, a check with a bad file says so on stderr too."""
+
+from __future__ import annotations
+
+import torch
+
+from workbench.cli import main
+from workbench.oracles.tolerances import tolerance_for
+
+
+def test_an_infinity_agrees_only_with_itself():
+    tol = tolerance_for(torch.float64, "exact")
+    a = torch.tensor([float("inf"), float("inf"), 1.0, float("-inf")], dtype=torch.float64)
+    b = torch.tensor([float("inf"), 1e300, float("inf"), float("inf")], dtype=torch.float64)
+    assert tol.close(a, b).tolist() == [True, False, False, False]
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_a_variable_named_twice_in_wrt_is_bad_input(tmp_path, capsys):
+    f = write(tmp_path, "twice.toml", 'title = "t"\nfunction = "x**2"\nwrt = ["x", "x"]\n'
+              '[variables]\nx = "real"\n')
+    assert main(["check", str(f), "--examples", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "wrt names a variable twice" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_huge_point_is_checked_without_finite_differences(tmp_path, capsys):
+    f = write(tmp_path, "huge.toml", 'title = "t"\nfunction = "x**2"\nwrt = ["x"]\n'
+              '[variables]\nx = "real"\n[[at]]\nx = 1e150\nexpect = { x = "2*x" }\n')
+    assert main(["check", str(f), "--examples", "3", "--json"]) == 0
+    capsys.readouterr()
+
+
+def test_an_expected_value_that_is_infinite_is_not_ok(tmp_path, capsys):
+    f = write(tmp_path, "inf.toml", 'title = "t"\nfunction = "log(x)"\nwrt = ["x"]\n'
+              '[variables]\nx = "positive"\n[[at]]\nx = 1\nexpect = { x = "1/(x - 1)" }\n')
+    assert main(["check", str(f), "--examples", "3"]) != 0
+    capsys.readouterr()
