@@ -23,7 +23,7 @@ _EXPORTS = {
     "MODES": ("workbench.trace.forward", "MODES"),
     "Graph": ("workbench.trace.graph", "Graph"),
     "Node": ("workbench.trace.graph", "Node"),
-    "group": ("workbench.trace.group", "group"),
+    "group": ("workbench.trace.grouping", "group"),
     "to_dict": ("workbench.trace.report", "to_dict"),
     "to_text": ("workbench.trace.report", "to_text"),
     "Number": ("workbench.trace.result", "Number"),

@@ -23,7 +23,7 @@ from workbench.trace.forward import MODES, exact_run, float_run
 from workbench.trace.result import Number, Row, is_close, rows
 from workbench.trace.build import build_graph
 from workbench.trace.graph import Graph
-from workbench.trace.group import group
+from workbench.trace.grouping import group
 from workbench.trace.numbers import exact_number
 from workbench.trace.symbolic import SymbolicRoute, symbolic_route
 from workbench.trace.options import GROUPINGS

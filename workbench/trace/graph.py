@@ -1,6 +1,6 @@
 """The computational graph: nodes (inputs, then operations in the order they run), the
 constants inside operations, and how a node reads in text and LaTeX. A node reads other nodes
-through its first step; a grouped node (:mod:`workbench.trace.group`) chains further steps on
+through its first step; a grouped node (:mod:`workbench.trace.grouping`) chains further steps on
 the result of the one before (:data:`PREV`). Graphs are built by :mod:`workbench.trace.build`.
 """
 
@@ -48,7 +48,7 @@ class Step:
 @dataclass(frozen=True)
 class Node:
     """An input (no steps) or an operation node. A node of the elementary graph has one step;
-    a grouped node a chain of them (see :mod:`workbench.trace.group`)."""
+    a grouped node a chain of them (see :mod:`workbench.trace.grouping`)."""
 
     index: int
     name: str
