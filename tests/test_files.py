@@ -91,7 +91,7 @@ EXAMPLES = []
 
 
 def pytest_runtest_teardown(item):
-    EXAMPLES.append(item.result.report.examples)
+    EXAMPLES.append(item.examples)
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -45,6 +45,7 @@ class DerivationItem(pytest.Item):
         if examples is None:
             from hypothesis import settings
             examples = settings.default.max_examples
+        self.examples = examples              # what the check was asked for (tests read it)
         require = self.config.getoption("--wb-require") == "proof"
         self.result = check_file(self.path, CheckSettings(max_examples=examples,
                                                           require_proof=require))

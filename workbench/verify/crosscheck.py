@@ -47,6 +47,7 @@ CORROBORATE = 0.1
 """Share of the Hypothesis examples run when the verdict is already proved exactly (or there
 is no hand gradient, and the derived one is proved by its derivation): the numeric search then
 only corroborates, against autograd."""
+CORROBORATION_POINTS = 4096
 CONFIRMATIONS = 256
 """High-precision re-examinations of float disagreements, per check (then: unconfirmed). Each
 point's outcome is remembered, so that Hypothesis replaying a point sees the same answer."""
@@ -159,9 +160,11 @@ class CrossChecker:
         self.engine = self.hand is None or all(g is not None for g in d.gradient.values())
         proved = len(evidence.exact) == len(p.wrt) and \
             all(x.equality.equal for x in evidence.exact.values())
-        self.examples = s.max_examples if self.hand is not None and not proved else \
-            corroborating(s.max_examples)
-        failure = self._search()
+        if self.hand is not None and not proved:
+            self.examples = s.max_examples
+            failure = self._search()
+        else:
+            failure = self._corroborate(corroborating(s.max_examples))
         if failure is not None:
             if failure.check.kind == "engine":
                 self.samples.engine = failure.check
@@ -364,6 +367,32 @@ class CrossChecker:
 
     # ------------------------------------------------------------------ the search
 
+    def _corroborate(self, examples: int) -> _Failure | None:
+        """A proof needs no search, only corroboration: a few seeded batches (a quarter of the
+        ``examples``, 4,096 points each, sizes 1, 2, ... in turn) against autograd, without
+        Hypothesis. A disagreement there is still re-examined in high precision."""
+        max_dim = self._max_dim()
+        dims = self.problem.derivation.dims
+        for k in range(max(2, examples // 4)):
+            sizes = {d: 1 + (k + i) % max_dim for i, d in enumerate(dims)}
+            empty = {v.name: np.zeros((0, *v.concrete_shape(sizes)))
+                     for v in self.problem.variables}
+            try:
+                self._evaluate(Case(sizes, empty, CORROBORATION_POINTS, seed=7919 * (k + 1)))
+            except _Failure as failure:
+                if failure.check.outcome == "float":     # no shrinking here: confirm it now
+                    failure.check = self._confirm(failure.batch, failure.case, failure.index,
+                                                  "hand")
+                    if failure.check.outcome != "confirmed":
+                        continue
+                return failure
+        return None
+
+    def _max_dim(self) -> int:
+        if any(g is None for g in self.problem.derivation.gradient.values()):
+            return min(self.settings.max_dim, MAX_EXPLICIT_DIM)  # explicit sizes cost SymPy
+        return self.settings.max_dim
+
     def _search(self) -> _Failure | None:
         """Search; a failure found on float evidence alone is confirmed in high precision at
         the shrunk point, and if it is not, the search runs again in strict mode."""
@@ -389,9 +418,7 @@ class CrossChecker:
 
     def _search_with(self, bulk_sizes, shrink: bool = True) -> _Failure | None:
         s = self.settings
-        max_dim = s.max_dim
-        if any(g is None for g in self.problem.derivation.gradient.values()):
-            max_dim = min(max_dim, MAX_EXPLICIT_DIM)  # explicit sizes cost SymPy time per size
+        max_dim = self._max_dim()
         # one drawn matrix point: shrinking dozens of entries per extra point costs seconds
         drawn = 1 if self.problem.derivation.has_matrices else s.max_drawn
         strategy = cases(self.plan, max_dim, drawn, tuple(bulk_sizes))
@@ -434,8 +461,8 @@ class CrossChecker:
 
 
 def corroborating(examples: int) -> int:
-    """Hypothesis examples for a search that only corroborates a proof: a tenth, at least 20
-    (all of them when fewer were asked for)."""
+    """The examples of a corroboration: a tenth, at least 20 (all of them when fewer were
+    asked for)."""
     return examples if examples <= 20 else max(20, round(examples * CORROBORATE))
 
 

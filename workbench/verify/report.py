@@ -120,7 +120,7 @@ class Report:
         lines += [f"  note: {n}" for n in self.notes]
         skipped = ", ".join(f"{n:,} {why}" for why, n in self.skipped.items()) or "none"
         ranges = "; ".join(f"{k} in {r}" for k, r in self.ranges.items())
-        lines.append(f"checked {self.points:,} points in {self.examples} Hypothesis examples"
+        lines.append(f"checked {self.points:,} points in {self.examples} batches"
                      + (f" ({self.rescued_points} in high precision)" if self.rescued_points
                         else "") + f", {self.dtype}" + (f"; {ranges}" if ranges else "")
                      + f"; skipped: {skipped}; "
