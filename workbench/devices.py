@@ -14,9 +14,12 @@ _CUDA = re.compile(r"^cuda(:\d{1,2})?$")
 def parse_device(name: str, option: str = "--device"):
     """A ``torch.device`` for ``auto`` (CUDA when available), ``cpu``, ``cuda`` or ``cuda:N``;
     anything else, or CUDA on a machine without it, is a :class:`UserError` naming ``option``."""
+    text = str(name).strip().lower()
+    if text not in ("auto", "cpu") and not _CUDA.match(text):   # refused before torch loads
+        raise UserError(f"unknown device {name!r}; expected one of "
+                        f"{', '.join(DEVICE_CHOICES)}", option)
     import torch  # imported on use: --help must not pay for torch
 
-    text = str(name).strip().lower()
     if text == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if text == "cpu":
@@ -28,9 +31,7 @@ def parse_device(name: str, option: str = "--device"):
         if index >= torch.cuda.device_count():
             raise UserError(f"{text}: this machine has {torch.cuda.device_count()} CUDA "
                             f"device(s)", option)
-        return torch.device(text)
-    raise UserError(f"unknown device {name!r}; expected one of {', '.join(DEVICE_CHOICES)}",
-                    option)
+    return torch.device(text)
 
 
 def add_device_option(parser: argparse.ArgumentParser, default: str) -> None:

@@ -83,15 +83,24 @@ MAX_EXAMPLES = 100_000
 MAX_JOBS = 64
 
 
-def _settings(args):
-    import torch
-    from workbench.devices import parse_device
-    from workbench.verify.crosscheck import CheckSettings
+def _check_numbers(args) -> None:
+    """The numeric options, refused before any library is loaded."""
     if not 1 <= args.examples <= MAX_EXAMPLES:
         raise UserError(f"must be between 1 and {MAX_EXAMPLES:,}, got {args.examples}",
                         "--examples")
     if args.seed is not None and not 0 <= args.seed < 2**32:
         raise UserError(f"must be between 0 and 2**32 - 1, got {args.seed}", "--seed")
+    if args.device.strip().lower() not in ("cpu", "auto") and \
+            not args.device.strip().lower().startswith("cuda"):
+        from workbench.devices import parse_device
+        parse_device(args.device)                  # refuses the name without torch
+
+
+def _settings(args):
+    import torch
+    from workbench.devices import parse_device
+    from workbench.verify.crosscheck import CheckSettings
+    _check_numbers(args)
     device = parse_device(args.device)
     return CheckSettings(max_examples=args.examples, dtype=getattr(torch, args.dtype),
                          device=str(device), seed=args.seed,
@@ -100,11 +109,13 @@ def _settings(args):
 
 def _problem(args):
     from workbench.expr.declare import declare_variables
-    from workbench.problem import Problem
+    from workbench.expr.parser import parse
     args.expr = args.expr.strip()
     variables = declare_variables([args.expr, *getattr(args, "hand", [])], args.matrix,
                                   args.domain)
     try:
+        parse(args.expr, variables)        # bad text is refused before torch is loaded
+        from workbench.problem import Problem
         return Problem.from_text(args.expr, variables, args.wrt)
     except UserError as exc:
         if exc.where and exc.where.startswith("col"):
@@ -181,8 +192,8 @@ def _evaluate(problem, at: dict[str, float]) -> dict:
 
 
 def cmd_verify(args) -> int:
+    _check_numbers(args)
     from workbench.expr.parser import parse
-    from workbench.verify.crosscheck import cross_check
     problem = _problem(args)
     if len(args.hand) != len(problem.wrt):
         raise UserError(f"give one --hand per variable of --wrt ({len(problem.wrt)}), got "
@@ -193,12 +204,14 @@ def cmd_verify(args) -> int:
             hand[name] = parse(text, problem.variables)
         except UserError as exc:
             raise exc.located(f"--hand {name}") from None
+    from workbench.verify.crosscheck import cross_check
     report = cross_check(problem, hand, _settings(args), dict(zip(problem.wrt, args.hand)))
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
     return report.exit_code
 
 
 def cmd_check(args) -> int:
+    _check_numbers(args)
     from workbench.derivation_file import discover
     from workbench.progress import Progress
     settings = _settings(args)
