@@ -185,6 +185,11 @@ def _inverse(m):
     return torch.where((info == 0)[..., None, None], inv, torch.full_like(inv, math.nan))
 
 
+def _diag(v):
+    """A column or row vector ``(..., n, 1)``/``(..., 1, n)`` as ``(..., n, n)``."""
+    return torch.diag_embed(v.reshape(*v.shape[:-2], -1))
+
+
 def _trace(m):
     return m.diagonal(dim1=-2, dim2=-1).sum(-1)[..., None, None]
 
@@ -258,6 +263,7 @@ RULES: dict[type, Rule] = {
     sympy.MatPow: _matpow,
     sympy.Determinant: on_first(lambda m: torch.linalg.det(m)[..., None, None]),
     sympy.Trace: on_first(_trace),
+    sympy.DiagMatrix: on_first(_diag),
     sympy.Identity: _filled(torch.eye),
     sympy.ZeroMatrix: _filled(torch.zeros),
     sympy.OneMatrix: _filled(torch.ones),

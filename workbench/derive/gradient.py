@@ -17,6 +17,7 @@ from typing import Mapping, Sequence
 import sympy
 
 from workbench.derive import precise
+from workbench.derive.differential import NoRule, differential_symbol, route
 from workbench.derive.explicit import exact_values, explicit_gradient, probe_sizes
 from workbench.derive.landmarks import matrix_roles
 from workbench.derive.limits import hard_to_simplify, time_limit, too_big
@@ -116,11 +117,41 @@ def derive_gradient(function, variables: Sequence[Variable], wrt: Sequence[str])
             why = _disagreement(d, name, closed)
         if why is None:
             d.gradient[name], d.method[name] = closed, "matrix-calculus"
+            continue
+        closed, how = _differentials(function, table[name])
+        if closed is not None:
+            how = _disagreement(d, name, closed)
+        if how is None:
+            d.gradient[name], d.method[name] = closed, "differentials"
+            d.notes.append(f"d/d{name}: SymPy's matrix calculus {why}; the closed form comes "
+                           f"from matrix differentials instead, checked at explicit sizes")
         else:
             d.gradient[name], d.method[name] = None, "explicit"
-            d.notes.append(f"d/d{name}: SymPy's matrix calculus {why}; using explicit sizes "
-                           f"(elementwise differentiation) instead")
+            d.notes.append(f"d/d{name}: SymPy's matrix calculus {why}, and matrix "
+                           f"differentials {how}; using explicit sizes (elementwise "
+                           f"differentiation) instead")
     return d
+
+
+def _differentials(function, v: Variable):
+    """(closed form, None) from the differential route, or (None, why it failed)."""
+    dV = differential_symbol(v.symbol(), v.name)
+    try:
+        with time_limit(DIFF_SECONDS, "matrix differentials"):
+            g = route(function, v.symbol(), dV, simplify=tidy)
+    except NoRule as exc:
+        return None, f"found no rule ({exc})"
+    except ResourceLimit:
+        return None, "timed out"
+    except Exception as exc:  # noqa: BLE001 - SymPy raises many kinds on exotic nodes
+        return None, f"raised {type(exc).__name__}"
+    if v.is_matrix and not is_matrix(g):
+        return None, "gave a scalar"
+    if not v.is_matrix and is_matrix(g):
+        g = as_scalar(g) if g.shape == (1, 1) else None
+        if g is None:
+            return None, "gave a matrix"
+    return g, None
 
 
 def tidy(expr, seconds: float = SIMPLIFY_SECONDS):

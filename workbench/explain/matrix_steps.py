@@ -1,11 +1,5 @@
-"""Matrix steps: differentials, a chain through a shared part ``r``, and identification.
-
-The textbook route (Magnus and Neudecker): write the differential ``df`` with the rules
-``d(UV) = dU V + U dV``, ``d(U^T) = (dU)^T``, ``d tr U = tr dU``, ``d log det A = tr(A^-1 dA)``
-..., bring it to the form ``df = tr(G^T dX)`` (a scalar is its own trace and transpose; the
-trace is cyclic) and read off the gradient ``G``. When ``f`` depends on ``X`` only through a
-sum such as ``r = y - X beta``, the chain goes through ``r``: first ``df`` in ``dr``, then
-``dr`` in ``d beta``.
+"""Matrix steps for the pages: the differential route of
+:mod:`workbench.derive.differential`, each step recorded and checked.
 
 Each differential is checked against SymPy's directional derivative ``d/dt f(X + t dX)`` at
 ``t = 0`` and the gradient against the derived one, both at explicit sizes on random exact
@@ -15,168 +9,37 @@ points (:mod:`workbench.explain.matrix_check`).
 from __future__ import annotations
 
 import sympy
-from sympy import (Determinant, HadamardPower, HadamardProduct, Inverse, MatAdd, MatMul,
-                   MatrixSymbol, Trace, Transpose, ZeroMatrix)
-from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
+from workbench.derive.differential import NoRule, differential_symbol, route
 from workbench.derive.gradient import tidy
 from workbench.explain.chain import Step, StepDerivation
-from workbench.explain.identify import NoRule, identify
 from workbench.explain.latex import math
 from workbench.explain.matrix_check import MatrixChecker
-from workbench.expr.functions import is_matrix
-
-
-class Differential:
-    """``d(expr)`` for the variables in ``wrt`` (``{X: dX}``), recording the rules used."""
-
-    def __init__(self, wrt: dict):
-        self.wrt, self.rules = wrt, []
-
-    def __call__(self, e):
-        if not any(e.has(v) for v in self.wrt):
-            return ZeroMatrix(*e.shape) if is_matrix(e) else sympy.Integer(0)
-        if e in self.wrt:
-            return self.wrt[e]
-        if isinstance(e, MatAdd):
-            return self._sum(e.args)
-        if isinstance(e, MatMul):
-            coeff, mats = e.as_coeff_matrices()
-            terms = [self(coeff) * MatMul(*mats)] if coeff.has(*self.wrt) else []
-            self._use("product")
-            for i, m in enumerate(mats):
-                dm = self(m)
-                if not _is_zero(dm):
-                    terms.append(coeff * MatMul(*mats[:i], dm, *mats[i + 1:]))
-            return _add(terms)
-        if isinstance(e, Transpose):
-            self._use("transpose")
-            return self(e.arg).T
-        if isinstance(e, Trace):
-            self._use("trace")
-            return Trace(self(e.arg))
-        if isinstance(e, Determinant):
-            self._use("jacobi")
-            return e * Trace(Inverse(e.arg) * self(e.arg))
-        if isinstance(e, Inverse):
-            self._use("inverse")
-            return -e * self(e.arg) * e
-        if isinstance(e, HadamardPower):
-            self._use("hadamard-power")
-            base, k = e.args
-            lower = base if k - 1 == 1 else HadamardPower(base, k - 1)
-            return k * HadamardProduct(lower, self(base))
-        if isinstance(e, HadamardProduct):
-            self._use("hadamard-product")
-            return _add([HadamardProduct(*e.args[:i], self(a), *e.args[i + 1:])
-                         for i, a in enumerate(e.args) if a.has(*self.wrt)])
-        if isinstance(e, ElementwiseApplyFunction):
-            self._use("elementwise")
-            t = e.function.variables[0]
-            prime = sympy.Lambda(t, sympy.diff(e.function.expr, t))
-            return HadamardProduct(ElementwiseApplyFunction(prime, e.expr), self(e.expr))
-        if is_matrix(e):
-            raise NoRule(f"no differential rule for {type(e).__name__}")
-        return self._scalar(e)
-
-    def _use(self, rule: str) -> None:
-        if rule not in self.rules:
-            self.rules.append(rule)
-
-    def _sum(self, args):
-        self._use("sum")
-        return _add([self(a) for a in args])
-
-    def _scalar(self, e):
-        """A scalar: the chain rule over its matrix-valued parts (traces, determinants) and
-        scalar variables, each replaced by a placeholder ``u`` and differentiated by SymPy."""
-        parts = _parts(e, self.wrt)
-        holders = {p: sympy.Dummy("u", real=True) for p in parts}
-        h = e.xreplace(holders)
-        if isinstance(e, (sympy.Add)):
-            self._use("sum")
-        elif len(parts) != 1 or h != holders[parts[0]]:
-            self._use("chain")
-        back = {u: p for p, u in holders.items()}
-        terms = [sympy.diff(h, u).xreplace(back) * self(p) for p, u in holders.items()]
-        return sympy.Add(*terms)
-
-
-def _parts(e, wrt) -> list:
-    """The maximal matrix-valued subexpressions (and wrt symbols) of a scalar ``e``."""
-    if e in wrt or isinstance(e, (Trace, Determinant)) or is_matrix(e):
-        return [e]
-    out = []
-    for a in e.args:
-        if any(a.has(v) for v in wrt):
-            out += [p for p in _parts(a, wrt) if p not in out]
-    return out
-
-
-def _is_zero(e) -> bool:
-    return isinstance(e, ZeroMatrix) or e == 0
-
-
-def _add(terms):
-    terms = [t for t in terms if not _is_zero(t)]
-    if not terms:
-        return sympy.Integer(0)
-    if is_matrix(terms[0]):
-        return MatAdd(*terms).doit(deep=False)
-    return sympy.Add(*terms)
-
-
-def shared_part(f, V):
-    """A sum through which alone ``f`` depends on ``V`` (``y - X beta``), or a scalar trace
-    used more than once (``x^T w``); None when there is none."""
-    for node in sympy.preorder_traversal(f):
-        if node is f or not node.has(V):
-            continue
-        if isinstance(node, MatAdd) and node.shape != (1, 1):
-            A = node.T if node.shape[0] == 1 else node
-            if not f.xreplace({A: _R, A.T: _R.T}).has(V):
-                return A
-        if isinstance(node, Trace) and _count(f, node) > 1 and \
-                not f.xreplace({node: _S}).has(V):
-            return node
-    return None
-
-
-_R = MatrixSymbol("_r", 1, 1)
-_S = sympy.Symbol("_s")
-
-
-def _count(f, node) -> int:
-    return sum(1 for n in sympy.preorder_traversal(f) if n == node)
-
-
-def factor_common(G):
-    """``A x + B x`` as ``(A + B) x`` (and on the left), the way a textbook writes it."""
-    if not isinstance(G, MatAdd):
-        return G
-    terms = [t.as_coeff_matrices() if isinstance(t, MatMul) else (1, [t]) for t in G.args]
-    if any(len(m) < 2 for _, m in terms):
-        return G
-    if all(m[-1] == terms[0][1][-1] for _, m in terms):
-        return MatMul(_add([c * MatMul(*m[:-1]) for c, m in terms]), terms[0][1][-1])
-    if all(m[0] == terms[0][1][0] for _, m in terms):
-        return MatMul(terms[0][1][0], _add([c * MatMul(*m[1:]) for c, m in terms]))
-    return G
 
 
 def matrix_steps(derivation, name: str) -> StepDerivation:
     """The differential route to the gradient of ``derivation.function`` w.r.t. ``name``."""
     table = {v.name: v for v in derivation.variables}
     V = table[name].symbol()
-    dV = _differential_symbol(V, name)
+    dV = differential_symbol(V, name)
     f = derivation.function
     df, grad = sympy.Symbol("df"), sympy.Symbol(f"grad_{name}")
     out = StepDerivation(name, "matrix", df)
     out.symbol_names = {df: r"\mathrm{d}f", dV: r"\mathrm{d}" + math(V),
                         grad: r"\nabla_{" + math(V) + "} f"}
     checker = MatrixChecker(derivation, name, dV)
+
+    def record(rules, expr, lhs=None, define=None):
+        if define is not None:
+            r, A, dr = define
+            out.definitions.append((r, A))
+            out.symbol_names[dr] = r"\mathrm{d}" + math(r)
+            checker.define(r, A, dr)
+        else:
+            out.steps.append(Step(rules, expr, lhs=lhs))
+
     try:
-        result = _route(out, f, V, dV, grad, checker)
+        result = route(f, V, dV, grad, record, simplify=tidy)
     except NoRule as exc:
         out.problem_note = str(exc)
         result = None
@@ -192,81 +55,3 @@ def matrix_steps(derivation, name: str) -> StepDerivation:
         status, out.check = checker.gradient(result)
         out.ends_at_gradient = status == "confirmed"
     return out
-
-
-def _differential_symbol(V, name: str):
-    if is_matrix(V):
-        return MatrixSymbol(f"d{name}", *V.shape)
-    return sympy.Symbol(f"d{name}", real=True)
-
-
-def _route(out: StepDerivation, f, V, dV, grad, checker):
-    A = shared_part(f, V)
-    if A is None:
-        d = Differential({V: dV})
-        raw = d(f)
-        out.steps.append(Step(tuple(d.rules), raw))
-        G = identify(raw, dV)
-        out.steps.append(Step(_reading_rules(dV), _as_trace_form(G, dV)))
-        out.steps.append(Step(("identification",), G, lhs=grad))
-        return _factored(out, G, grad)
-    r, dr = _shared_symbols(A, out)
-    g = f.xreplace({A: r, A.T: r.T}) if is_matrix(A) else f.xreplace({A: r})
-    checker.define(r, A, dr)
-    d = Differential({r: dr})
-    raw = d(g)
-    out.steps.append(Step(tuple(d.rules), raw))
-    G_r = identify(raw, dr)
-    if not is_matrix(G_r):
-        G_r = tidy(G_r)
-    out.steps.append(Step(_reading_rules(dr), _as_trace_form(G_r, dr)))
-    inner = Differential({V: dV})
-    dA = inner(A)
-    out.steps.append(Step(tuple(inner.rules), dA, lhs=dr))
-    chained = _chain_form(G_r, dA, dr)
-    out.steps.append(Step(("chain",), chained))
-    G = identify(chained, dV)
-    out.steps.append(Step(("identification",), G, lhs=grad))
-    G_sub = G.xreplace({r: A, r.T: A.T}) if is_matrix(A) else G.xreplace({r: A})
-    if G_sub != G:
-        out.steps.append(Step(("substitution",), G_sub, lhs=grad))
-    return _factored(out, G_sub, grad)
-
-
-def _factored(out: StepDerivation, G, grad):
-    F = factor_common(G)
-    if F != G:
-        out.steps.append(Step(("factor",), F, lhs=grad))
-    return F
-
-
-def _shared_symbols(A, out: StepDerivation):
-    if is_matrix(A):
-        r, dr = MatrixSymbol("r", *A.shape), MatrixSymbol("dr", *A.shape)
-    else:
-        r, dr = sympy.Symbol("s", real=True), sympy.Symbol("ds", real=True)
-    out.definitions.append((r, A))
-    out.symbol_names[dr] = r"\mathrm{d}" + math(r)
-    return r, dr
-
-
-def _reading_rules(dV) -> tuple[str, ...]:
-    if not is_matrix(dV):
-        return ("collect",)
-    return ("scalar-transpose",) if dV.shape[1] == 1 else ("trace-cyclic",)
-
-
-def _as_trace_form(G, dV):
-    """``G^T dV`` for a column (a 1x1 matrix), ``tr(G^T dV)`` otherwise, ``G dV`` scalar."""
-    if is_matrix(dV) and G.shape != dV.shape:
-        raise NoRule("the gradient read off has the wrong shape")
-    return _chain_form(G, dV, dV)
-
-
-def _chain_form(G_r, dA, dr):
-    """The differential read through ``r`` (gradient ``G_r``), written in ``dA`` instead of
-    ``dr``: ``G_r^T dA``, traced unless ``dr`` is a column; ``G_r dA`` for a scalar ``dr``."""
-    if not is_matrix(dr):
-        return G_r * dA
-    form = MatMul(G_r.T, dA).doit(deep=False)
-    return form if dr.shape[1] == 1 else Trace(form)

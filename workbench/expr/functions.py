@@ -126,6 +126,44 @@ def _inv(m):
     return sympy.Inverse(_square(m, "inv"))
 
 
+def _diag(v):
+    """The diagonal matrix of a vector (a column or a row); a scalar stays itself."""
+    if not is_matrix(v) or is_1x1(v):
+        return as_scalar(v)
+    if 1 not in v.shape:
+        raise ShapeError(f"diag needs a vector, got a matrix of shape {v.shape}")
+    return sympy.DiagMatrix(v)
+
+
+def _size(d, what: str):
+    """A dimension argument: a positive integer or a dimension name such as n."""
+    if isinstance(d, sympy.Symbol) and d.is_integer and d.is_positive:
+        return d
+    if d.is_Integer and 1 <= int(d) <= 64:
+        return d
+    raise ShapeError(f"{what} takes sizes: integers 1..64 or dimension names such as n")
+
+
+def _eye(n):
+    return sympy.Identity(_size(n, "eye"))
+
+
+def _ones(rows, cols):
+    return sympy.OneMatrix(_size(rows, "ones"), _size(cols, "ones"))
+
+
+def _zeros(rows, cols):
+    return sympy.ZeroMatrix(_size(rows, "zeros"), _size(cols, "zeros"))
+
+
+def _softmax(z):
+    """exp(z) / sum(exp(z)), entrywise, for a vector (or any matrix: over all its entries)."""
+    if not is_matrix(z) or is_1x1(z):
+        return sympy.Integer(1)
+    e = _elementwise(sympy.exp)(z)
+    return e * (1 / matrix_sum(e))
+
+
 VARIADIC = -1
 
 FUNCTIONS: dict[str, tuple[int | tuple[int, ...], Callable]] = {
@@ -166,4 +204,10 @@ FUNCTIONS: dict[str, tuple[int | tuple[int, ...], Callable]] = {
     "norm": (1, _norm),
     "dot": (2, _dot),
     "hadamard": (2, _hadamard),
+    "softmax": (1, _softmax),
+    # for writing Jacobians and Hessians by hand
+    "diag": (1, _diag),
+    "eye": (1, _eye),
+    "ones": (2, _ones),
+    "zeros": (2, _zeros),
 }

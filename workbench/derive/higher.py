@@ -1,0 +1,242 @@
+"""Jacobians and Hessians: SymPy's matrix calculus, guarded like gradients.
+
+Layouts. A Jacobian is in numerator layout, rows = outputs, as
+``torch.autograd.functional.jacobian`` returns it: for ``f`` of shape (m, 1) and ``x`` of shape
+(n, 1) it is m x n; for a scalar ``x`` it is ``df/dx``, the shape of ``f``. SymPy's matrix
+calculus answers in denominator layout (n x m), so its result is transposed. A Hessian of a
+scalar ``f`` with respect to ``x`` (n, 1) is n x n, the Jacobian of the gradient; for a scalar
+``x`` it is ``f''``.
+
+Guard. A closed form is kept only when it agrees, in high precision at random rational points
+of two probe sizes, with the derivative of a scalar: ``Jᵀu = ∇ₓ(uᵀf)`` and ``Hv = ∇ₓ(vᵀ∇f)`` for
+random ``u``, ``v`` (:func:`workbench.derive.precise.derivative`). Otherwise, or for matrices of
+matrices, the derivative is given entrywise at explicit sizes (``vec`` order, row by row).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import sympy
+
+from workbench.derive import precise
+from workbench.derive.explicit import exact_values, make_explicit, probe_sizes
+from workbench.derive.gradient import DIFF_SECONDS, Derivation, derive_gradient, tidy
+from workbench.derive.landmarks import matrix_roles
+from workbench.derive.limits import time_limit
+from workbench.errors import ResourceLimit, ShapeError, UserError
+from workbench.expr.functions import as_scalar, is_matrix
+from workbench.expr.sampling import rational_matrix, rational_point
+from workbench.expr.spaces import Variable, dimension_names
+
+KINDS = ("jacobian", "hessian")
+GUARD_POINTS = 2
+_U = "_u"                      # the cotangent's name in a guard (no user name starts with _)
+
+
+@dataclass
+class HigherDerivative:
+    """The Jacobian or Hessian of ``function`` with respect to the variable ``name``.
+
+    ``closed`` is the closed form in the layout above (None where only explicit sizes work);
+    ``shape`` is the shape a hand result must have (None: a scalar); ``gradient`` is the
+    derivation of the gradient a Hessian comes from."""
+
+    kind: str
+    function: sympy.Basic
+    variables: tuple[Variable, ...]
+    name: str
+    closed: sympy.Basic | None
+    method: str
+    shape: tuple | None
+    notes: list[str] = field(default_factory=list)
+    gradient: Derivation | None = None
+
+    @property
+    def variable(self) -> Variable:
+        return {v.name: v for v in self.variables}[self.name]
+
+    @property
+    def dims(self) -> tuple[str, ...]:
+        return tuple(dimension_names(self.variables))
+
+    def explicit(self, sizes: Mapping[str, int]) -> sympy.ImmutableMatrix:
+        """The derivative entrywise at explicit sizes, as a matrix (rows: outputs in ``vec``
+        order; columns: the variable's entries in ``vec`` order); a Hessian of a scalar
+        variable is a scalar."""
+        with time_limit(DIFF_SECONDS, "explicit-size differentiation"):
+            x = self.variable
+            xs = _entries(make_explicit(x.symbol(), self.variables, sizes))
+            if self.kind == "jacobian":
+                fs = _entries(make_explicit(self.function, self.variables, sizes))
+            else:
+                f = make_explicit(self.function, self.variables, sizes)
+                fs = [sympy.diff(f, s) for s in xs]
+            out = sympy.ImmutableMatrix(len(fs), len(xs),
+                                        lambda i, j: sympy.diff(fs[i], xs[j]))
+            return out[0, 0] if out.shape == (1, 1) else out
+
+
+def _entries(m) -> list:
+    if is_matrix(m):
+        return [m[i, j] for i in range(m.shape[0]) for j in range(m.shape[1])]
+    return [m]
+
+
+def _column(shape) -> bool:
+    return shape is not None and shape[1] == 1
+
+
+def derive_jacobian(function, variables: Sequence[Variable], name: str) -> HigherDerivative:
+    """The Jacobian of a matrix-valued ``function`` (a column vector for a closed form) with
+    respect to the variable ``name`` (a scalar or a column vector)."""
+    variables = tuple(variables)
+    x = _variable(variables, name)
+    if not is_matrix(function) or function.shape == (1, 1):
+        raise ShapeError("a Jacobian is of a vector- or matrix-valued function; for a scalar "
+                         "function this is its gradient (without --order)")
+    fshape = tuple(function.shape)
+    shape = (fshape[0], x.symbol().shape[0]) if x.is_matrix else fshape
+    if not _column(fshape) or (x.is_matrix and not _column(x.symbol().shape)):
+        return HigherDerivative("jacobian", function, variables, name, None, "explicit", None,
+                                ["a Jacobian of a matrix, or with respect to a matrix, is shown "
+                                 "entrywise at explicit sizes (vec order); a hand one is not "
+                                 "checked"])
+    closed, why = _closed_jacobian(function, x)
+    d = HigherDerivative("jacobian", function, variables, name, None, "explicit", shape)
+    if closed is not None:
+        why = _guard(d, closed)
+    if why is None:
+        d.closed, d.method = closed, "matrix-calculus"
+    else:
+        d.notes.append(f"SymPy's Jacobian {why}; using explicit sizes instead")
+    return d
+
+
+def derive_hessian(function, variables: Sequence[Variable], name: str) -> HigherDerivative:
+    """The Hessian of a scalar ``function`` with respect to ``name`` (a scalar or a column
+    vector), the Jacobian of its gradient."""
+    variables = tuple(variables)
+    x = _variable(variables, name)
+    g = derive_gradient(function, variables, [name])
+    f = g.function
+    if x.is_matrix and not _column(x.symbol().shape):
+        return HigherDerivative("hessian", f, variables, name, None, "explicit", None,
+                                ["a Hessian with respect to a matrix is shown entrywise at "
+                                 "explicit sizes (vec order); a hand one is not checked"],
+                                gradient=g)
+    n = x.symbol().shape[0] if x.is_matrix else None
+    d = HigherDerivative("hessian", f, variables, name, None, "explicit",
+                         (n, n) if x.is_matrix else None, gradient=g)
+    grad = g.gradient[name]
+    if grad is None:
+        d.notes.append("the gradient has no closed form, so neither has the Hessian; using "
+                       "explicit sizes")
+        return d
+    try:
+        with time_limit(DIFF_SECONDS, "the Hessian"):
+            closed = sympy.diff(grad, x.symbol())
+            if x.is_matrix:
+                closed = closed.T if is_matrix(closed) else None
+            closed = tidy(closed) if closed is not None and not is_matrix(closed) else closed
+    except ResourceLimit:
+        closed = None
+    except Exception as exc:  # noqa: BLE001 - SymPy raises many kinds on matrix calculus
+        d.notes.append(f"SymPy's matrix calculus raised {type(exc).__name__}; using explicit "
+                       f"sizes")
+        return d
+    why = "gave no result" if closed is None else _guard(d, closed)
+    if why is None:
+        d.closed = closed
+        d.method = "scalar" if not x.is_matrix else "matrix-calculus"
+    else:
+        d.notes.append(f"SymPy's Hessian {why}; using explicit sizes instead")
+    return d
+
+
+def _variable(variables, name: str) -> Variable:
+    table = {v.name: v for v in variables}
+    if name not in table:
+        raise UserError(f"cannot differentiate with respect to {name!r}: not a declared "
+                        f"variable (declared: {', '.join(table)})")
+    return table[name]
+
+
+def _closed_jacobian(function, x: Variable):
+    try:
+        with time_limit(DIFF_SECONDS, "matrix calculus"):
+            j = sympy.diff(function, x.symbol())
+    except ResourceLimit:
+        return None, "timed out"
+    except Exception as exc:  # noqa: BLE001 - SymPy raises many kinds on matrix calculus
+        return None, f"raised {type(exc).__name__}"
+    if x.is_matrix:
+        if not is_matrix(j) or isinstance(j, sympy.NDimArray):
+            return None, "gave no matrix"
+        j = j.T                                    # SymPy: denominator layout
+    return j, None
+
+
+def _guard(d: HigherDerivative, closed) -> str | None:
+    """None when ``closed`` passes the high-precision identity test of the module docstring."""
+    want_shape = tuple(d.shape) if d.shape is not None else None
+    got_shape = tuple(closed.shape) if is_matrix(closed) else None
+    if want_shape != got_shape and not (want_shape is None and got_shape == (1, 1)):
+        return f"has shape {got_shape or 'scalar'} instead of {want_shape or 'scalar'}"
+    x = d.variable
+    key = x.name if x.is_matrix else x.symbol()
+    roles = matrix_roles(d.function, d.variables)
+    rng = random.Random(0)
+    for sizes in probe_sizes(d.dims) if d.dims else ({},):
+        for _ in range(GUARD_POINTS):
+            point = rational_point(d.variables, sizes, roles, rng)
+            values = exact_values(d.variables, point.values, sizes)
+            try:
+                got, want = _both_sides(d, closed, values, sizes, rng)
+            except (precise.Undefined, precise.OutOfReach, precise.Unsupported, ResourceLimit,
+                    ZeroDivisionError, ValueError, TypeError) as exc:
+                return f"could not be checked ({type(exc).__name__})"
+            status = precise.compare(got, want)
+            if status == "different":
+                return f"disagrees with the derivative at sizes {sizes}"
+            if status != "equal":
+                return "could not be checked to 30 digits"
+    return None
+
+
+def _both_sides(d: HigherDerivative, closed, values: dict, sizes, rng):
+    """(closedᵀu, ∇ₓ(u·inner)) in high precision for a random rational ``u``; ``inner`` is the
+    function (Jacobian) or the gradient (Hessian)."""
+    x = d.variable
+    inner = d.function if d.kind == "jacobian" else d.gradient.gradient[d.name]
+    if is_matrix(inner):
+        rows, cols = (_size(s, sizes) for s in inner.shape)
+        u_sym = sympy.MatrixSymbol(_U, rows, cols)
+        u = rational_matrix(x.domain.__class__(), "plain", rows, cols, rng)
+        scalar = sympy.Trace(u_sym.T * inner)
+        lhs = (closed.T * u_sym) if is_matrix(closed) and x.is_matrix else \
+            sympy.Trace(closed.T * u_sym) if is_matrix(closed) else closed * sympy.Trace(u_sym)
+    else:
+        u_sym, u = sympy.Symbol(_U), sympy.Rational(rng.randint(-99, 99) or 1, 7)
+        scalar, lhs = u_sym * inner, closed * u_sym
+    values = {**values, (_U if is_matrix(inner) else u_sym): u}
+    got = precise.evaluate(lhs, values)
+    want = precise.derivative(scalar, values, x.name if x.is_matrix else x.symbol())
+    return got, want
+
+
+def _size(s, sizes) -> int:
+    return int(s) if s.is_Integer else sizes[str(s)]
+
+
+def higher_derivative(kind: str, function, variables, name: str) -> HigherDerivative:
+    """``derive_jacobian`` or ``derive_hessian``, by ``kind``."""
+    if kind not in KINDS:
+        raise UserError(f"unknown derivative {kind!r}; expected one of {', '.join(KINDS)}")
+    return (derive_jacobian if kind == "jacobian" else derive_hessian)(function, variables, name)
+
+
+__all__ = ["HigherDerivative", "KINDS", "derive_hessian", "derive_jacobian",
+           "higher_derivative"]
