@@ -36,9 +36,15 @@ def test_sympy_silent_zero_for_ridge_with_trace_is_caught():
     assert sympy.diff(f, beta) == sympy.ZeroMatrix(*beta.shape) or \
         sympy.diff(f, beta).is_ZeroMatrix, "SymPy fixed its bug: keep the guard, update test"
     d = derive_gradient(f, LS, ["beta"])
-    assert d.method["beta"] == "explicit" and d.gradient["beta"] is None
+    # SymPy's zero is refused; matrix differentials give the closed form, itself guarded
+    assert d.method["beta"] == "differentials"
     assert any("disagrees" in n for n in d.notes)
-    # the fallback is right: compare with autograd at a random point
+    lam, X, y = LS[3].symbol(), LS[0].symbol(), LS[1].symbol()
+    sizes = {"n": 3, "p": 2}
+    want = make_explicit(2 * lam * beta + 2 * X.T * (X * beta - y), LS, sizes)
+    assert (make_explicit(d.gradient["beta"], LS, sizes) - want).applyfunc(sympy.expand) == \
+        sympy.zeros(2, 1)
+    # the closed form is right: compare with autograd at a random point
     p = Problem(f, tuple(LS), ("beta",))
     g = torch.Generator().manual_seed(0)
     point = {"X": torch.randn(4, 3, generator=g, dtype=torch.float64),
@@ -54,10 +60,15 @@ def test_sympy_silent_zero_for_ridge_with_trace_is_caught():
 def test_logdet_zero_and_raising_cases_fall_back():
     a = Variable.matrix("A", "n", "n", "spd")
     d = derive_gradient(parse("logdet(A)", [a]), [a], ["A"])
-    assert d.method["A"] == "explicit" and d.gradient["A"] is None
+    assert d.method["A"] == "differentials"            # SymPy's own answer is refused
     A = sympy.Matrix(explicit_matrix(a, {"n": 2}))
-    wrong = (d.explicit({"n": 2})["A"] - A.inv().T).applyfunc(sympy.simplify)
+    wrong = (make_explicit(d.gradient["A"], [a], {"n": 2}) - A.inv().T).applyfunc(
+        sympy.simplify)
     assert wrong == sympy.zeros(2, 2)                        # d/dA log det A = A^-T
+    d = derive_gradient(parse("sum(relu(A))", [a]), [a], ["A"])
+    assert d.method["A"] == "explicit" and d.gradient["A"] is None   # no route: explicit
+    got = d.explicit({"n": 2})["A"]
+    assert got.shape == (2, 2) and got[0, 1].has(sympy.sign)          # relu' = (sign + 1)/2
     x = Variable.matrix("x", "n", 1)
     d = derive_gradient(parse("(x.T@x)**2", [x]), [x], ["x"])
     # whichever route was taken, the gradient it gives is 4 (x^T x) x

@@ -22,8 +22,10 @@ from typing import Mapping, Sequence
 import sympy
 
 from workbench.derive import precise
+from workbench.derive.differential import Differential, differential_symbol
 from workbench.derive.explicit import exact_values, make_explicit, probe_sizes
 from workbench.derive.gradient import DIFF_SECONDS, Derivation, derive_gradient, tidy
+from workbench.derive.identify import NoRule, identify, identify_jacobian
 from workbench.derive.landmarks import matrix_roles
 from workbench.derive.limits import time_limit
 from workbench.errors import ResourceLimit, ShapeError, UserError
@@ -104,15 +106,8 @@ def derive_jacobian(function, variables: Sequence[Variable], name: str) -> Highe
                                 ["a Jacobian of a matrix, or with respect to a matrix, is shown "
                                  "entrywise at explicit sizes (vec order); a hand one is not "
                                  "checked"])
-    closed, why = _closed_jacobian(function, x)
     d = HigherDerivative("jacobian", function, variables, name, None, "explicit", shape)
-    if closed is not None:
-        why = _guard(d, closed)
-    if why is None:
-        d.closed, d.method = closed, "matrix-calculus"
-    else:
-        d.notes.append(f"SymPy's Jacobian {why}; using explicit sizes instead")
-    return d
+    return _settle(d, function, x, "Jacobian")
 
 
 def derive_hessian(function, variables: Sequence[Variable], name: str) -> HigherDerivative:
@@ -135,24 +130,26 @@ def derive_hessian(function, variables: Sequence[Variable], name: str) -> Higher
         d.notes.append("the gradient has no closed form, so neither has the Hessian; using "
                        "explicit sizes")
         return d
-    try:
-        with time_limit(DIFF_SECONDS, "the Hessian"):
-            closed = sympy.diff(grad, x.symbol())
-            if x.is_matrix:
-                closed = closed.T if is_matrix(closed) else None
-            closed = tidy(closed) if closed is not None and not is_matrix(closed) else closed
-    except ResourceLimit:
-        closed = None
-    except Exception as exc:  # noqa: BLE001 - SymPy raises many kinds on matrix calculus
-        d.notes.append(f"SymPy's matrix calculus raised {type(exc).__name__}; using explicit "
-                       f"sizes")
-        return d
-    why = "gave no result" if closed is None else _guard(d, closed)
-    if why is None:
-        d.closed = closed
-        d.method = "scalar" if not x.is_matrix else "matrix-calculus"
-    else:
-        d.notes.append(f"SymPy's Hessian {why}; using explicit sizes instead")
+    return _settle(d, grad, x, "Hessian")
+
+
+def _settle(d: HigherDerivative, inner, x: Variable, what: str) -> HigherDerivative:
+    """Fill ``d.closed`` with the first closed form of the Jacobian of ``inner`` that passes
+    the guard: SymPy's matrix calculus, then matrix differentials; explicit sizes otherwise."""
+    whys = []
+    for method, form in (("matrix-calculus", _sympy_jacobian), ("differentials",
+                                                                _differential_jacobian)):
+        closed, why = form(inner, x)
+        if closed is not None:
+            why = _guard(d, closed)
+        if why is None:
+            d.closed = closed
+            d.method = method if x.is_matrix else "scalar"
+            return d
+        whys.append(f"{method.replace('-', ' ')} {why}")
+        if not x.is_matrix:
+            break
+    d.notes.append(f"the {what}: {'; '.join(whys)}; using explicit sizes instead")
     return d
 
 
@@ -164,19 +161,39 @@ def _variable(variables, name: str) -> Variable:
     return table[name]
 
 
-def _closed_jacobian(function, x: Variable):
+def _sympy_jacobian(inner, x: Variable):
+    """(SymPy's Jacobian of ``inner`` in numerator layout, None) or (None, why not)."""
     try:
         with time_limit(DIFF_SECONDS, "matrix calculus"):
-            j = sympy.diff(function, x.symbol())
+            j = sympy.diff(inner, x.symbol())
+            if not x.is_matrix:
+                return (tidy(j) if not is_matrix(j) else j), None
     except ResourceLimit:
         return None, "timed out"
     except Exception as exc:  # noqa: BLE001 - SymPy raises many kinds on matrix calculus
         return None, f"raised {type(exc).__name__}"
-    if x.is_matrix:
-        if not is_matrix(j) or isinstance(j, sympy.NDimArray):
-            return None, "gave no matrix"
-        j = j.T                                    # SymPy: denominator layout
-    return j, None
+    if not is_matrix(j) or isinstance(j, sympy.NDimArray):
+        return None, "gave no matrix"
+    return (j.T if is_matrix(inner) else j), None   # SymPy: denominator layout
+
+
+def _differential_jacobian(inner, x: Variable):
+    """(the Jacobian read off ``d inner = J dx``, None) or (None, why not); the gradient
+    ``(∇f)ᵀ`` for a scalar ``inner``."""
+    X = x.symbol()
+    dX = differential_symbol(X, x.name)
+    try:
+        with time_limit(DIFF_SECONDS, "matrix differentials"):
+            df = Differential({X: dX})(inner)
+            if is_matrix(inner) and inner.shape != (1, 1):
+                return identify_jacobian(df, dX), None
+            return identify(df, dX).T, None
+    except NoRule as exc:
+        return None, f"found no rule ({exc})"
+    except ResourceLimit:
+        return None, "timed out"
+    except Exception as exc:  # noqa: BLE001 - SymPy raises many kinds on exotic nodes
+        return None, f"raised {type(exc).__name__}"
 
 
 def _guard(d: HigherDerivative, closed) -> str | None:

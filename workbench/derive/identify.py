@@ -93,3 +93,48 @@ def _coefficient(factors, dV):
             return A
         return HadamardProduct(W, A)
     raise NoRule(f"cannot read a gradient off a {type(F).__name__}")
+
+
+def identify_jacobian(expr, dv):
+    """``J`` such that ``expr = J dv`` for a column ``expr`` linear in the column ``dv``
+    (numerator layout): ``A dv`` gives ``A``, ``a o B`` gives ``diag(a) J_B``, a scalar
+    ``s(dv) = g^T dv`` times a column ``c`` gives ``c g^T``."""
+    if not (is_matrix(dv) and dv.shape[1] == 1):
+        raise NoRule("a Jacobian is read off a column differential")
+    pieces = _jacobian_terms(expr, dv)
+    if not pieces:
+        raise NoRule("the differential does not involve the variable")
+    return MatAdd(*pieces).doit(deep=False) if len(pieces) > 1 else pieces[0]
+
+
+def _jacobian_terms(e, dv) -> list:
+    if not e.has(dv):
+        return []
+    if e == dv:
+        return [Identity(dv.shape[0])]
+    if isinstance(e, MatAdd):
+        return [t for a in e.args for t in _jacobian_terms(a, dv)]
+    if isinstance(e, MatMul):
+        c, mats = e.as_coeff_matrices()
+        holders = [k for k, m in enumerate(mats) if m.has(dv)]
+        if sympy.sympify(c).has(dv):
+            if holders:
+                raise NoRule("the differential is not linear")
+            g = identify(c, dv)
+            return [MatMul(*mats, g.T).doit(deep=False)]
+        if len(holders) != 1 or holders[0] != len(mats) - 1:
+            raise NoRule("the differential is not of the form A dv")
+        head = list(mats[:-1])
+        return [MatMul(c, *head, J).doit(deep=False) if head or c != 1 else J
+                for J in _jacobian_terms(mats[-1], dv)]
+    if isinstance(e, HadamardProduct):
+        holders = [a for a in e.args if a.has(dv)]
+        if len(holders) != 1:
+            raise NoRule("the differential is not linear")
+        others = [a for a in e.args if a is not holders[0] and not isinstance(a, OneMatrix)]
+        if not others:
+            return _jacobian_terms(holders[0], dv)
+        a = others[0] if len(others) == 1 else HadamardProduct(*others)
+        return [MatMul(sympy.DiagMatrix(a), J).doit(deep=False)
+                for J in _jacobian_terms(holders[0], dv)]
+    raise NoRule(f"cannot read a Jacobian off {type(e).__name__}")

@@ -228,7 +228,12 @@ def _exp(ev, node):
 
 
 def _add(ev, node):
-    terms = ev.args(node)
+    return _sum(ev, ev.args(node))
+
+
+def _sum(ev, terms):
+    """A sum that notices cancellation: when fewer than the digits asked for survive it, the
+    evaluation is retried at a higher precision (or, at the last one, its error grows)."""
     total = ev.ctx.fsum(terms)
     biggest = max(abs(t) for t in terms)
     if biggest == 0:
@@ -351,17 +356,32 @@ def _matmul(ev, node):
     for a in node.args:
         v = ev(a)
         if _is_mat(v):
-            out = v if out is None else out * v
+            out = v if out is None else _product_of(ev, out, v)
         else:
             scalar *= v
     return out * scalar if out is not None else scalar
 
 
+def _product_of(ev, a, b):
+    """``a b`` with each entry's dot product summed by :func:`_sum` (cancellation noticed)."""
+    if a.cols != b.rows:
+        raise ValueError(f"matrix product of {a.rows}x{a.cols} and {b.rows}x{b.cols}")
+    out = ev.ctx.matrix(a.rows, b.cols)
+    for i in range(a.rows):
+        for j in range(b.cols):
+            out[i, j] = _sum(ev, [a[i, k] * b[k, j] for k in range(a.cols)])
+    return out
+
+
 def _matadd(ev, node):
     values = ev.args(node)
-    out = values[0]
-    for v in values[1:]:
-        out = out + v
+    mats = [v for v in values if _is_mat(v)]
+    if not mats:
+        return _sum(ev, values)
+    out = mats[0].copy()
+    for i in range(out.rows):
+        for j in range(out.cols):
+            out[i, j] = _sum(ev, [v[i, j] if _is_mat(v) else v for v in values])
     return out
 
 

@@ -63,6 +63,10 @@ def _problem_args(p: argparse.ArgumentParser) -> None:
                    help="declare a matrix and its shape (symbolic or integer dimensions)")
     p.add_argument("--domain", action="append", default=[], metavar="x=positive",
                    help="domain of a variable: real, positive, negative, nonzero, [a,b], spd")
+    p.add_argument("--order", type=int, choices=[1, 2], default=1,
+                   help="2: the Hessian (second derivative) with respect to the one variable "
+                        "of --wrt. A vector- or matrix-valued EXPR gives its Jacobian "
+                        "(numerator layout: rows = outputs)")
 
 
 def _check_args(p: argparse.ArgumentParser) -> None:
@@ -127,6 +131,9 @@ def _problem(args):
 
 def cmd_derive(args) -> int:
     import sympy
+    higher = _higher_problem(args)
+    if higher is not None:
+        return _higher(args, *higher)
     problem = _problem(args)
     d = problem.derivation
     at = _numbers(args.at)
@@ -156,6 +163,59 @@ def cmd_derive(args) -> int:
               f"autograd {_num(values['autograd'])}, finite difference "
               f"{_num(values['finite_difference'])})")
     return 0
+
+
+def _higher_problem(args):
+    """(kind, function, variables) for a Jacobian (non-scalar EXPR) or a Hessian (--order 2);
+    None for a gradient."""
+    from workbench.expr.declare import declare_variables
+    from workbench.expr.functions import is_matrix
+    from workbench.expr.parser import parse
+    args.expr = args.expr.strip()
+    variables = declare_variables([args.expr, *(getattr(args, "hand", None) or [])],
+                                  args.matrix, args.domain)
+    try:
+        f = parse(args.expr, variables)
+    except UserError as exc:
+        raise exc.located("EXPR") if exc.where and exc.where.startswith("col") else exc
+    vector = is_matrix(f) and tuple(f.shape) != (1, 1)
+    if not vector and args.order == 1:
+        return None
+    if vector and args.order == 2:
+        raise UserError("a Hessian is of a scalar function; EXPR is a matrix of shape "
+                        f"{tuple(f.shape)} (its Jacobian is given without --order)", "--order")
+    names = [w.strip() for w in args.wrt.split(",")]
+    if len(names) != 1:
+        raise UserError("a Jacobian or Hessian is with respect to one variable", "--wrt")
+    if names[0] not in {v.name for v in variables}:
+        raise UserError(f"cannot differentiate with respect to {names[0]!r}: not a declared "
+                        f"variable", "--wrt")
+    return ("hessian" if args.order == 2 else "jacobian"), f, variables
+
+
+def _higher(args, kind: str, function, variables) -> int:
+    """``derive``/``verify`` of a Jacobian or a Hessian."""
+    from workbench.expr.parser import parse
+    from workbench.verify.higher import check_higher
+    hand = None
+    hands = getattr(args, "hand", None)
+    if hands is not None:
+        if len(hands) != 1:
+            raise UserError(f"give one --hand (the whole {kind}), got {len(hands)}", "--hand")
+        try:
+            hand = parse(hands[0], variables)
+        except UserError as exc:
+            raise exc.located(f"--hand {args.wrt.strip()}") from None
+        settings = _settings(args)
+    else:
+        settings = None
+    report = check_higher(kind, function, variables, args.wrt.strip(), hand, settings,
+                          hands[0] if hands else None, args.expr)
+    if getattr(args, "latex", False) and report.derived is not None:
+        from workbench.explain.latex import math
+        report.notes.append("LaTeX: " + math(report.closed))
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
+    return report.exit_code
 
 
 def _num(value) -> str:
@@ -194,6 +254,9 @@ def _evaluate(problem, at: dict[str, float]) -> dict:
 def cmd_verify(args) -> int:
     _check_numbers(args)
     from workbench.expr.parser import parse
+    higher = _higher_problem(args)
+    if higher is not None:
+        return _higher(args, *higher)
     problem = _problem(args)
     if len(args.hand) != len(problem.wrt):
         raise UserError(f"give one --hand per variable of --wrt ({len(problem.wrt)}), got "
