@@ -22,9 +22,9 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from workbench.derive.gradient import tidy
 from workbench.explain.chain import Step, StepDerivation
 from workbench.explain.identify import NoRule, identify
-from workbench.explain.latex import math
 from workbench.explain.matrix_check import MatrixChecker
 from workbench.expr.functions import is_matrix
+from workbench.tex import math
 
 
 class Differential:

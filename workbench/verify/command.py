@@ -126,7 +126,7 @@ def _problem(args):
 
 
 def cmd_derive(args) -> int:
-    import sympy
+    from workbench.tex import math
     problem = _problem(args)
     d = problem.derivation
     at = _numbers(args.at)
@@ -136,7 +136,7 @@ def cmd_derive(args) -> int:
         g = d.gradient[name]
         result["gradient"][name] = str(g) if g is not None else None
         if args.latex and g is not None:
-            result.setdefault("latex", {})[name] = sympy.latex(g)
+            result.setdefault("latex", {})[name] = math(g)
     if at:
         result["at"] = _evaluate(problem, at)
     if args.json:
