@@ -109,5 +109,7 @@ def test_notebook_display():
     latex = Steps(df.problem)._repr_latex_()
     assert latex.startswith("$$") and r"\ln{\left(2 \right)}" in latex and r"\checkmark" in latex
     page = pages.build(ROOT / "derivations" / "wrong_sign.toml", "en", examples=5)
-    shown = Verification(page.result, "en")._repr_latex_()
-    assert "MISMATCH" in shown and "sign error" in shown
+    shown = Verification(page.result, page.df.problem, page.df.hand, "en")
+    assert "MISMATCH" in shown._repr_latex_() and "sign error" in shown._repr_html_()
+    french = Verification(page.result, page.df.problem, page.df.hand, "fr")._repr_html_()
+    assert "INCORRECT" in french and "erreur de signe" in french and "sign error" not in french

@@ -125,6 +125,40 @@ WORDS: dict[str, tuple[str, str]] = {
                             "Counterexample (confirmed to {digits} digits): at"),
     "diag.hand-gives": ("la dérivation à la main donne", "the hand derivation gives"),
     "diag.true-gives": ("le gradient exact", "the true gradient"),
+    # results shown in a notebook (workbench.api)
+    "nb.at": ("En", "At"),
+    "nb.oracles": ("symbolique {symbolic}, autograd {autograd}, diff. finies {fd}",
+                   "symbolic {symbolic}, autograd {autograd}, finite difference {fd}"),
+    "nb.node": ("nœud", "node"),
+    "nb.operation": ("opération", "operation"),
+    "nb.value": ("valeur", "value"),
+    "nb.partials": ("dérivées locales", "local partials"),
+    "nb.adjoint": ("adjoint", "adjoint"),
+    "nb.tangent": ("tangente", "tangent"),
+    "nb.input": ("entrée", "input"),
+    "nb.written": ("Fichiers écrits :", "Files written:"),
+    "nb.figure": ("Figure", "Figure"),
+    "nb.setting": ("réglage", "setting"),
+    "nb.lr": ("pas", "lr"),
+    "nb.momentum": ("momentum", "momentum"),
+    "nb.predicted": ("taux prédit", "predicted rate"),
+    "nb.measured": ("taux mesuré", "measured rate"),
+    "nb.diverges": ("diverge", "diverges"),
+    "nb.hessian": ("Hessienne dérivée par SymPy, conditionnement", "Hessian derived by SymPy, "
+                   "condition number"),
+    "nb.speedup": ("Le momentum au réglage de Polyak demande {measured:.3g} fois moins "
+                   "d'itérations que la descente de gradient à son meilleur pas (théorie : "
+                   "{predicted:.3g}).",
+                   "Momentum at Polyak's setting needs {measured:.3g} times fewer iterations "
+                   "than gradient descent at its best step (theory: {predicted:.3g})."),
+    "setting.course: lr 0.2": ("cours : pas 0.2", "course: lr 0.2"),
+    "setting.course: momentum 0.3, lr 1.0": ("cours : momentum 0.3, pas 1.0",
+                                             "course: momentum 0.3, lr 1.0"),
+    "setting.lr 1.0 without momentum": ("pas 1.0 sans momentum", "lr 1.0 without momentum"),
+    "setting.gradient descent, best step": ("descente de gradient, meilleur pas",
+                                            "gradient descent, best step"),
+    "setting.heavy ball, Polyak's optimum": ("momentum, optimum de Polyak",
+                                             "heavy ball, Polyak's optimum"),
     # the exercise sheet (workbench.explain.sheet)
     "sheet.exercise": ("Exercice", "Exercise"),
     "sheet.compute": ("Calculer le gradient de $f$ par rapport à", "Compute the gradient of $f$ "
