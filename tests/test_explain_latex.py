@@ -10,10 +10,9 @@ from hypothesis import given, strategies as st
 
 from workbench.errors import UserError
 from workbench.explain import page as pages
-from workbench.explain.latex import math
 from workbench.explain.notebook import Steps, Verification
 from workbench.derivation_file import load
-from workbench.tex import escape
+from workbench.tex import escape, math
 from workbench.words import LANGUAGES, WORDS, check_lang, word
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,7 +101,7 @@ def test_a_mismatch_page_gives_the_verdict_and_the_diagnosis():
 def test_matrix_pages_show_the_error_distribution():
     page = pages.build(ROOT / "derivations" / "linalg_trace_ax.toml", "fr", examples=5)
     assert page.figure_kind == "errors"
-    assert r"\nabla_{X} f = A^{T}" in pages.render(page)
+    assert r"\nabla_{X} f = A^{\top}" in pages.render(page)
 
 
 def test_notebook_display():
@@ -110,5 +109,7 @@ def test_notebook_display():
     latex = Steps(df.problem)._repr_latex_()
     assert latex.startswith("$$") and r"\ln{\left(2 \right)}" in latex and r"\checkmark" in latex
     page = pages.build(ROOT / "derivations" / "wrong_sign.toml", "en", examples=5)
-    shown = Verification(page.result, "en")._repr_latex_()
-    assert "MISMATCH" in shown and "sign error" in shown
+    shown = Verification(page.result, page.df.problem, page.df.hand, "en")
+    assert "MISMATCH" in shown._repr_latex_() and "sign error" in shown._repr_html_()
+    french = Verification(page.result, page.df.problem, page.df.hand, "fr")._repr_html_()
+    assert "INCORRECT" in french and "erreur de signe" in french and "sign error" not in french

@@ -12,7 +12,7 @@ from workbench.expr.spaces import Variable
 from workbench.explain import steps as steps_module
 from workbench.explain.chain import Step
 from workbench.explain.check import Checker, random_points
-from workbench.explain.latex import math
+from workbench.tex import math
 from workbench.explain.matrix_check import MatrixChecker
 from workbench.explain.steps import explain_steps, scalar_steps
 from workbench.problem import Problem
@@ -58,15 +58,15 @@ def test_least_squares_goes_through_r_and_ends_in_the_textbook_form():
     assert math(definition) == r"y - X \beta"
     rules = [rule for s in sd.steps for rule in s.rules]
     assert {"product", "transpose", "chain", "identification", "substitution"} <= set(rules)
-    assert math(sd.result) == r"- 2 X^{T} \left(y - X \beta\right)"
+    assert math(sd.result) == r"- 2 X^{\top} \left(y - X \beta\right)"
 
 
 @pytest.mark.parametrize("name, closed", [
     ("linalg_linear_form", "a"),
-    ("linalg_quadratic_form", r"\left(A + A^{T}\right) x"),
-    ("linalg_trace_ax", "A^{T}"),
-    ("linalg_logdet", "A^{-T}"),
-    ("ml_linear_layer", r"\left(W x + b\right) x^{T}"),
+    ("linalg_quadratic_form", r"\left(A + A^{\top}\right) x"),
+    ("linalg_trace_ax", r"A^{\top}"),
+    ("linalg_logdet", r"A^{-\top}"),
+    ("ml_linear_layer", r"\left(W x + b\right) x^{\top}"),
 ])
 def test_matrix_identities_give_the_closed_forms(name, closed):
     assert math(_steps(name)[0].result) == closed

@@ -1,4 +1,4 @@
-"""Derivation files: loading, schema errors with file:line:col, points, and the pytest plugin."""
+"""Derivation files: loading, schema errors with file:line:col, points, French titles, and the\npytest plugin (opt-in, xfail for files meant to be wrong, the diagnosis first)."""
 
 import textwrap
 
@@ -71,15 +71,49 @@ def test_expected_mismatch(tmp_path):
     assert r.ok and r.status == "expected mismatch"
 
 
-@pytest.mark.slow
-def test_pytest_plugin_collects_derivation_files(pytester):
+WRONG_HAND = 'x = "x*2**(x-1)"'
+
+
+def _project(pytester):
     d = pytester.mkdir("derivations")
     (d / "good.toml").write_text(GOOD)
-    (d / "bad.toml").write_text(GOOD.replace('x = "2**x*log(2)"', 'x = "x*2**(x-1)"'))
-    result = pytester.runpytest_subprocess("--wb-examples", "20", str(d))
-    result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*expected match, got mismatch*",
+    (d / "bad.toml").write_text(GOOD.replace('x = "2**x*log(2)"', WRONG_HAND))
+    (d / "meant_wrong.toml").write_text(GOOD.replace('x = "2**x*log(2)"', WRONG_HAND).replace(
+        'wrt = ["x"]', 'wrt = ["x"]\nexpect = "mismatch"').replace(
+        'expect = { x = "log(2)" }', ''))
+    return d
+
+
+@pytest.mark.slow
+def test_pytest_plugin_is_off_in_a_project_that_does_not_enable_it(pytester):
+    _project(pytester)
+    result = pytester.runpytest_subprocess("derivations")
+    result.assert_outcomes()
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+@pytest.mark.slow
+def test_pytest_plugin_collects_derivation_files_when_asked(pytester):
+    d = _project(pytester)
+    result = pytester.runpytest_subprocess("--wb-derivations", "--wb-examples", "20", "-ra",
+                                           str(d))
+    result.assert_outcomes(passed=1, failed=1, xfailed=1)
+    result.stdout.fnmatch_lines(["*_ derivation bad _*", "d/dx*",                  # the diagnosis first
+                                 "*expected match, got mismatch*",
                                  "*correct gradient: d/dx = 2**x*log(2)*"])
+    result.stdout.fnmatch_lines(["XFAIL*meant_wrong* - d/dx*"])
+
+
+@pytest.mark.slow
+def test_pytest_plugin_is_enabled_by_the_ini_file_and_fails_a_mistake_it_misses(pytester):
+    pytester.makeini("[pytest]\nwb_derivations = true\n")
+    d = pytester.mkdir("derivations")
+    (d / "not_wrong.toml").write_text(GOOD.replace('wrt = ["x"]',
+                                                   'wrt = ["x"]\nexpect = "mismatch"'))
+    result = pytester.runpytest_subprocess("--wb-examples", "20", str(d))
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*_ derivation not_wrong _*", "no mistake found: *",
+                                 "*expected mismatch, got match*"])
 
 
 PROFILE_CONFTEST = '''
@@ -106,6 +140,6 @@ def test_pytest_plugin_follows_the_hypothesis_profile_unless_told(pytester, args
     pytester.makeconftest(PROFILE_CONFTEST)
     d = pytester.mkdir("derivations")
     (d / "good.toml").write_text(GOOD)
-    result = pytester.runpytest_subprocess(*args, str(d))
+    result = pytester.runpytest_subprocess("--wb-derivations", *args, str(d))
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([f"hypothesis examples per file: [[]{examples}[]]"])

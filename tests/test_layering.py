@@ -24,7 +24,7 @@ LAYERS = {
     "problem": 5, "derivation_file": 5,
     "verify": 6, "optim": 6, "backprop": 6,
     "explain": 7, "trace": 7, "momentum": 7, "cifar": 7,
-    "cli": 8, "testing": 8, "pytest_plugin": 8, "__main__": 8,
+    "cli": 8, "testing": 8, "pytest_plugin": 8, "__main__": 8, "api": 8,
 }
 
 # Known imports against the flow: (file under workbench/, module it imports). Empty: keep it so.

@@ -6,6 +6,8 @@ gradient, points to evaluate at, title and prose. Read with the standard library
     function = "2**x"
     wrt = ["x"]
     description = "The course asks for f'(0)."
+    title_fr = "f(x) = 2^x"          # optional: title and description of French pages
+    description_fr = "Le cours demande f'(0)."
     expect = "match"                 # or "mismatch": a deliberately wrong hand derivation
 
     [variables]
@@ -41,7 +43,7 @@ from workbench.expr.spaces import Domain, Variable
 from workbench.problem import Problem
 
 TOP_KEYS = {"title", "function", "wrt", "description", "expect", "variables", "hand", "at",
-            "tags"}
+            "tags", "title_fr", "description_fr"}
 MAX_FILE_BYTES = 256 * 1024
 MAX_FILES = 10_000
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
@@ -69,6 +71,8 @@ class DerivationFile:
     expect: str
     at: list[AtPoint]
     tags: list[str]
+    title_fr: str = ""             # the French title and description, for French pages
+    description_fr: str = ""
 
     @property
     def name(self) -> str:
@@ -249,11 +253,13 @@ def _build(path: Path, data: dict, loc: _Locator) -> DerivationFile:
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise SchemaError('expected a list of words in quotes, such as tags = ["calculus"]',
                           loc.where("tags"))
-    description = data.get("description", "")
-    if not isinstance(description, str):
-        raise SchemaError(f"expected text in quotes, got {type(description).__name__}",
-                          loc.where("description"))
-    return DerivationFile(path, title, description, problem, hand, hand_text, expect, at, tags)
+    prose = {key: data.get(key, "") for key in ("description", "title_fr", "description_fr")}
+    for key, text in prose.items():
+        if not isinstance(text, str):
+            raise SchemaError(f"expected text in quotes, got {type(text).__name__}",
+                              loc.where(key))
+    return DerivationFile(path, title, prose["description"], problem, hand, hand_text, expect,
+                          at, tags, prose["title_fr"], prose["description_fr"])
 
 
 def _parse_at(text: str, variables, loc: _Locator, key: str, section: str | None,

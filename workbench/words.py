@@ -90,7 +90,90 @@ WORDS: dict[str, tuple[str, str]] = {
                            "checked points."),
     "page.error": ("Erreur", "Error"),
     "page.notes": ("Remarques", "Notes"),
+    "page.notes-elsewhere": ("Le moteur a laissé {count} remarque(s) technique(s), en anglais : "
+                             "voir workbench check -v.",
+                             "The engine left {count} technical note(s): see workbench check "
+                             "-v."),
     "page.generated": ("Page produite par workbench explain.", "Page made by workbench explain."),
+    "page.symbolic.equal": ("Égalité exacte démontrée par SymPy.",
+                            "Exact equality proved by SymPy."),
+    "page.symbolic.different": ("SymPy trouve une différence exacte.",
+                                "SymPy finds an exact difference."),
+    "page.symbolic.undecided": ("Comparaison exacte non conclusive.",
+                                "Exact comparison inconclusive."),
+    "page.spd": ("symétrique définie positive", "symmetric positive definite"),
+    "page.at": ("Valeurs aux points demandés", "Values at the points asked for"),
+    # the diagnosis of a mismatch (workbench.explain.diagnosis)
+    "diag.right": ("la dérivation à la main est juste.", "the hand derivation is right."),
+    "diag.wrong": ("la dérivation à la main est fausse.", "the hand derivation is wrong."),
+    "diag.sign": ("la dérivation à la main est l'opposé du gradient exact : une erreur de "
+                  "signe.", "the hand derivation is minus the true gradient: a sign error."),
+    "diag.transpose": ("la dérivation à la main est la transposée du gradient exact.",
+                       "the hand derivation is the transpose of the true gradient."),
+    "diag.shape-hand": ("la dérivation à la main est de taille", "the hand derivation has shape"),
+    "diag.shape-true": ("le gradient de taille", "the gradient has shape"),
+    "diag.shape-transposed": ("(une ligne au lieu d'une colonne, ou l'inverse ?)",
+                              "(a row for a column, or the other way round?)"),
+    "diag.factor": ("un facteur constant :", "a constant factor:"),
+    "diag.factor-missing": ("il manque un facteur", "a missing factor"),
+    "diag.factor-spurious": ("un facteur superflu", "a spurious factor"),
+    "diag.hand": ("main", "hand"),
+    "diag.true": ("exact", "true"),
+    "diag.difference": ("Écart exact :", "Exact difference:"),
+    "diag.correct": ("Gradient exact :", "True gradient:"),
+    "diag.counterexample": ("Contre-exemple (confirmé à {digits} chiffres) : en",
+                            "Counterexample (confirmed to {digits} digits): at"),
+    "diag.hand-gives": ("la dérivation à la main donne", "the hand derivation gives"),
+    "diag.true-gives": ("le gradient exact", "the true gradient"),
+    # results shown in a notebook (workbench.api)
+    "nb.at": ("En", "At"),
+    "nb.oracles": ("symbolique {symbolic}, autograd {autograd}, diff. finies {fd}",
+                   "symbolic {symbolic}, autograd {autograd}, finite difference {fd}"),
+    "nb.node": ("nœud", "node"),
+    "nb.operation": ("opération", "operation"),
+    "nb.value": ("valeur", "value"),
+    "nb.partials": ("dérivées locales", "local partials"),
+    "nb.adjoint": ("adjoint", "adjoint"),
+    "nb.tangent": ("tangente", "tangent"),
+    "nb.input": ("entrée", "input"),
+    "nb.written": ("Fichiers écrits :", "Files written:"),
+    "nb.figure": ("Figure", "Figure"),
+    "nb.setting": ("réglage", "setting"),
+    "nb.lr": ("pas", "lr"),
+    "nb.momentum": ("momentum", "momentum"),
+    "nb.predicted": ("taux prédit", "predicted rate"),
+    "nb.measured": ("taux mesuré", "measured rate"),
+    "nb.diverges": ("diverge", "diverges"),
+    "nb.hessian": ("Hessienne dérivée par SymPy, conditionnement", "Hessian derived by SymPy, "
+                   "condition number"),
+    "nb.speedup": ("Le momentum au réglage de Polyak demande {measured:.3g} fois moins "
+                   "d'itérations que la descente de gradient à son meilleur pas (théorie : "
+                   "{predicted:.3g}).",
+                   "Momentum at Polyak's setting needs {measured:.3g} times fewer iterations "
+                   "than gradient descent at its best step (theory: {predicted:.3g})."),
+    "setting.course: lr 0.2": ("cours : pas 0.2", "course: lr 0.2"),
+    "setting.course: momentum 0.3, lr 1.0": ("cours : momentum 0.3, pas 1.0",
+                                             "course: momentum 0.3, lr 1.0"),
+    "setting.lr 1.0 without momentum": ("pas 1.0 sans momentum", "lr 1.0 without momentum"),
+    "setting.gradient descent, best step": ("descente de gradient, meilleur pas",
+                                            "gradient descent, best step"),
+    "setting.heavy ball, Polyak's optimum": ("momentum, optimum de Polyak",
+                                             "heavy ball, Polyak's optimum"),
+    # the exercise sheet (workbench.explain.sheet)
+    "sheet.exercise": ("Exercice", "Exercise"),
+    "sheet.compute": ("Calculer le gradient de $f$ par rapport à", "Compute the gradient of $f$ "
+                      "with respect to"),
+    "sheet.evaluate": ("Évaluer ce gradient en", "Evaluate this gradient at"),
+    "sheet.student": ("Un élève propose la dérivation suivante. Est-elle juste ? Si elle est "
+                      "fausse, dire où est l'erreur.",
+                      "A student proposes the derivation below. Is it right? If it is wrong, "
+                      "say where the mistake is."),
+    "sheet.solutions": ("Corrigé", "Solutions"),
+    "sheet.answer-at": ("En", "At"),
+    "sheet.made": ("Fiche produite par workbench explain -{}-sheet ; chaque réponse du corrigé est "
+                   "vérifiée par SymPy, autograd et les différences finies.",
+                   "Sheet made by workbench explain -{}-sheet; every answer of the solutions is "
+                   "checked by SymPy, autograd and finite differences."),
     # the names of the rules of the steps (workbench.explain.steps, matrix_steps)
     "rule.sum": ("somme", "sum rule"),
     "rule.constant-factor": ("facteur constant", "constant factor"),
@@ -111,8 +194,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "rule.simplify": ("simplification", "simplification"),
     "rule.engine": ("résultat du moteur, sans règle détaillée",
                     "the engine's result, no rule shown"),
-    "rule.transpose": (r"$\mathrm{d}(U^T) = (\mathrm{d}U)^T$",
-                       r"$\mathrm{d}(U^T) = (\mathrm{d}U)^T$"),
+    "rule.transpose": (r"$\mathrm{d}(U^\top) = (\mathrm{d}U)^\top$",
+                       r"$\mathrm{d}(U^\top) = (\mathrm{d}U)^\top$"),
     "rule.trace": (r"$\mathrm{d}\,\operatorname{tr} U = \operatorname{tr} \mathrm{d}U$",
                    r"$\mathrm{d}\,\operatorname{tr} U = \operatorname{tr} \mathrm{d}U$"),
     "rule.jacobi": (r"Jacobi : $\mathrm{d} \det A = \det A \operatorname{tr}(A^{-1}\mathrm{d}A)$",
@@ -124,17 +207,17 @@ WORDS: dict[str, tuple[str, str]] = {
     "rule.hadamard-product": ("produit de Hadamard", "Hadamard product"),
     "rule.elementwise": (r"terme à terme : $\mathrm{d}f(U) = f'(U) \circ \mathrm{d}U$",
                          r"elementwise: $\mathrm{d}f(U) = f'(U) \circ \mathrm{d}U$"),
-    "rule.scalar-transpose": (r"un scalaire est sa transposée : $a^T \mathrm{d}x = "
-                              r"(\mathrm{d}x)^T a$",
-                              r"a scalar is its own transpose: $a^T \mathrm{d}x = "
-                              r"(\mathrm{d}x)^T a$"),
+    "rule.scalar-transpose": (r"un scalaire est sa transposée : $a^\top \mathrm{d}x = "
+                              r"(\mathrm{d}x)^\top a$",
+                              r"a scalar is its own transpose: $a^\top \mathrm{d}x = "
+                              r"(\mathrm{d}x)^\top a$"),
     "rule.trace-cyclic": (r"trace cyclique : $\operatorname{tr}(ABC) = \operatorname{tr}(CAB)$",
                           r"cyclic trace: $\operatorname{tr}(ABC) = \operatorname{tr}(CAB)$"),
     "rule.collect": ("regroupement", "collecting terms"),
-    "rule.identification": (r"identification : $\mathrm{d}f = \operatorname{tr}(G^T "
+    "rule.identification": (r"identification : $\mathrm{d}f = \operatorname{tr}(G^\top "
                             r"\mathrm{d}X) \Rightarrow \nabla f = G$",
-                            r"identification: $\mathrm{d}f = \operatorname{tr}(G^T \mathrm{d}X) "
-                            r"\Rightarrow \nabla f = G$"),
+                            r"identification: $\mathrm{d}f = \operatorname{tr}(G^\top "
+                            r"\mathrm{d}X) \Rightarrow \nabla f = G$"),
     "rule.substitution": ("on remplace la partie commune", "substituting the shared part back"),
     "rule.factor": ("mise en facteur", "factoring"),
     # the two routes of a computational graph (workbench.trace.tikz)

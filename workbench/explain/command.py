@@ -25,6 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                      "folder)")
     _common(p)
     p.add_argument("--no-pdf", action="store_true", help="write the .tex only")
+    p.add_argument("--sheet", action="store_true",
+                   help="write an exercise sheet instead (SLUG-sheet.tex/.pdf): the statement "
+                        "and blanks to fill, the solutions on a separate page")
     p.set_defaults(func=cmd_explain)
 
     p = sub.add_parser("gallery", help="build every page, the figures and an index.html",
@@ -55,12 +58,13 @@ def _check_examples(n: int) -> None:
 
 def cmd_explain(args) -> int:
     from workbench.explain.pdf import INSTALL_HINT, have_tex
-    from workbench.explain.write import write_page
+    from workbench.explain.write import write_page, write_sheet
     _check_examples(args.examples)
     if not os.path.lexists(args.file):
         raise UserError(f"no such file: {args.file}", "FILE")
     output = check_output_dir(args.output)
-    w = write_page(args.file, output, args.lang, not args.no_pdf, args.examples)
+    write = write_sheet if args.sheet else write_page
+    w = write(args.file, output, args.lang, not args.no_pdf, args.examples)
     print(f"{w.tex}  ({w.verdict}; steps {'verified' if w.steps_verified else 'NOT verified'})")
     if w.pdf:
         print(w.pdf)

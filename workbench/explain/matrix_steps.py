@@ -13,8 +13,8 @@ import sympy
 from workbench.derive.differential import NoRule, differential_symbol, route
 from workbench.derive.gradient import tidy
 from workbench.explain.chain import Step, StepDerivation
-from workbench.explain.latex import math
 from workbench.explain.matrix_check import MatrixChecker
+from workbench.tex import math
 
 
 def matrix_steps(derivation, name: str) -> StepDerivation:

@@ -15,11 +15,12 @@ from workbench.derivation_file import DerivationFile, load
 from workbench.errors import ResourceLimit, UserError
 from workbench.explain import numbers
 from workbench.explain.chain import StepDerivation
+from workbench.explain.diagnosis import Diagnosis, diagnose, lines, number_latex
 from workbench.explain.figure import figure
-from workbench.explain.latex import document, math
+from workbench.explain.latex import document
 from workbench.explain.render_steps import gradient_lhs, render_result, render_steps
 from workbench.explain.steps import explain_steps
-from workbench.tex import escape
+from workbench.tex import escape, math, prose_tex
 from workbench.trace import trace_derivation, trace_tikz
 from workbench.verify.crosscheck import CheckSettings
 from workbench.verify.runner import FileResult, check_file
@@ -41,6 +42,7 @@ class Page:
     trace_tikz: str | None = None
     lang: str = "fr"
     slug: str = ""
+    diagnosis: Diagnosis | None = None
 
     def __post_init__(self):
         self.slug = self.slug or page_slug(self.df.name)
@@ -74,7 +76,17 @@ def build(path: str | Path, lang: str = "fr", examples: int = DEFAULT_EXAMPLES) 
     found = numbers.oracles(df.problem, df.hand)
     kind, png = figure(df.problem, found, lang)
     return Page(df, result, explain_steps(df.problem), numbers.table(df, result.report, found),
-                kind, png, _trace(df, lang), lang)
+                kind, png, _trace(df, lang), lang,
+                diagnosis=diagnose(df.problem, df.hand, result.report))
+
+
+def title_of(df: DerivationFile, lang: str) -> str:
+    """The file's title in ``lang`` (the English one where it has no French one)."""
+    return df.title_fr if lang == "fr" and df.title_fr else df.title
+
+
+def description_of(df: DerivationFile, lang: str) -> str:
+    return df.description_fr if lang == "fr" and df.title_fr else df.description
 
 
 def _trace(df: DerivationFile, lang: str) -> str | None:
@@ -92,16 +104,25 @@ def render(page: Page) -> str:
     """The page as a standalone LaTeX document."""
     lang = page.lang
     parts = [_statement(page), render_steps(page.steps, page.df.problem, lang),
-             render_result(page.steps, page.df.problem, lang), _hand(page), _table(page),
+             render_result(page.steps, page.df.problem, lang), hand_section(page), _table(page),
              _figure(page)]
     if page.trace_tikz:
         parts.append(f"\\section*{{{word('page.trace', lang)}}}\n\\begin{{center}}\n"
                      f"\\resizebox{{\\linewidth}}{{!}}{{{page.trace_tikz}}}\n\\end{{center}}\n")
+    parts.append(_notes(page))
+    return document(prose_tex(title_of(page.df, lang)), "\n".join(parts), lang)
+
+
+def _notes(page: Page) -> str:
+    """The engine's notes: English sentences, so a French page only says where to read them."""
     notes = page.result.report.notes if page.result.report else []
-    if notes:
-        parts.append(f"\\section*{{{word('page.notes', lang)}}}\n\\begin{{itemize}}\n" +
-                     "".join(f"\\item {escape(n)}\n" for n in notes) + "\\end{itemize}\n")
-    return document(page.df.title, "\n".join(parts), lang)
+    if not notes:
+        return ""
+    head = f"\\section*{{{word('page.notes', page.lang)}}}\n"
+    if page.lang != "en":
+        return head + escape(word("page.notes-elsewhere", page.lang, count=len(notes))) + "\n"
+    return head + "\\begin{itemize}\n" + "".join(f"\\item {escape(n)}\n" for n in notes) + \
+        "\\end{itemize}\n"
 
 
 def function_lhs(problem) -> str:
@@ -109,50 +130,89 @@ def function_lhs(problem) -> str:
 
 
 def _statement(page: Page) -> str:
-    p, lang = page.df.problem, page.lang
-    out = [f"\\section*{{{word('page.statement', lang)}}}"]
-    if page.df.description:
-        out.append(escape(page.df.description) + "\n")
-    out.append(f"\\[ {function_lhs(p)} = {math(p.function)} \\]")
-    items = []
-    for v in p.variables:
-        space = "\\mathbb{R}" if not v.is_matrix else \
-            "\\mathbb{R}^{" + "\\times ".join(escape(str(d)) for d in v.shape) + "}"
-        items.append(f"${math(v.symbol())} \\in {space}$ ({escape(str(v.domain))})")
-    out.append(f"{word('page.variables', lang)}: " + "; ".join(items) + ".\\\\")
-    out.append(f"{word('page.wrt', lang)}: " + ", ".join(f"${math(_symbol(p, n))}$" for n in p.wrt)
-               + ".")
-    return "\n".join(out) + "\n"
+    out = [f"\\section*{{{word('page.statement', page.lang)}}}"]
+    description = description_of(page.df, page.lang)
+    if description:
+        out.append(prose_tex(description) + "\n")
+    return "\n".join(out + [statement_body(page.df.problem, page.lang)]) + "\n"
+
+
+def statement_body(p, lang: str) -> str:
+    """The function, where its variables live and what to differentiate with respect to."""
+    items = "; ".join(f"${math(v.symbol())} \\in {space_latex(v, lang)}$"
+                      + (f" ({word('page.spd', lang)})" if v.domain.kind == "spd" else "")
+                      for v in p.variables)
+    wrt = ", ".join(f"${math(_symbol(p, n))}$" for n in p.wrt)
+    return (f"\\[ {function_lhs(p)} = {math(p.function)} \\]\n"
+            f"{word('page.variables', lang)}: {items}.\\\\\n"   # babel spaces French colons
+            f"{word('page.wrt', lang)}: {wrt}.")
+
+
+def space_latex(v, lang: str) -> str:
+    """Where a variable lives, as mathematics: ``\\mathbb{R}``, an interval (``]0, +\\infty[``
+    in French, ``(0, \\infty)`` in English), ``\\mathbb{R}^{n \\times p}``."""
+    d = v.domain
+    if d.kind in ("real", "spd"):
+        base = r"\mathbb{R}"
+    elif d.kind == "nonzero":
+        base = r"(\mathbb{R} \setminus \{0\})"
+    else:
+        low = r"-\infty" if d.low == float("-inf") else number_latex(d.low)
+        high = (r"+\infty" if lang == "fr" else r"\infty") if d.high == float("inf") else \
+            number_latex(d.high)
+        base = rf"\left]{low}, {high}\right[" if lang == "fr" else rf"\left({low}, {high}\right)"
+    if not v.is_matrix:
+        return base
+    rows, cols = (math(d) for d in v.symbol().shape)
+    return f"{base}^{{{rows} \\times {cols}}}"
 
 
 def _symbol(problem, name: str):
     return {v.name: v for v in problem.variables}[name].symbol()
 
 
-def _hand(page: Page) -> str:
+def hand_section(page: Page) -> str:
+    """The hand derivation, the verdict on it, its diagnosis, the points checked."""
     lang, df, rep = page.lang, page.df, page.result.report
     out = [f"\\section*{{{word('page.hand', lang)}}}"]
     if df.hand:
         for name, expr in df.hand.items():
             out.append(f"\\[ {gradient_lhs(df.problem, name)} \\overset{{?}}{{=}} {math(expr)} \\]")
-            out.append(f"\\texttt{{{escape(df.hand_text[name])}}}\n")
     else:
         out.append(word("page.no-hand", lang) + "\n")
-    color = {"match": "green!50!black", "mismatch": "red!70!black"}.get(rep.verdict,
-                                                                         "orange!80!black")
-    level = f" ({word('page.level.' + rep.level, lang)})" if rep.level else ""
-    out.append(f"{word('page.verdict', lang)}: \\textbf{{\\textcolor{{{color}}}"
-               f"{{{word('page.' + rep.verdict, lang)}}}}}{level}\n")
-    if rep.how:
-        out.append(f"{word('page.how', lang)} : \\emph{{{escape(rep.how)}}}\n")
+    out.append(verdict_latex(rep, lang) + "\n")
+    if rep.symbolic:
+        out.append(word(f"page.symbolic.{rep.symbolic}", lang) + "\n")
     if df.expect == "mismatch":
         out.append("\\emph{" + word("page.expected-mismatch", lang) + "}\n")
-    if rep.diagnosis:
-        out.append(f"{word('page.diagnosis', lang)} :\n\\begin{{itemize}}\n" +
-                   "".join(f"\\item {escape(d)}\n" for d in rep.diagnosis) + "\\end{itemize}\n")
+    if page.diagnosis is not None:
+        out.append(f"{word('page.diagnosis', lang)}:\n\\begin{{itemize}}\n" + "".join(
+            f"\\item {segments_tex(line)}\n" for line in diagnosis_lines(page))
+            + "\\end{itemize}\n")
     out.append(word("page.checked-points", lang, points=rep.points, examples=rep.examples,
                     skipped=rep.skipped_points, dtype=escape(rep.dtype)) + "\n")
     return "\n".join(out)
+
+
+def verdict_latex(rep, lang: str) -> str:
+    """``Verdict : INCORRECT (confirmé en haute précision)``, in colour."""
+    color = {"match": "green!50!black", "mismatch": "red!70!black"}.get(rep.verdict,
+                                                                         "orange!80!black")
+    level = f" ({word('page.level.' + rep.level, lang)})" if rep.level else ""
+    return (f"{word('page.verdict', lang)}: \\textbf{{\\textcolor{{{color}}}"
+            f"{{{word('page.' + rep.verdict, lang)}}}}}{level}")
+
+
+def diagnosis_lines(page: Page) -> list:
+    p = page.df.problem
+    lhs = {name: gradient_lhs(p, name) for name in p.wrt}
+    symbols = {v.name: math(v.symbol()) for v in p.variables}
+    return lines(page.diagnosis, lhs, symbols, page.lang)
+
+
+def segments_tex(segments) -> str:
+    """Segments ``(is_formula, content)`` as LaTeX: formulas in ``$...$``, words escaped."""
+    return "".join(f"${c}$" if is_formula else escape(c) for is_formula, c in segments)
 
 
 def _cell(value) -> str:

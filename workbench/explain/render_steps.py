@@ -4,9 +4,9 @@ rules it used and a mark when SymPy did not confirm it."""
 from __future__ import annotations
 
 from workbench.explain.chain import StepDerivation
-from workbench.explain.latex import math, rule_names
+from workbench.explain.latex import rule_names
 from workbench.explain.matrix_check import SEEDS
-from workbench.tex import escape
+from workbench.tex import escape, math
 from workbench.words import word
 
 

@@ -1,5 +1,6 @@
 """Write a page's files: ``SLUG.tex``, ``SLUG-figure.png`` and, with a TeX engine, ``SLUG.pdf``
-(or, when TeX fails, ``SLUG.log``: TeX's log is kept there, never printed).
+(or, when TeX fails, ``SLUG.log``: TeX's log is kept there, never printed); or an exercise
+sheet's, ``SLUG-sheet.tex`` and ``SLUG-sheet.pdf``.
 
 Files are written atomically and only when their bytes change, so rebuilding an unchanged page
 rewrites nothing.
@@ -13,6 +14,7 @@ from pathlib import Path
 from workbench.atomic import write_if_changed
 from workbench.explain import page as pages
 from workbench.explain.pdf import CompileError, compile_pdf, have_tex
+from workbench.explain.sheet import render_sheet
 
 
 @dataclass
@@ -26,7 +28,7 @@ class Written:
     status: str
     steps_verified: bool
     tex: Path
-    figure: Path
+    figure: Path | None
     pdf: Path | None = None
     changed: list[str] = field(default_factory=list)
     pdf_error: str | None = None
@@ -55,6 +57,28 @@ def write_page(path: str | Path, out_dir: str | Path, lang: str = "fr", pdf: boo
     return w
 
 
+def write_sheet(path: str | Path, out_dir: str | Path, lang: str = "fr", pdf: bool = True,
+                examples: int = pages.DEFAULT_EXAMPLES) -> Written:
+    """The exercise sheet of ``path`` (:mod:`workbench.explain.sheet`) into ``out_dir`` as
+    ``SLUG-sheet.tex`` and, when ``pdf`` and TeX exists, ``SLUG-sheet.pdf``; a TeX failure is
+    one line in ``pdf_error``, the log in ``SLUG-sheet.log``."""
+    page = pages.build(path, lang, examples)
+    tex = Path(out_dir) / f"{page.slug}-sheet.tex"
+    w = Written(page.df.name, page.df.title, page.slug, page.verdict, page.result.status,
+                page.steps_verified, tex, None)
+    if write_if_changed(tex, render_sheet(page)):
+        w.changed.append(tex.name)
+    if pdf and have_tex():
+        try:
+            _compile(w, tex, None)
+            tex.with_suffix(".log").unlink(missing_ok=True)
+        except CompileError as exc:
+            tex.with_suffix(".pdf").unlink(missing_ok=True)
+            w.pdf_error = f"{exc} (TeX log: {tex.with_suffix('.log')})"
+            write_if_changed(tex.with_suffix(".log"), exc.log)
+    return w
+
+
 def _make_pdf(w: Written, page: pages.Page, tex: Path, figure: Path) -> None:
     log = tex.with_suffix(".log")
     try:
@@ -79,7 +103,7 @@ def _make_pdf(w: Written, page: pages.Page, tex: Path, figure: Path) -> None:
         w.changed.append(log.name)
 
 
-def _compile(w: Written, tex: Path, figure: Path) -> None:
-    if compile_pdf(tex, [figure]):
+def _compile(w: Written, tex: Path, figure: Path | None) -> None:
+    if compile_pdf(tex, [figure] if figure else []):
         w.changed.append(tex.with_suffix(".pdf").name)
     w.pdf = tex.with_suffix(".pdf")

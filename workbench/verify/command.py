@@ -130,10 +130,10 @@ def _problem(args):
 
 
 def cmd_derive(args) -> int:
-    import sympy
     higher = _higher_problem(args)
     if higher is not None:
         return _higher(args, *higher)
+    from workbench.tex import math
     problem = _problem(args)
     d = problem.derivation
     at = _numbers(args.at)
@@ -143,7 +143,7 @@ def cmd_derive(args) -> int:
         g = d.gradient[name]
         result["gradient"][name] = str(g) if g is not None else None
         if args.latex and g is not None:
-            result.setdefault("latex", {})[name] = sympy.latex(g)
+            result.setdefault("latex", {})[name] = math(g)
     if at:
         result["at"] = _evaluate(problem, at)
     if args.json:
@@ -212,7 +212,7 @@ def _higher(args, kind: str, function, variables) -> int:
     report = check_higher(kind, function, variables, args.wrt.strip(), hand, settings,
                           hands[0] if hands else None, args.expr)
     if getattr(args, "latex", False) and report.derived is not None:
-        from workbench.explain.latex import math
+        from workbench.tex import math
         report.notes.append("LaTeX: " + math(report.closed))
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
     return report.exit_code

@@ -1,0 +1,37 @@
+"""The course notebooks (French and English) run from top to bottom with a real kernel: any
+error, or a verdict that is not the course's (each checked by an assert in its cell), fails
+the test; every workbench result shows itself as HTML, LaTeX and Markdown, never as a Python
+repr."""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+pytestmark = pytest.mark.slow
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+PAGES = ("cours_differentiation_automatique.ipynb", "course_automatic_differentiation.ipynb")
+RICH = {"text/html", "text/latex", "text/markdown"}
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_the_notebook_runs_clean(name):
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert not [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+    shown = [o.data for o in outputs if "text/html" in o.get("data", {})]
+    assert len(shown) >= 8                  # derive, verify x4, explain, trace, momentum
+    for data in shown:
+        assert RICH <= set(data)
+        assert not data["text/plain"].startswith("<workbench")
+        assert "Report(" not in data["text/html"] and "object at 0x" not in data["text/html"]
+    html = " ".join(d["text/html"] for d in shown)
+    assert "data:image/png;base64," in html and "<svg" in html      # figures inline
+    french = name.startswith("cours_")
+    assert ("INCORRECT" in html and "démontré" in html) if french else \
+        ("MISMATCH" in html and "MATCH" in html and "Verdict:" in html)

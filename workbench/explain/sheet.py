@@ -1,0 +1,84 @@
+"""An exercise sheet for one derivation file, to hand out: the statement and blanks to fill on
+the first page (compute the gradient, evaluate it at the file's points, judge the hand
+derivation as a student's), the solutions after a page break (the steps, the result, the values
+at the points, the verdict and its diagnosis), all checked like the page (:mod:`.page`).
+
+The statement leaves the file's description out: it often gives the answer away; it opens the
+solutions instead.
+"""
+
+from __future__ import annotations
+
+from workbench.explain.diagnosis import number_latex
+from workbench.explain.latex import document
+from workbench.explain.page import (Page, description_of, hand_section, statement_body,
+                                    title_of)
+from workbench.explain.render_steps import gradient_lhs, render_result, render_steps
+from workbench.tex import math, prose_tex
+from workbench.words import word
+
+BLANK_LINES = 5
+
+
+def render_sheet(page: Page) -> str:
+    """The exercise sheet of ``page`` as a standalone LaTeX document."""
+    lang, df = page.lang, page.df
+    p = df.problem
+    items = []
+    for name in p.wrt:
+        items.append(f"\\item {word('sheet.compute', lang)} ${_symbol(p, name)}$.\n"
+                     f"\\[ {gradient_lhs(p, name)} = \\underline{{\\hspace{{9cm}}}} \\]")
+    for at in df.at:
+        blanks = " \\qquad ".join(f"{gradient_lhs(p, name)} = \\underline{{\\hspace{{4cm}}}}"
+                                  for name in p.wrt)
+        items.append(f"\\item {word('sheet.evaluate', lang)} ${_point(p, at.values)}$.\n"
+                     f"\\[ {blanks} \\]")
+    if df.hand:
+        hand = " \\qquad ".join(f"{gradient_lhs(p, name)} \\overset{{?}}{{=}} {math(expr)}"
+                                for name, expr in df.hand.items())
+        lines = "".join("\\par\\vspace{1.2em}\\noindent\\rule{\\linewidth}{0.4pt}"
+                        for _ in range(BLANK_LINES))
+        items.append(f"\\item {word('sheet.student', lang)}\n\\[ {hand} \\]\n{lines}")
+    statement = [f"\\section*{{{word('page.statement', lang)}}}", statement_body(p, lang),
+                 "\\begin{enumerate}", *items, "\\end{enumerate}"]
+    solutions = ["\\newpage", f"\\section*{{{word('sheet.solutions', lang)}}}"]
+    description = description_of(df, lang)
+    if description:
+        solutions.append(prose_tex(description) + "\n")
+    solutions += [render_steps(page.steps, p, lang), render_result(page.steps, p, lang),
+                  _values(page), hand_section(page)]
+    title = f"{word('sheet.exercise', lang)} : " if lang == "fr" else \
+        f"{word('sheet.exercise', lang)}: "
+    return document(title + prose_tex(title_of(df, lang)), "\n".join(statement + solutions),
+                    lang, footer=word("sheet.made", lang))
+
+
+def _symbol(problem, name: str) -> str:
+    return next(math(v.symbol()) for v in problem.variables if v.name == name)
+
+
+def _point(problem, values: dict) -> str:
+    names = {v.name: math(v.symbol()) for v in problem.variables}
+    return ", ".join(f"{names.get(k, k)} = {number_latex(v)}" for k, v in values.items())
+
+
+def _values(page: Page) -> str:
+    """The gradient at each of the file's points: the exact value the file expects (checked
+    by the workbench) and the float autograd gives."""
+    df, rows = page.df, []
+    p = df.problem
+    checked = page.result.at
+    for i, at in enumerate(df.at):
+        for name in p.wrt:
+            found = checked[i]["gradient"].get(name, {}) if i < len(checked) else {}
+            value = found.get("autograd")
+            shown = number_latex(value) if value is not None else "?"
+            if name in at.expect and found.get("ok"):
+                exact, expr = math(at.expect[name]), at.expect[name]
+                relation = "=" if expr.free_symbols else r"\approx"
+                shown = exact if exact == shown else f"{exact} {relation} {shown}"
+            rows.append(f"{word('sheet.answer-at', page.lang)} ${_point(p, at.values)}$ : "
+                        f"\\[ {gradient_lhs(p, name)} = {shown} \\]")
+    if not rows:
+        return ""
+    return f"\\section*{{{word('page.at', page.lang)}}}\n" + "\n".join(rows) + "\n"
