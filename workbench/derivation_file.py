@@ -20,6 +20,16 @@ gradient, points to evaluate at, title and prose. Read with the standard library
     [[at]]                           # evaluate the gradient here ...
     x = 0
     expect = { x = "log(2)" }        # ... and check it equals this (an expression)
+
+A vector-valued function has a Jacobian (numerator layout: rows = outputs), given by hand in a
+``[jacobian]`` table instead of ``[hand]``; a ``[hessian]`` table gives a hand Hessian of a
+scalar function. Either is with respect to the one variable of ``wrt``; ``[[at]]`` points are
+for gradients only.
+
+    function = "softmax(z)"
+    wrt = ["z"]
+    [jacobian]
+    z = "diag(softmax(z)) - softmax(z)@softmax(z).T"
 """
 
 from __future__ import annotations
@@ -43,7 +53,8 @@ from workbench.expr.spaces import Domain, Variable
 from workbench.problem import Problem
 
 TOP_KEYS = {"title", "function", "wrt", "description", "expect", "variables", "hand", "at",
-            "tags", "title_fr", "description_fr"}
+            "tags", "title_fr", "description_fr", "jacobian", "hessian"}
+KINDS = ("gradient", "jacobian", "hessian")
 MAX_FILE_BYTES = 256 * 1024
 MAX_FILES = 10_000
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
@@ -73,6 +84,7 @@ class DerivationFile:
     tags: list[str]
     title_fr: str = ""             # the French title and description, for French pages
     description_fr: str = ""
+    kind: str = "gradient"         # or "jacobian" (a non-scalar function), "hessian"
 
     @property
     def name(self) -> str:
@@ -232,22 +244,27 @@ def _build(path: Path, data: dict, loc: _Locator) -> DerivationFile:
         problem = Problem.from_text(function, variables, wrt)
     except UserError as exc:
         raise loc.expr_error(exc, "function", function, None) from None
+    kind = _kind(data, problem, wrt, loc)
     hand = hand_text = None
-    if "hand" in data:
-        hand_text = _need(data, "hand", dict, loc)
+    section = "hand" if kind == "gradient" else kind
+    if section in data:
+        hand_text = _need(data, section, dict, loc)
         hand = {}
         for name, text in hand_text.items():
             if name not in wrt:
-                raise SchemaError(f"hand gradient for {name!r}, which is not in wrt",
-                                  loc.where(name, "hand"))
+                raise SchemaError(f"hand {_WHAT[kind]} for {name!r}, which is not in wrt",
+                                  loc.where(name, section))
             if not isinstance(text, str):
-                raise SchemaError("a hand gradient is an expression in quotes",
-                                  loc.where(name, "hand"))
-            hand[name] = _parse_at(text, variables, loc, name, "hand")
+                raise SchemaError(f"a hand {_WHAT[kind]} is an expression in quotes",
+                                  loc.where(name, section))
+            hand[name] = _parse_at(text, variables, loc, name, section)
     points = data.get("at", [])
     if not isinstance(points, list):
         raise SchemaError(f"expected [[at]] tables (each one a point, such as x = 0), got "
                           f"{type(points).__name__}", loc.where("at"))
+    if points and kind != "gradient":
+        raise SchemaError(f"[[at]] points are for gradients; this file checks a {_WHAT[kind]}",
+                          loc.where("at"))
     at = [_at_point(item, variables, wrt, loc, i) for i, item in enumerate(points)]
     tags = data.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
@@ -259,7 +276,31 @@ def _build(path: Path, data: dict, loc: _Locator) -> DerivationFile:
             raise SchemaError(f"expected text in quotes, got {type(text).__name__}",
                               loc.where(key))
     return DerivationFile(path, title, prose["description"], problem, hand, hand_text, expect,
-                          at, tags, prose["title_fr"], prose["description_fr"])
+                          at, tags, prose["title_fr"], prose["description_fr"], kind)
+
+
+_WHAT = {"gradient": "gradient", "jacobian": "Jacobian", "hessian": "Hessian"}
+
+
+def _kind(data: dict, problem: Problem, wrt: list[str], loc: _Locator) -> str:
+    """``gradient``, ``jacobian`` (a function that is not scalar) or ``hessian``."""
+    vector = is_matrix(problem.function) and not is_1x1(problem.function)
+    kind = "hessian" if "hessian" in data else "jacobian" if vector else "gradient"
+    if vector and "hessian" in data:
+        raise SchemaError(f"a Hessian is of a scalar function; this one has shape "
+                          f"{tuple(problem.function.shape)}", loc.where("hessian"))
+    if "jacobian" in data and not vector:
+        raise SchemaError("a Jacobian is of a vector- or matrix-valued function; this one is "
+                          "scalar: give its gradient in [hand]", loc.where("jacobian"))
+    if vector and "hand" in data:
+        raise SchemaError("this function is not scalar: give its Jacobian in [jacobian] "
+                          "(rows = outputs)", loc.where("hand"))
+    if kind != "gradient" and len(wrt) != 1:
+        raise SchemaError(f"a {_WHAT[kind]} is with respect to one variable", loc.where("wrt"))
+    if kind == "hessian" and "hand" in data:
+        raise SchemaError("a file checks one thing: its [hessian] or its gradient in [hand]",
+                          loc.where("hand"))
+    return kind
 
 
 def _parse_at(text: str, variables, loc: _Locator, key: str, section: str | None,

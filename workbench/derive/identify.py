@@ -85,6 +85,8 @@ def _coefficient(factors, dV):
         return M.T if M is not None else Identity(dV.shape[0])
     if F == dV.T:
         return M if M is not None else Identity(dV.shape[0])
+    if isinstance(F, HadamardProduct) and dV not in F.args:
+        return _through_hadamard(F, M, dV)
     if isinstance(F, HadamardProduct) and dV in F.args:
         others = [a for a in F.args if a != dV]
         A = others[0] if len(others) == 1 else HadamardProduct(*others)
@@ -93,6 +95,23 @@ def _coefficient(factors, dV):
             return A
         return HadamardProduct(W, A)
     raise NoRule(f"cannot read a gradient off a {type(F).__name__}")
+
+
+def _through_hadamard(F, M, dV):
+    """The gradient of ``tr(M (A o B))`` with ``B`` linear in ``dV``: it is
+    ``tr((M^T o A)^T B)``, read on through ``B``."""
+    inner = [a for a in F.args if a.has(dV)]
+    if len(inner) != 1:
+        raise NoRule("the differential is not linear")
+    B = inner[0]
+    others = [a for a in F.args if a is not B]
+    A = others[0] if len(others) == 1 else HadamardProduct(*others)
+    if M is None:
+        raise NoRule("a trace of a Hadamard product alone")
+    W = M.T
+    if not (isinstance(W, OneMatrix) and W.shape == A.shape):
+        A = HadamardProduct(W, A)
+    return identify(Trace(MatMul(A.T, B)), dV)
 
 
 def identify_jacobian(expr, dv):

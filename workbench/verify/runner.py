@@ -70,7 +70,10 @@ def check_file(path: str | Path, settings: CheckSettings | None = None) -> FileR
     try:
         df = load(path)
         result.title, result.expect = df.title, df.expect
-        result.report = cross_check(df.problem, df.hand, settings, df.hand_text)
+        if df.kind == "gradient":
+            result.report = cross_check(df.problem, df.hand, settings, df.hand_text)
+        else:
+            result.report = check_higher_file(df, settings)
         result.at = [evaluate_at(df, a) for a in df.at]
     except UserError as exc:
         result.error = str(exc)
@@ -82,6 +85,16 @@ def check_file(path: str | Path, settings: CheckSettings | None = None) -> FileR
                      f"{str(exc).splitlines()[0] if str(exc) else ''}); please report it"
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def check_higher_file(df: DerivationFile, settings: CheckSettings | None = None):
+    """The :class:`~workbench.verify.higher.HigherReport` of a Jacobian or Hessian file."""
+    from workbench.verify.higher import check_higher
+    (name,) = df.problem.wrt
+    hand = df.hand[name] if df.hand else None
+    text = df.hand_text[name] if df.hand_text else None
+    return check_higher(df.kind, df.problem.function, df.problem.variables, name, hand,
+                        settings, text, df.problem.text)
 
 
 def _tensor(value) -> torch.Tensor:
