@@ -304,6 +304,40 @@ WORDS: dict[str, tuple[str, str]] = {
         "Momentum also widens the stable steps to lr < 2(1 + momentum)/lam_max (the red "
         "line of the heatmaps); too much momentum slows every direction down to "
         "sqrt(momentum), too large a step diverges."),
+    # pages of Jacobians and Hessians (workbench.explain.higher_page)
+    "higher.jacobian": ("Jacobienne", "Jacobian"),
+    "higher.hessian": ("Hessienne", "Hessian"),
+    "higher.layout.jacobian": ("Disposition numérateur : une ligne par sortie, une colonne par "
+                               "coordonnée de la variable, comme torch.autograd.functional."
+                               "jacobian.",
+                               "Numerator layout: one row per output, one column per entry of "
+                               "the variable, as torch.autograd.functional.jacobian returns it."),
+    "higher.layout.hessian": ("Ligne i, colonne j : la dérivée seconde par rapport aux "
+                              "coordonnées i et j.",
+                              "Row i, column j: the second derivative with respect to entries "
+                              "i and j."),
+    "higher.how": ("Vérifiée comme un gradient : pour tout u, J^T u est le gradient de u^T f "
+                   "(pour une hessienne, H v est le gradient de v^T grad f), u et v étant "
+                   "tirés comme les autres variables.",
+                   "Checked as a gradient: for every u, J^T u is the gradient of u^T f (for a "
+                   "Hessian, H v is the gradient of v^T grad f), with u and v sampled like the "
+                   "other variables."),
+    "higher.checks": ("Contrôles", "Checks"),
+    "higher.torch": ("torch.autograd.functional concorde avec la forme close en {n} points.",
+                     "torch.autograd.functional agrees with the closed form at {n} points."),
+    "higher.symmetric": ("Symétrique.", "Symmetric."),
+    "higher.not-symmetric": ("Votre hessienne n'est pas symétrique.",
+                             "Your Hessian is not symmetric."),
+    "higher.psd-proved": ("Semi-définie positive (démontré : somme de termes c A^T D A, c >= 0,"
+                          " D diagonale positive).",
+                          "Positive semidefinite (proved: a sum of terms c A^T D A with c >= 0 "
+                          "and D diagonal and nonnegative)."),
+    "higher.eigenvalues": ("Valeurs propres entre {lo} et {hi} aux points tirés.",
+                           "Eigenvalues between {lo} and {hi} at the sampled points."),
+    "higher.figure": ("La forme close en un point tiré (à gauche) et torch.autograd.functional "
+                      "au même point (à droite).",
+                      "The closed form at a sampled point (left) and "
+                      "torch.autograd.functional at the same point (right)."),
 }
 
 

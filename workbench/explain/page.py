@@ -17,6 +17,7 @@ from workbench.explain import numbers
 from workbench.explain.chain import StepDerivation
 from workbench.explain.diagnosis import Diagnosis, diagnose, lines, number_latex
 from workbench.explain.figure import figure
+from workbench.explain import higher_page
 from workbench.explain.latex import document
 from workbench.explain.render_steps import gradient_lhs, render_result, render_steps
 from workbench.explain.steps import explain_steps
@@ -73,6 +74,9 @@ def build(path: str | Path, lang: str = "fr", examples: int = DEFAULT_EXAMPLES) 
     result = check_file(path, CheckSettings(max_examples=examples))
     if result.error:
         raise UserError(result.error)
+    if df.kind != "gradient":                     # a Jacobian or a Hessian
+        return Page(df, result, [], [], "matrix",
+                    higher_page.figure_png(df, result.report, lang), None, lang)
     found = numbers.oracles(df.problem, df.hand)
     kind, png = figure(df.problem, found, lang)
     return Page(df, result, explain_steps(df.problem), numbers.table(df, result.report, found),
@@ -103,6 +107,10 @@ def _trace(df: DerivationFile, lang: str) -> str | None:
 def render(page: Page) -> str:
     """The page as a standalone LaTeX document."""
     lang = page.lang
+    if page.df.kind != "gradient":
+        parts = [_statement(page), higher_page.result_section(page.df, page.result.report, lang),
+                 _figure(page), _notes(page)]
+        return document(prose_tex(title_of(page.df, lang)), "\n".join(parts), lang)
     parts = [_statement(page), render_steps(page.steps, page.df.problem, lang),
              render_result(page.steps, page.df.problem, lang), hand_section(page), _table(page),
              _figure(page)]
@@ -244,7 +252,8 @@ def _table(page: Page) -> str:
 def _figure(page: Page) -> str:
     lang = page.lang
     kind = "scalar" if page.figure_kind == "curves" else "errors"
-    caption = word(f"page.figure-{kind}", lang)
+    caption = word("higher.figure" if page.figure_kind == "matrix" else f"page.figure-{kind}",
+                   lang)
     return (f"\\section*{{{word('page.figure', lang)}}}\n\\begin{{center}}\n"
             f"\\includegraphics[width=0.8\\linewidth]{{{page.figure_name}}}\\\\\n"
             f"{{\\small {caption}}}\n\\end{{center}}\n")

@@ -63,6 +63,7 @@ class HigherReport:
     symmetry: str | None = None
     definiteness: str | None = None
     torch: str = ""
+    facts: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     exit_code: int = 0
     report: Report | None = None
@@ -142,9 +143,9 @@ def check_higher(kind: str, problem_function, variables: Sequence[Variable], nam
                      _shape_text(d.shape), plain(d.closed) if d.closed is not None else None,
                      d.method, hand_text if hand is not None else None, notes=list(d.notes),
                      closed=d.closed)
-    r.torch, bug = _against_torch(d)
+    r.torch, bug = _against_torch(d, r.facts)
     if d.kind == "hessian":
-        r.definiteness = _definiteness(d)
+        r.definiteness = _definiteness(d, r.facts)
     if hand is None:
         r.verdict, r.level = ("undecided", "undecided") if bug else ("match", "derived")
         r.exit_code = 3 if bug else 0
@@ -152,6 +153,8 @@ def check_higher(kind: str, problem_function, variables: Sequence[Variable], nam
     hand = _fit(hand, d)
     if kind == "hessian":
         r.symmetry = _symmetry(hand, d)
+        if r.symmetry:
+            r.facts["symmetric"] = "NOT symmetric" not in r.symmetry
     _verdict(r, d, hand, settings, hand_text or str(hand))
     if bug and r.exit_code == 0:
         r.exit_code = 3
@@ -316,7 +319,7 @@ def _value(expr, d: HigherDerivative, point) -> torch.Tensor | None:
         return None
 
 
-def _against_torch(d: HigherDerivative) -> tuple[str, bool]:
+def _against_torch(d: HigherDerivative, facts: dict) -> tuple[str, bool]:
     """The derived closed form against ``torch.autograd.functional`` at a few points: (what
     was found, whether it is a disagreement, which would be a bug of ours)."""
     if d.closed is None:
@@ -342,6 +345,7 @@ def _against_torch(d: HigherDerivative) -> tuple[str, bool]:
             break
     if n == 0:
         return f"torch.autograd.functional.{name} could not be compared (no finite point)", False
+    facts["torch_points"], facts["torch_difference"] = n, worst
     if worst > 1e-8:
         return (f"torch.autograd.functional.{name} DISAGREES with the derived closed form "
                 f"(relative difference {worst:.3g}): a bug of ours"), True
@@ -349,13 +353,14 @@ def _against_torch(d: HigherDerivative) -> tuple[str, bool]:
             f"points (largest relative difference {worst:.1e})"), False
 
 
-def _definiteness(d: HigherDerivative) -> str | None:
+def _definiteness(d: HigherDerivative, facts: dict) -> str | None:
     if d.closed is None:
         return None
     if d.shape is None:
         return None
     proof = psd_proof(d.closed)
     if proof:
+        facts["psd"] = "proved"
         return f"positive semidefinite (proved: {proof})"
     closed = compile_expr(d.closed, d.variables)
     lo, hi = float("inf"), float("-inf")
@@ -370,6 +375,7 @@ def _definiteness(d: HigherDerivative) -> str | None:
             break
     if n == 0:
         return None
+    facts["eigenvalues"] = [lo, hi]
     kind = ("positive definite there" if lo > 0 else "positive semidefinite there" if lo > -1e-12
             else "negative semidefinite there" if hi < 1e-12 else "indefinite")
     return f"eigenvalues in [{lo:.3g}, {hi:.3g}] at {n} sample points: {kind}"
