@@ -44,16 +44,40 @@ def test_kappa_data_has_exactly_that_condition_number():
         assert spectrum.lam_max == pytest.approx(2.0, rel=1e-10)
 
 
-def test_hessian_guard_rejects_a_wrong_second_derivative(monkeypatch):
-    gradient = 2 * X.T * (X * BETA - Y) / N
-    monkeypatch.setattr(sympy, "diff", lambda g, wrt: (2.001 / N) * X.T * X)
-    with pytest.raises(UnsupportedExpression, match="disagrees with elementwise"):
-        theory.hessian_expression(gradient, VARIABLES[2], VARIABLES)
+def test_the_momentum_hessian_is_the_one_derive_order_2_gives(capsys):
+    from workbench.cli import main
+    from workbench.momentum.problem import symbolic_problem
+    expr = theory.hessian_expression(symbolic_problem().function, VARIABLES[2], VARIABLES)
+    assert main(["derive", "(X@beta - y).T@(X@beta - y)/n", "--matrix", "X=n,p",
+                 "--matrix", "y=n,1", "--matrix", "beta=p,1", "--wrt", "beta", "--order", "2",
+                 "--json"]) == 0
+    import json
+    assert json.loads(capsys.readouterr().out)["derived"] == "(2/n)*X.T@X"
+    assert expr == 2 * X.T * X / N
+
+
+def test_a_wrong_sympy_hessian_is_refused_and_the_differentials_give_the_right_one(monkeypatch):
+    from workbench.derive import higher
+    from workbench.momentum.problem import symbolic_problem
+    monkeypatch.setattr(higher, "_sympy_jacobian", lambda inner, x: ((2.001 / N) * X.T * X, None))
+    expr = theory.hessian_expression(symbolic_problem().function, VARIABLES[2], VARIABLES)
+    assert expr == 2 * X.T * X / N
+
+
+def test_no_closed_hessian_is_unsupported(monkeypatch):
+    from workbench.derive import higher
+    from workbench.momentum.problem import symbolic_problem
+    wrong = lambda inner, x: ((2.001 / N) * X.T * X, None)      # noqa: E731
+    monkeypatch.setattr(higher, "_sympy_jacobian", wrong)
+    monkeypatch.setattr(higher, "_differential_jacobian", wrong)
+    with pytest.raises(UnsupportedExpression, match="no closed-form Hessian"):
+        theory.hessian_expression(symbolic_problem().function, VARIABLES[2], VARIABLES)
 
 
 def test_non_quadratic_loss_is_refused():
+    f = sympy.Trace(sympy.HadamardPower(BETA, 4).T * sympy.OneMatrix(*BETA.shape))
     with pytest.raises(UnsupportedExpression, match="not quadratic"):
-        theory.hessian_expression(sympy.HadamardProduct(BETA, BETA), VARIABLES[2], VARIABLES)
+        theory.hessian_expression(f, VARIABLES[2], VARIABLES)
 
 
 def test_singular_hessian_is_a_user_error():

@@ -81,13 +81,10 @@ class Analysis:
 
 
 def derive_spectrum(data: LeastSquareData) -> tuple[sympy.Basic, torch.Tensor, theory.Spectrum]:
-    """The Hessian (SymPy differentiates the symbolic oracle's closed-form gradient), its value
-    at the data ``(p, p)`` and its spectrum."""
-    gradient = symbolic_problem().gradient["beta"]
-    if gradient is None:
-        raise UnsupportedExpression("the derivation engine found no closed-form gradient of "
-                                    "the least-squares loss to differentiate again")
-    expr = theory.hessian_expression(gradient, VARIABLES[2], VARIABLES)
+    """The Hessian derived from the loss (:func:`workbench.derive.higher.derive_hessian`, the
+    Jacobian of the symbolic oracle's closed-form gradient), its value at the data ``(p, p)``
+    and its spectrum."""
+    expr = theory.hessian_expression(symbolic_problem().function, VARIABLES[2], VARIABLES)
     hessian = theory.hessian_matrix(expr, VARIABLES, {"X": data.X, "y": data.y})
     return expr, hessian, theory.Spectrum.of(hessian)
 

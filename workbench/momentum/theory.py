@@ -1,5 +1,5 @@
-"""What theory predicts for momentum on a quadratic loss, from the Hessian SymPy derives
-(differentiating the gradient that the derivation engine derived and the symbolic oracle uses).
+"""What theory predicts for momentum on a quadratic loss, from the Hessian the derivation
+engine derives (:mod:`workbench.derive.higher`, the one ``derive --order 2`` prints).
 
 With a constant Hessian H, the error ``e = beta - beta*`` and the velocity z of
 :class:`~workbench.optim.HeavyBall` evolve, along each eigenvector of H (eigenvalue lam), by
@@ -22,56 +22,36 @@ from typing import Mapping, Sequence
 import sympy
 import torch
 
-from workbench.derive.explicit import explicit_matrix, make_explicit, probe_sizes
+from workbench.compile import compile_expr
+from workbench.derive.higher import derive_hessian
 from workbench.errors import UnsupportedExpression, UserError
-from workbench.expr.spaces import Variable, dim_symbol, dimension_names, sizes_from_point
+from workbench.expr.spaces import Variable
 
 
-def hessian_expression(gradient: sympy.Basic, wrt: Variable,
+def hessian_expression(function: sympy.Basic, wrt: Variable,
                        variables: Sequence[Variable]) -> sympy.Basic:
-    """``d gradient / d wrt`` by SymPy's matrix calculus: ``(2/n)*X.T*X`` for the course's
-    gradient ``(2/n)*X.T*(X*beta - y)``.
-
-    Guarded like the derivation engine guards gradients: at two small explicit sizes it must
-    equal the Jacobian of the gradient written out element by element. Raises
-    :class:`UnsupportedExpression` when SymPy fails, the guard fails, or the Hessian depends on
-    ``wrt`` (the loss is not quadratic and the rates below do not apply).
+    """The Hessian of the loss ``function`` with respect to ``wrt``: ``(2/n)*X.T*X`` for the
+    course's mean least squares. It is the closed form that ``workbench derive --order 2``
+    prints and that hand Hessians are checked against (:func:`workbench.derive.higher.
+    derive_hessian`: SymPy's matrix calculus or matrix differentials, each guarded in high
+    precision). Raises :class:`UnsupportedExpression` when there is no closed form, or when the
+    Hessian depends on ``wrt`` (the loss is not quadratic and the rates below do not apply).
     """
-    beta = wrt.symbol()
-    try:
-        hessian = sympy.diff(gradient, beta)
-    except Exception as exc:  # SymPy's matrix calculus raises many kinds (AttributeError ...)
-        raise UnsupportedExpression(f"SymPy could not differentiate the gradient {gradient} "
-                                    f"with respect to {wrt.name} ({type(exc).__name__})") from None
-    if hessian.has(beta):
-        raise UnsupportedExpression(f"the Hessian {hessian} depends on {wrt.name}: the loss is "
-                                    f"not quadratic, so its rates are not the spectral radii "
+    d = derive_hessian(function, variables, wrt.name)
+    if d.closed is None:
+        raise UnsupportedExpression("no closed-form Hessian of the loss: " + "; ".join(d.notes))
+    if d.closed.has(wrt.symbol()):
+        raise UnsupportedExpression(f"the Hessian {d.closed} depends on {wrt.name}: the loss "
+                                    f"is not quadratic, so its rates are not the spectral radii "
                                     f"of a fixed iteration matrix")
-    for sizes in probe_sizes(tuple(dimension_names(variables))):
-        gradient_elements = sympy.Matrix(make_explicit(gradient, variables, sizes))
-        want = gradient_elements.jacobian(list(explicit_matrix(wrt, sizes)))
-        got = sympy.Matrix(make_explicit(hessian, variables, sizes))
-        if got.shape != want.shape or any(sympy.expand(e) != 0 for e in got - want):
-            raise UnsupportedExpression(f"SymPy's Hessian {hessian} disagrees with elementwise "
-                                        f"differentiation at sizes {sizes}")
-    return hessian
+    return d.closed
 
 
 def hessian_matrix(hessian: sympy.Basic, variables: Sequence[Variable],
                    values: Mapping[str, torch.Tensor]) -> torch.Tensor:
-    """The Hessian expression at the data: dimensions read off the tensors of ``values``,
-    each matrix symbol replaced by its numbers, evaluated by SymPy. Returns ``(p, p)``
-    float64."""
-    sizes = sizes_from_point(variables, values, batched=False)
-    sized = hessian.subs({dim_symbol(k): v for k, v in sizes.items()})
-    numbers = {}
-    for v in variables:
-        if v.is_matrix and v.name in values:
-            symbol = sympy.MatrixSymbol(v.name, *v.concrete_shape(sizes))
-            numbers[symbol] = sympy.ImmutableDenseMatrix(values[v.name].tolist())
-    explicit = sympy.Matrix(sized.xreplace(numbers).doit())
-    return torch.tensor([[float(x) for x in row] for row in explicit.tolist()],
-                        dtype=torch.float64)
+    """The Hessian expression at the data (dimensions read off the tensors of ``values``),
+    compiled to torch: ``(p, p)`` float64."""
+    return compile_expr(hessian, variables)(dict(values)).to(torch.float64)
 
 
 @dataclass(frozen=True)
