@@ -150,3 +150,59 @@ def probe_sizes(dims: tuple[str, ...], count: int = 2) -> tuple[dict[str, int], 
     for k in range(count):
         out.append({d: firsts[i % len(firsts)] + k for i, d in enumerate(dims)})
     return tuple(out)
+
+
+GENERAL_ENTRIES = 256
+"""Above this many entries in matrices of fixed sizes, a closed form is derived and guarded at
+symbolic sizes (:func:`symbolic_twin`) instead of at the fixed ones."""
+
+
+class Twin:
+    """``function`` of ``variables`` with fixed dimensions above 1 named (``60`` -> ``d60``):
+    a closed form derived and guarded for every size holds at the fixed ones, and the guard
+    then runs at small probe sizes instead of writing out 60 x 50 matrices. ``back`` turns an
+    expression of the twin into one of the original."""
+
+    def __init__(self, function, variables: Sequence[Variable], names: Mapping[int, str]):
+        self.names = dict(names)
+        self.variables = tuple(
+            Variable(v.name, tuple(self.names.get(d, d) if isinstance(d, int) else d
+                                   for d in v.shape), v.domain) if v.is_matrix else v
+            for v in variables)
+        self._to = {v.symbol(): t.symbol() for v, t in zip(variables, self.variables)
+                    if v.is_matrix and v.shape != t.shape}
+        dims = {sympy.Integer(k): dim_symbol(name) for k, name in self.names.items()}
+        self.function = _resize(function.xreplace(self._to), dims)
+        self._back = {t: v for v, t in self._to.items()}
+        self._dims_back = {s: k for k, s in dims.items()}
+
+    def back(self, expr):
+        if expr is None:
+            return None
+        return sympy.sympify(expr).xreplace({**self._back, **self._dims_back})
+
+
+def _resize(expr, dims: Mapping):
+    """``Identity``, ``OneMatrix`` and ``ZeroMatrix`` with their sizes mapped by ``dims``."""
+    kinds = (sympy.Identity, sympy.OneMatrix, sympy.ZeroMatrix)
+    return expr.replace(lambda e: isinstance(e, kinds),
+                        lambda e: type(e)(*[dims.get(a, a) for a in e.args]))
+
+
+def symbolic_twin(function, variables: Sequence[Variable]) -> Twin | None:
+    """The :class:`Twin` of a function of large fixed-size matrices; None when the matrices are
+    small (or of symbolic sizes), where the fixed sizes are cheap to guard at."""
+    fixed = [v for v in variables if v.is_matrix and any(isinstance(d, int) for d in v.shape)]
+    entries = sum(v.concrete_shape({d: 1 for d in v.dim_names})[0] *
+                  v.concrete_shape({d: 1 for d in v.dim_names})[1] for v in fixed)
+    if entries <= GENERAL_ENTRIES:
+        return None
+    ints = sorted({d for v in fixed for d in v.shape if isinstance(d, int) and d > 1})
+    taken = {v.name for v in variables} | {d for v in variables for d in v.dim_names}
+    names = {}
+    for k in ints:
+        name = f"d{k}"
+        while name in taken:
+            name += "_"
+        names[k] = name
+    return Twin(function, variables, names)

@@ -18,7 +18,8 @@ import sympy
 
 from workbench.derive import precise
 from workbench.derive.differential import NoRule, differential_symbol, route
-from workbench.derive.explicit import exact_values, explicit_gradient, probe_sizes
+from workbench.derive.explicit import (exact_values, explicit_gradient, probe_sizes,
+                                       symbolic_twin)
 from workbench.derive.landmarks import matrix_roles
 from workbench.derive.limits import hard_to_simplify, time_limit, too_big
 from workbench.errors import ResourceLimit, ShapeError, UserError
@@ -99,6 +100,9 @@ def derive_gradient(function, variables: Sequence[Variable], wrt: Sequence[str])
             raise UserError(f"cannot differentiate with respect to {name!r}: not a declared "
                             f"variable (declared: {', '.join(table)})")
     function = scalar_function(function)
+    twin = symbolic_twin(function, variables)
+    if twin is not None:
+        return _through_twin(twin, function, variables, tuple(wrt))
     d = Derivation(function, variables, tuple(wrt), {}, {})
     big = overflowing_constant(function)
     if big is not None:
@@ -130,6 +134,17 @@ def derive_gradient(function, variables: Sequence[Variable], wrt: Sequence[str])
             d.notes.append(f"d/d{name}: SymPy's matrix calculus {why}, and matrix "
                            f"differentials {how}; using explicit sizes (elementwise "
                            f"differentiation) instead")
+    return d
+
+
+def _through_twin(twin, function, variables, wrt) -> Derivation:
+    """The derivation at symbolic sizes (:func:`~workbench.derive.explicit.symbolic_twin`),
+    its closed forms specialised back to the fixed sizes."""
+    g = derive_gradient(twin.function, twin.variables, wrt)
+    d = Derivation(function, tuple(variables), wrt,
+                   {k: twin.back(v) for k, v in g.gradient.items()}, dict(g.method), g.notes)
+    sizes = ", ".join(f"{k} as {n}" for k, n in twin.names.items())
+    d.notes.append(f"derived at symbolic sizes ({sizes}) and specialised to the fixed ones")
     return d
 
 

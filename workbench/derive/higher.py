@@ -23,7 +23,7 @@ import sympy
 
 from workbench.derive import precise
 from workbench.derive.differential import Differential, differential_symbol
-from workbench.derive.explicit import exact_values, make_explicit, probe_sizes
+from workbench.derive.explicit import exact_values, make_explicit, probe_sizes, symbolic_twin
 from workbench.derive.gradient import DIFF_SECONDS, Derivation, derive_gradient, tidy
 from workbench.derive.identify import NoRule, identify, identify_jacobian
 from workbench.derive.landmarks import matrix_roles
@@ -96,6 +96,9 @@ def derive_jacobian(function, variables: Sequence[Variable], name: str) -> Highe
     respect to the variable ``name`` (a scalar or a column vector)."""
     variables = tuple(variables)
     x = _variable(variables, name)
+    twin = symbolic_twin(function, variables)
+    if twin is not None:
+        return _through_twin(twin, derive_jacobian, function, variables, name)
     if not is_matrix(function) or function.shape == (1, 1):
         raise ShapeError("a Jacobian is of a vector- or matrix-valued function; for a scalar "
                          "function this is its gradient (without --order)")
@@ -115,6 +118,9 @@ def derive_hessian(function, variables: Sequence[Variable], name: str) -> Higher
     vector), the Jacobian of its gradient."""
     variables = tuple(variables)
     x = _variable(variables, name)
+    twin = symbolic_twin(function, variables)
+    if twin is not None:
+        return _through_twin(twin, derive_hessian, function, variables, name)
     g = derive_gradient(function, variables, [name])
     f = g.function
     if x.is_matrix and not _column(x.symbol().shape):
@@ -131,6 +137,19 @@ def derive_hessian(function, variables: Sequence[Variable], name: str) -> Higher
                        "explicit sizes")
         return d
     return _settle(d, grad, x, "Hessian")
+
+
+def _through_twin(twin, derive, function, variables, name: str) -> HigherDerivative:
+    """``derive`` at symbolic sizes, specialised back to the fixed ones (see
+    :func:`~workbench.derive.explicit.symbolic_twin`)."""
+    h = derive(twin.function, twin.variables, name)
+    shape = None if h.shape is None else tuple(twin.back(s) for s in h.shape)
+    gradient = derive_gradient(function, variables, [name]) if h.gradient is not None else None
+    sizes = ", ".join(f"{k} as {n}" for k, n in twin.names.items())
+    return HigherDerivative(h.kind, function if h.kind == "jacobian" else gradient.function,
+                            tuple(variables), name, twin.back(h.closed), h.method, shape,
+                            h.notes + [f"derived at symbolic sizes ({sizes}) and specialised "
+                                       f"to the fixed ones"], gradient)
 
 
 def _settle(d: HigherDerivative, inner, x: Variable, what: str) -> HigherDerivative:

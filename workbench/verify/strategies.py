@@ -10,6 +10,8 @@ those points towards simple values; the failing point is then isolated.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -24,6 +26,12 @@ from workbench.expr.sampling import (LARGEST_EXPONENT, SIMPLE, SMALLEST_EXPONENT
 from workbench.expr.spaces import Domain, Variable, dimension_names
 
 BULK_SIZES = (0, 256, 1024, 4096)
+DRAWN_ENTRIES = 512
+"""Above this many numbers per point, Hypothesis draws only the seed of a bulk (its buffer
+would not hold the entries, and shrinking thousands of them is no help)."""
+BULK_ENTRIES = 1 << 18
+"""Numbers drawn per bulk at most (all variables of a point together): 4,096 points of a few
+small matrices, 16 or more of 60 x 50 ones; memory and finite differences scale with it."""
 LANDMARK_SHARE = 0.2
 """Share of the bulk placed near a landmark (when the problem has any)."""
 OFFSETS = np.array([1e-9, 1e-6, 1e-3, 1e-1, 1.0])
@@ -75,8 +83,11 @@ class SamplingPlan:
 
     def bulk(self, sizes: Mapping[str, int], count: int, rng: np.random.Generator,
              typical: bool = False) -> dict[str, np.ndarray]:
-        """``count`` seeded points: the sampling mix (``typical``: the typical range only), a
+        """``count`` seeded points (fewer for large matrices: at most :data:`BULK_ENTRIES`
+        numbers per variable set): the sampling mix (``typical``: the typical range only), a
         share of them near landmarks."""
+        per_point = sum(math.prod(v.concrete_shape(dict(sizes))) for v in self.variables) or 1
+        count = min(count, max(16, BULK_ENTRIES // per_point)) if count else count
         out = {}
         for v in self.variables:
             shape = v.concrete_shape(dict(sizes))
@@ -176,7 +187,12 @@ def cases(draw, plan: SamplingPlan, max_dim: int = 4, max_drawn: int = 4,
           bulk_sizes: Sequence[int] = BULK_SIZES) -> Case:
     """A :class:`Case` for ``plan``; symbolic dimensions range over 1..``max_dim``."""
     sizes = {d: draw(st.integers(1, max_dim), label=d) for d in dimension_names(plan.variables)}
-    k = draw(st.integers(1, max_drawn))
+    per_point = sum(math.prod(v.concrete_shape(sizes)) for v in plan.variables)
+    if per_point > DRAWN_ENTRIES:     # too large for Hypothesis to draw entry by entry: the
+        bulk_sizes = [b for b in bulk_sizes if b] or [BULK_SIZES[1]]     # seeded bulk only
+        k = 0
+    else:
+        k = draw(st.integers(1, max_drawn))
     drawn = {}
     for v in plan.variables:
         shape = (k, *v.concrete_shape(sizes))
