@@ -2,7 +2,7 @@
 
 Exit codes: 0 agreement / success, 1 a gradient mismatch, 2 bad input (one line on stderr,
 never a traceback), 3 a bug of ours, 4 undecided (a valid problem over budget, or no verdict
-the evidence supports), 130 interrupted.
+the evidence supports), 130 interrupted, 141 the reader of the output went away (``| head``).
 """
 
 from __future__ import annotations
@@ -100,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("workbench: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:      # `workbench ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as exc:  # a bug of ours or of a library: one line, unless debugging
         if os.environ.get("WORKBENCH_DEBUG"):
             raise

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from workbench.atomic import add_output_option, check_output_dir
 from workbench.errors import UserError
+from workbench.explain.derive_steps import extend_derive
 from workbench.words import DEFAULT_LANG, LANGUAGES
 
 DEFAULT_OUT = "gallery"
@@ -42,6 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(p)
     p.add_argument("--no-pdf", action="store_true", help="write the .tex files only")
     p.set_defaults(func=cmd_gallery)
+    extend_derive(sub)
 
 
 def _common(p: argparse.ArgumentParser) -> None:

@@ -26,6 +26,11 @@ class _Plain(StrPrinter):
                 return f"sum({self._print(mats[1])})"
         return f"tr({self._print(a)})"
 
+    def _print_Derivative(self, expr):
+        wrt = "".join(f"d{self._print(v)}" + (f"^{n}" if n > 1 else "")
+                      for v, n in expr.variable_count)
+        return f"d/{wrt} ({self._print(expr.expr)})"
+
     def _print_DiagMatrix(self, expr):
         return f"diag({self._print(expr.args[0])})"
 
