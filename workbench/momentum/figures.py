@@ -25,10 +25,16 @@ draw)."""
 
 
 def loss_curves(a: Analysis) -> bytes:
+    """:func:`loss_figure` as PNG bytes."""
+    return encode(loss_figure(a), dpi=DPI, tight=True)
+
+
+def loss_figure(a: Analysis) -> Figure:
     """Left: the course's problem, loss per iteration on a log scale. Right: the excess loss
     of the centred run and, dashed, the predicted ``r^(2k)`` from the same start. A diverging
     run is drawn up to where it passes :data:`CEILING` times the largest starting loss, and
-    marked there with an x."""
+    marked there with an x; its label says it diverges. Each y-axis ends at 3 x that
+    ceiling."""
     fig = Figure(figsize=(12, 4.6))
     left, right = fig.subplots(1, 2)
     k = torch.arange(a.iterations)
@@ -59,7 +65,7 @@ def loss_curves(a: Analysis) -> bytes:
                     label=f"x: passes {CEILING:g} x the starting loss (cut)")
     left.legend(fontsize=7)
     right.legend(fontsize=7, ncol=2)
-    return encode(fig, dpi=DPI, tight=True)
+    return fig
 
 
 def _cut_at(ax, k: torch.Tensor, values: torch.Tensor, ceiling: float, **style):
