@@ -91,7 +91,7 @@ def test_oracle_check_agrees_and_catches_a_wrong_gradient(monkeypatch):
 
 
 def test_a_diverging_run_is_cut_marked_and_named_on_a_bounded_axis():
-    from workbench.momentum.figures import CEILING, loss_figure
+    from workbench.momentum.figures import CEILING, DECADES, loss_figure
 
     a = analysed("course")
     diverging = [r for r in a.runs if r.diverged]
@@ -107,6 +107,8 @@ def test_a_diverging_run_is_cut_marked_and_named_on_a_bounded_axis():
         crosses = [line for line in ax.get_lines() if line.get_marker() == "x"
                    and len(line.get_ydata()) == 1]
         assert [float(line.get_ydata()[0]) for line in crosses] == [pytest.approx(ceiling)]
+    bottom, top = right.get_ylim()
+    assert 0 < bottom and top / bottom < 10.0 ** (DECADES + 3)   # not 1e-300 to 1e2
     labels = [line.get_label() for line in left.get_lines()]
     assert sum(label.endswith(": diverges") for label in labels) == 1
     assert any(label.startswith("lr 1.0 without momentum") and label.endswith(": diverges")
