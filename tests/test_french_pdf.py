@@ -52,7 +52,8 @@ def texts(tmp_path_factory) -> dict[tuple[str, str, str], str]:
                         str(out / lang), "--lang", lang, "--examples", "5"]
                 assert main(args + (["--sheet"] if kind == "sheet" else [])) == 0
                 suffix = "-sheet" if kind == "sheet" else ""
-                found[lang, kind, name] = " ".join(_text(out / lang / f"{name}{suffix}.pdf").split())
+                text = _text(out / lang / f"{name}{suffix}.pdf")
+                found[lang, kind, name] = " ".join(text.split())
     return found
 
 

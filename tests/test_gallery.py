@@ -49,9 +49,14 @@ def gallery(tmp_path_factory):
     assert main(["momentum", "--grid", "2", "--iterations", "20", "--ill-kappa", "0",
                  "-o", str(elsewhere / "mom"), "--no-gallery", "--json"]) == 0
     _cifar_run(base / "third" / "deep" / "fast", "accuracy")
-    assert main(["gallery", "-o", str(out), "--derivations", str(derivations), "--jobs", "2",
-                 "--examples", "5", "--figures", str(elsewhere), "--figures",
-                 str(base / "third")]) == 0
+    cwd = os.getcwd()
+    os.chdir(base)          # the current folder is searched too: not the repository's runs/
+    try:
+        assert main(["gallery", "-o", str(out), "--derivations", str(derivations), "--jobs",
+                     "2", "--examples", "5", "--figures", str(elsewhere), "--figures",
+                     str(base / "third")]) == 0
+    finally:
+        os.chdir(cwd)
     return derivations, out
 
 
@@ -86,6 +91,22 @@ def test_figures_are_found_wherever_they_were_written(gallery):
         assert (out / figure).read_bytes().startswith(b"\x89PNG")
     chapter = html.split('id="momentum"')[1].split("<h2")[0]
     assert "loss_curves_course.png" in chapter and "cifar/" not in chapter
+
+
+def test_figures_are_found_in_the_current_folder_too(tmp_path, monkeypatch):
+    """``workbench momentum`` run in a project, the derivations elsewhere."""
+    derivations = tmp_path / "shared" / "derivations"
+    derivations.mkdir(parents=True)
+    shutil.copy(ROOT / "derivations" / "calc_atan.toml", derivations)
+    run = tmp_path / "project" / "runs" / "momentum"
+    run.mkdir(parents=True)
+    (run / "momentum.json").write_text("{}")
+    (run / "loss_curves_course.png").write_bytes(PNG_1x1)
+    monkeypatch.chdir(tmp_path / "project")
+    assert main(["gallery", "-o", str(tmp_path / "site"), "--derivations", str(derivations),
+                 "--no-pdf", "--examples", "5", "--jobs", "1"]) == 0
+    assert (tmp_path / "site" / "momentum" / "loss_curves_course.png").read_bytes() == PNG_1x1
+    assert 'src="momentum/loss_curves_course.png"' in (tmp_path / "site" / "index.html").read_text()
 
 
 def test_a_figures_folder_that_does_not_exist_is_bad_input(gallery, tmp_path, capsys):

@@ -35,9 +35,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "parallel), list them chapter by chapter with the momentum "
                                    "and CIFAR figures in DIR/index.html. Unchanged pages are "
                                    "not rebuilt. Figures are looked for in the gallery, in "
-                                   "the gallery/ and runs/ folders beside DERIVATIONS (where "
-                                   "`workbench momentum` and `workbench train` write by "
-                                   "default) and under every --figures folder.")
+                                   "the gallery/ and runs/ folders of the current folder and "
+                                   "beside DERIVATIONS (where `workbench momentum` and "
+                                   "`workbench train` write by default) and under every "
+                                   "--figures folder.")
     add_output_option(p, DEFAULT_OUT, "DIR", f"gallery folder (default: {DEFAULT_OUT}/)")
     p.add_argument("--derivations", default="derivations", metavar="PATH",
                    help="folder of derivation files (default: derivations/)")

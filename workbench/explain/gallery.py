@@ -38,9 +38,9 @@ from workbench.explain.write import write_page
 
 PAGES = "pages"
 FIGURE_SOURCES = ("gallery", "runs")
-"""Where ``workbench momentum`` and ``workbench train`` write by default, in the project the
-derivations folder belongs to: searched for figures besides the gallery itself and the folders
-given."""
+"""Where ``workbench momentum`` and ``workbench train`` write by default (relative to the
+folder they run in): searched for figures in the current folder and beside the derivations
+folder, besides the gallery itself and the folders given."""
 SEARCH_DEPTH = 3
 RUN_MARKERS = {"momentum": ("momentum.json", "."), "cifar": ("metrics.json", "figures")}
 """A run folder of each kind: the file that marks it, and the subfolder of its figures."""
@@ -242,9 +242,10 @@ def _remove_stale(out: Path, old: dict[str, Entry], entries: list[Entry]) -> Non
 
 
 def _figure_sources(derivations: Path, extra) -> list[Path]:
-    project = derivations.resolve().parent if derivations.is_dir() else \
+    beside = derivations.resolve().parent if derivations.is_dir() else \
         derivations.resolve().parent.parent
-    return [project / name for name in FIGURE_SOURCES] + [Path(f) for f in extra]
+    projects = dict.fromkeys([Path.cwd().resolve(), beside])
+    return [p / name for p in projects for name in FIGURE_SOURCES] + [Path(f) for f in extra]
 
 
 def collect_figures(out: Path, sources: list[Path]) -> dict[str, list[str]]:
