@@ -88,3 +88,29 @@ def test_oracle_check_agrees_and_catches_a_wrong_gradient(monkeypatch):
                         lambda kind: wrong if kind == "autograd" else make_oracle(kind))
     with pytest.raises(GradientMismatch, match="symbolic and autograd"):
         check_oracles(data)
+
+
+def test_a_diverging_run_is_cut_marked_and_named_on_a_bounded_axis():
+    from workbench.momentum.figures import CEILING, DECADES, loss_figure
+
+    a = analysed("course")
+    diverging = [r for r in a.runs if r.diverged]
+    assert [r.name for r in diverging] == ["lr 1.0 without momentum"]
+    assert not (diverging[0].losses[-1] < 1e30)      # unclipped, the axis would reach 1e30
+    left, right = loss_figure(a).axes
+    for ax, values in ((left, "losses"), (right, "excess")):
+        ceiling = CEILING * max(float(getattr(r, values)[0]) for r in a.runs)
+        bottom, top = ax.get_ylim()
+        assert top <= 3 * ceiling
+        drawn = [y for line in ax.get_lines() for y in line.get_ydata() if y == y]
+        assert max(drawn) <= ceiling * (1 + 1e-12)
+        crosses = [line for line in ax.get_lines() if line.get_marker() == "x"
+                   and len(line.get_ydata()) == 1]
+        assert [float(line.get_ydata()[0]) for line in crosses] == [pytest.approx(ceiling)]
+    bottom, top = right.get_ylim()
+    assert 0 < bottom and top / bottom < 10.0 ** (DECADES + 3)   # not 1e-300 to 1e2
+    labels = [line.get_label() for line in left.get_lines()]
+    assert sum(label.endswith(": diverges") for label in labels) == 1
+    assert any(label.startswith("lr 1.0 without momentum") and label.endswith(": diverges")
+               for label in labels)
+    assert any(text.get_text().startswith("x: passes") for text in left.get_legend().texts)

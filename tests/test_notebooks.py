@@ -35,3 +35,33 @@ def test_the_notebook_runs_clean(name):
     french = name.startswith("cours_")
     assert ("INCORRECT" in html and "démontré" in html) if french else \
         ("MISMATCH" in html and "MATCH" in html and "Verdict:" in html)
+
+
+ROOT = NOTEBOOKS.parent
+
+
+def _imports(path: Path) -> set[str]:
+    """Top-level modules imported by ``path`` (Python source)."""
+    import ast
+    tree = ast.parse(path.read_text())
+    return {(a.name if isinstance(n, ast.Import) else n.module).split(".")[0]
+            for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))
+            for a in (n.names if isinstance(n, ast.Import) else [n])}
+
+
+def test_ci_runs_the_readme_test_command_with_what_the_notebooks_need():
+    import tomllib
+    readme = (ROOT / "README.md").read_text()
+    command = next(line.split("#")[0].strip() for line in readme.splitlines()
+                   if "pytest" in line and "pip install" in line)
+    ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()
+    assert ci[-1].strip() == command                 # CI runs exactly the README's command
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "tests" in project["tool"]["pytest"]["ini_options"]["testpaths"]
+    assert "-m" not in project["tool"]["pytest"]["ini_options"].get("addopts", "")
+    extra = command.split('".[')[1].split("]")[0]
+    installed = {r.split(">")[0].split("=")[0].split("[")[0].strip().lower()
+                 for r in project["project"]["optional-dependencies"][extra]}
+    needed = (_imports(Path(__file__)) - {"pathlib", "ast", "tomllib"}) | {"ipykernel"}
+    assert {m.lower() for m in needed} - {"pytest"} <= installed, needed - installed
+    assert "pytest" in installed

@@ -256,10 +256,55 @@ WORDS: dict[str, tuple[str, str]] = {
     "index.steps": ("étapes vérifiées", "steps verified"),
     "index.steps-no": ("étapes non toutes justifiées", "steps not all justified"),
     "index.no-preview": ("pas d'aperçu (pas de PDF)", "no preview (no PDF)"),
-    "index.momentum": ("Momentum", "Momentum"),
-    "index.cifar": ("CIFAR-10", "CIFAR-10"),
-    "index.none": ("aucune figure pour l'instant", "no figure yet"),
-    "index.figures": ("Figures", "Figures"),
+    "index.pdf": ("la page (PDF)", "the page (PDF)"),
+    "index.figure-of": ("figure de {name}", "figure of {name}"),
+    "index.chapter.course": ("Le cours", "The course"),
+    "index.about.course": ("Les exercices du cours, dans l'ordre : f'(0) de 3x+5 et de 2^x, "
+                           "les moindres carrés, le graphe de calcul.",
+                           "The course's exercises in order: f'(0) of 3x+5 and of 2^x, least "
+                           "squares, the computational graph."),
+    "index.chapter.scalar": ("Fonctions scalaires", "Scalar functions"),
+    "index.about.scalar": ("Les règles de dérivation classiques, d'une ou plusieurs variables.",
+                           "The classic rules of differentiation, in one or several "
+                           "variables."),
+    "index.chapter.matrix": ("Calcul matriciel", "Matrix calculus"),
+    "index.about.matrix": ("Gradients par rapport à des vecteurs et des matrices : traces, "
+                           "normes, formes quadratiques, log-déterminant.",
+                           "Gradients with respect to vectors and matrices: traces, norms, "
+                           "quadratic forms, log-determinant."),
+    "index.chapter.jacobian": ("Jacobiennes et hessiennes", "Jacobians and Hessians"),
+    "index.about.jacobian": ("Dérivées de fonctions à valeurs vectorielles et dérivées "
+                             "secondes.",
+                             "Derivatives of vector-valued functions and second derivatives."),
+    "index.chapter.momentum": ("Momentum", "Momentum"),
+    "index.about.momentum": ("La descente avec momentum sur les moindres carrés du cours : "
+                             "courbes de perte (une course qui diverge est coupée et marquée "
+                             "d'une croix) et balayage (pas, momentum).",
+                             "Descent with momentum on the course's least squares: loss curves "
+                             "(a diverging run is cut and marked with a cross) and the "
+                             "(step, momentum) sweep."),
+    "index.none.momentum": ("aucune figure pour l'instant : lancer <code>workbench "
+                            "momentum</code>, puis reconstruire la galerie",
+                            "no figure yet: run <code>workbench momentum</code>, then rebuild "
+                            "the gallery"),
+    "index.chapter.cifar": ("CIFAR-10", "CIFAR-10"),
+    "index.about.cifar": ("Le réseau convolutif du cours entraîné sur CIFAR-10 par l'oracle "
+                          "de gradient.",
+                          "The course's convolutional network trained on CIFAR-10 through the "
+                          "gradient oracle."),
+    "index.none.cifar": ("aucune figure pour l'instant : lancer <code>workbench train</code>, "
+                         "puis reconstruire la galerie",
+                         "no figure yet: run <code>workbench train</code>, then rebuild the "
+                         "gallery"),
+    "index.chapter.backprop": ("Rétropropagation", "Backpropagation"),
+    "index.about.backprop": ("Les gradients des couches du réseau, dérivés à la main et "
+                             "vérifiés.",
+                             "The gradients of the network's layers, derived by hand and "
+                             "checked."),
+    "index.chapter.wrong": ("Erreurs à trouver", "Mistakes to find"),
+    "index.about.wrong": ("Des dérivations fausses exprès : le diagnostic dit où est l'erreur.",
+                          "Derivations wrong on purpose: the diagnosis says where the "
+                          "mistake is."),
     # the answer of a momentum analysis (workbench.momentum.report), English first
     "momentum.question": ("Comment un momentum bien choisi peut-il accélérer l'optimisation ?",
                           "How can a well-chosen momentum speed up optimisation?"),

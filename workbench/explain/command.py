@@ -33,13 +33,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("gallery", help="build every page, the figures and an index.html",
                        description="Build the page of every derivation in DERIVATIONS (in "
-                                   "parallel), list them with the momentum and CIFAR figures "
-                                   "in DIR/index.html. Unchanged pages are not rebuilt.")
+                                   "parallel), list them chapter by chapter with the momentum "
+                                   "and CIFAR figures in DIR/index.html. Unchanged pages are "
+                                   "not rebuilt. Figures are looked for in the gallery, in "
+                                   "the gallery/ and runs/ folders of the current folder and "
+                                   "beside DERIVATIONS (where `workbench momentum` and "
+                                   "`workbench train` write by default) and under every "
+                                   "--figures folder.")
     add_output_option(p, DEFAULT_OUT, "DIR", f"gallery folder (default: {DEFAULT_OUT}/)")
     p.add_argument("--derivations", default="derivations", metavar="PATH",
                    help="folder of derivation files (default: derivations/)")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="pages built at once (default: number of CPUs)")
+    p.add_argument("--figures", action="append", default=[], metavar="DIR",
+                   help="also take the figures of the momentum and CIFAR runs found under DIR "
+                        "(a run folder given to -o, a folder of runs, or another gallery); "
+                        "repeatable")
     _common(p)
     p.add_argument("--no-pdf", action="store_true", help="write the .tex files only")
     p.set_defaults(func=cmd_gallery)
@@ -87,17 +96,23 @@ def cmd_gallery(args) -> int:
         raise UserError(f"must be at least 1, got {args.jobs}", "--jobs")
     if not Path(args.derivations).is_dir():
         raise UserError(f"no such folder: {args.derivations}", "--derivations")
+    for folder in args.figures:
+        if not Path(folder).is_dir():
+            raise UserError(f"no such folder: {folder}", "--figures")
     output = check_output_dir(args.output)
     options = Options(args.lang, not args.no_pdf, args.examples)
     entries = build_gallery(args.derivations, output, args.jobs, options,
-                            progress=lambda e: print(f"  {e.name}: {e.verdict}", flush=True))
+                            progress=lambda e: print(f"  {e.name}: {e.verdict}", flush=True),
+                            figures=[Path(f) for f in args.figures])
     failed = [e for e in entries if e.error]
     for e in failed:
         print(f"workbench: error: {e.name}: {e.error.splitlines()[0]}", file=sys.stderr)
     for e in entries:
         if e.warning and not e.error:
             print(f"workbench: warning: {e.name}: {e.warning}", file=sys.stderr)
-    print(f"{len(entries)} pages in {output / 'index.html'}"
+    momentum, cifar = (len(list((output / kind).glob("*.png"))) for kind in ("momentum", "cifar"))
+    print(f"{len(entries)} pages, {momentum} momentum and {cifar} CIFAR figures in "
+          f"{output / 'index.html'}"
           + (f" ({len(failed)} with errors)" if failed else ""))
     if not args.no_pdf and not have_tex():
         print(f"workbench: {INSTALL_HINT}", file=sys.stderr)

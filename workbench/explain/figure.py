@@ -1,5 +1,6 @@
 """The figure of a page, as PNG bytes: the function and its derivative for a function of scalar
-variables; otherwise the distribution of relative errors over the checked points.
+variables; otherwise the distribution of relative errors over the checked points. And a
+formula alone (:func:`formula_png`), for the gallery's cards.
 
 Drawn with :class:`matplotlib.figure.Figure` and encoded by :func:`workbench.figures.encode`:
 the same numbers give the same bytes.
@@ -74,3 +75,21 @@ def errors(problem, found: dict, lang: str) -> bytes:
     ax.set(xlabel=word("plot.rel", lang), ylabel=word("plot.count", lang))
     ax.legend(loc="best", fontsize=8)
     return encode(fig, dpi=DPI, tight=True)
+
+
+# matplotlib's mathtext lacks these; its own spellings print the same symbols
+MATHTEXT = {r"\left\lVert": r"\Vert", r"\right\rVert": r"\Vert", r"\lVert": r"\Vert",
+            r"\rVert": r"\Vert", r"\boxed": ""}
+
+
+def formula_png(latex: str, dpi: int = 2 * DPI) -> bytes | None:
+    """``latex`` (one line of mathematics) typeset by matplotlib's mathtext, no TeX needed;
+    None where mathtext cannot read it."""
+    for tex, mathtext in MATHTEXT.items():
+        latex = latex.replace(tex, mathtext)
+    fig = Figure(figsize=(0.5, 0.3))
+    fig.text(0, 0, f"${latex}$", fontsize=12, math_fontfamily="cm")
+    try:
+        return encode(fig, dpi=dpi, tight=True)
+    except ValueError:            # mathtext's parse errors
+        return None

@@ -1,6 +1,7 @@
-"""The gallery: every derivation's page (.tex, .pdf, a PNG preview of its first page), the
-figures that the momentum analysis and CIFAR training left under ``gallery/momentum`` and
-``gallery/cifar``, and an ``index.html`` that opens with no network (no CDN, local files only).
+"""The gallery: every derivation's page (.tex, .pdf, a PNG preview of its first page, its
+figure and its result typeset), the figures of the momentum analysis and of CIFAR training
+wherever they were written (:func:`collect_figures`), and an ``index.html`` that opens with no
+network (no CDN, local files only), the course first, chapter by chapter.
 
 Pages are built in parallel processes. A page is rebuilt only when its content hash changes:
 the derivation file's bytes, the options and the workbench's own source. Every file is written
@@ -21,7 +22,7 @@ import shutil
 import subprocess
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -29,13 +30,20 @@ import workbench
 from workbench.atomic import write_if_changed
 from workbench.derivation_file import discover, read_file
 from workbench.errors import UserError
+from workbench.explain.figure import formula_png
 from workbench.explain.index import index_html
 from workbench.explain.page import page_slug
 from workbench.explain.pdf import have_tex
 from workbench.explain.write import write_page
 
 PAGES = "pages"
-FIGURE_FOLDERS = ("momentum", "cifar")
+FIGURE_SOURCES = ("gallery", "runs")
+"""Where ``workbench momentum`` and ``workbench train`` write by default (relative to the
+folder they run in): searched for figures in the current folder and beside the derivations
+folder, besides the gallery itself and the folders given."""
+SEARCH_DEPTH = 3
+RUN_MARKERS = {"momentum": ("momentum.json", "."), "cifar": ("metrics.json", "figures")}
+"""A run folder of each kind: the file that marks it, and the subfolder of its figures."""
 MANIFEST = "manifest.json"
 PREVIEW_DPI = 40
 PAGE_SOURCES = ("explain", "derive", "expr", "compile", "oracles", "verify", "trace",
@@ -57,6 +65,10 @@ class Entry:
     steps_verified: bool = False
     pdf: bool = False
     preview: bool = False
+    figure: bool = False
+    formula: str = ""
+    formula_png: bool = False
+    tags: list[str] = field(default_factory=list)
     error: str | None = None
     warning: str | None = None
 
@@ -93,8 +105,9 @@ def page_key(path: Path, options: Options, code: str) -> str:
 
 def build_gallery(derivations: str | Path = "derivations", out: str | Path = "gallery",
                   jobs: int | None = None, options: Options | None = None,
-                  progress=None) -> list[Entry]:
-    """Build (or bring up to date) the gallery in ``out``; returns one entry per derivation."""
+                  progress=None, figures: list[Path] = ()) -> list[Entry]:
+    """Build (or bring up to date) the gallery in ``out``, with the figures found in
+    ``figures`` (folders) and the default places; returns one entry per derivation."""
     options = options or Options()
     out = Path(out)
     files = discover([derivations])
@@ -130,8 +143,8 @@ def build_gallery(derivations: str | Path = "derivations", out: str | Path = "ga
     _remove_stale(out, old, ordered)
     write_if_changed(out / PAGES / MANIFEST, json.dumps(
         {e.name: asdict(e) for e in ordered}, indent=1, sort_keys=True) + "\n")
-    write_if_changed(out / "index.html", index_html(ordered, _figures(out), options.lang,
-                                                    PAGES))
+    write_if_changed(out / "index.html", index_html(
+        ordered, collect_figures(out, _figure_sources(root, figures)), options.lang, PAGES))
     return ordered
 
 
@@ -165,8 +178,13 @@ def _build_one(path: Path, out: Path, options: Options, entry: Entry) -> Entry:
         entry.error = str(exc)
         return entry
     entry.title, entry.verdict, entry.status = w.title, w.verdict, w.status
-    entry.steps_verified = w.steps_verified
+    entry.steps_verified, entry.tags = w.steps_verified, w.tags
     entry.error, entry.warning = w.pdf_error, w.pdf_warning
+    entry.figure, entry.formula = True, w.formula
+    formula = formula_png(w.formula)
+    if formula is not None:
+        write_if_changed(out / PAGES / f"{w.slug}-formula.png", formula)
+        entry.formula_png = True
     if w.pdf is not None:
         entry.pdf = True
         entry.preview = preview(w.pdf, out / PAGES / f"{w.slug}-preview.png")
@@ -197,6 +215,10 @@ def _complete(out: Path, entry: Entry, options: Options) -> bool:
         need.append(base.with_suffix(".pdf"))
     if entry.preview:
         need.append(out / PAGES / f"{entry.slug}-preview.png")
+    if entry.figure:
+        need.append(out / PAGES / f"{entry.slug}-figure.png")
+    if entry.formula_png:
+        need.append(out / PAGES / f"{entry.slug}-formula.png")
     return all(p.exists() for p in need) and (entry.pdf or not options.pdf or
                                               entry.error is not None or not have_tex())
 
@@ -215,14 +237,47 @@ def _remove_stale(out: Path, old: dict[str, Entry], entries: list[Entry]) -> Non
     for entry in old.values():
         if entry.slug.casefold() in in_use:
             continue
-        for suffix in (".tex", ".pdf", ".log", "-figure.png", "-preview.png"):
+        for suffix in (".tex", ".pdf", ".log", "-figure.png", "-preview.png", "-formula.png"):
             (out / PAGES / (entry.slug + suffix)).unlink(missing_ok=True)
 
 
-def _figures(out: Path) -> dict[str, list[str]]:
-    """PNG figures under ``out/momentum`` and ``out/cifar``, as paths relative to ``out``."""
-    found = {}
-    for folder in FIGURE_FOLDERS:
-        pngs = sorted((out / folder).rglob("*.png")) if (out / folder).is_dir() else []
-        found[folder] = [p.relative_to(out).as_posix() for p in pngs]
+def _figure_sources(derivations: Path, extra) -> list[Path]:
+    beside = derivations.resolve().parent if derivations.is_dir() else \
+        derivations.resolve().parent.parent
+    projects = dict.fromkeys([Path.cwd().resolve(), beside])
+    return [p / name for p in projects for name in FIGURE_SOURCES] + [Path(f) for f in extra]
+
+
+def collect_figures(out: Path, sources: list[Path]) -> dict[str, list[str]]:
+    """The PNG figures of momentum analyses and CIFAR runs, copied into ``out/momentum`` and
+    ``out/cifar`` (only when their bytes change) from wherever they were written: the
+    ``momentum/`` and ``cifar/`` folders of each source (a gallery), and every run folder
+    under it (``momentum.json`` beside the figures; ``metrics.json`` beside ``figures/``, whose
+    PNGs are named after the run, as ``train`` names its gallery copies). Returns, per folder,
+    the paths relative to ``out``."""
+    found: dict[str, list[str]] = {}
+    for kind, (marker, sub) in RUN_MARKERS.items():
+        target = out / kind
+        pngs = {}
+        for source in [out, *sources]:
+            pngs.update({p.name: p for p in _pngs(source / kind)})
+            for run in _runs(source, marker):
+                prefix = "" if kind == "momentum" else f"{run.name}-"
+                pngs.update({f"{prefix}{p.name}": p for p in _pngs(run / sub)})
+        for name, path in pngs.items():
+            if path.resolve() != (target / name).resolve():
+                write_if_changed(target / name, path.read_bytes())
+        found[kind] = sorted((target / name).relative_to(out).as_posix() for name in pngs)
     return found
+
+
+def _pngs(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.png") if p.is_file()) if folder.is_dir() else []
+
+
+def _runs(source: Path, marker: str) -> list[Path]:
+    """Folders under ``source`` (at most :data:`SEARCH_DEPTH` deep) holding ``marker``."""
+    if not source.is_dir():
+        return []
+    return sorted(m.parent for depth in range(SEARCH_DEPTH + 1)
+                  for m in source.glob("/".join(["*"] * depth + [marker])) if m.is_file())

@@ -57,8 +57,14 @@ def prose(text: str) -> Block:
 # ---------------------------------------------------------------- one medium each
 
 
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
 def _html_segments(segments) -> str:
-    return "".join(f"${html.escape(c)}$" if f else html.escape(c) for f, c in segments)
+    """Formulas for MathJax, but a bare number as text (MathJax puts a number apart in a
+    table cell, out of line with its column)."""
+    return "".join(f"${html.escape(c)}$" if f and not NUMBER.fullmatch(c) else html.escape(c)
+                   for f, c in segments)
 
 
 def _md_escape(text: str) -> str:

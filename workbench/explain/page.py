@@ -133,6 +133,15 @@ def _notes(page: Page) -> str:
         "\\end{itemize}\n"
 
 
+def result_formula(page: Page) -> str:
+    """The gradient the page ends at, on one line (``\\frac{df}{dx} = 2^{x} \\ln 2``); the
+    function where there is no closed form."""
+    p = page.df.problem
+    parts = [f"{gradient_lhs(p, sd.wrt)} = {math(sd.result, sd.symbol_names)}"
+             for sd in page.steps if sd.result is not None]
+    return ",\\quad ".join(parts) or f"{function_lhs(p)} = {math(p.function)}"
+
+
 def function_lhs(problem) -> str:
     return "f(" + ", ".join(math(v.symbol()) for v in problem.variables) + ")"
 

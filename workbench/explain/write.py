@@ -33,6 +33,8 @@ class Written:
     changed: list[str] = field(default_factory=list)
     pdf_error: str | None = None
     pdf_warning: str | None = None
+    tags: list[str] = field(default_factory=list)
+    formula: str = ""
 
 
 def write_page(path: str | Path, out_dir: str | Path, lang: str = "fr", pdf: bool = True,
@@ -47,8 +49,9 @@ def write_page(path: str | Path, out_dir: str | Path, lang: str = "fr", pdf: boo
         page.slug = slug
     tex = out_dir / f"{page.slug}.tex"
     figure = out_dir / page.figure_name
-    w = Written(page.df.name, page.df.title, page.slug, page.verdict, page.result.status,
-                page.steps_verified, tex, figure)
+    w = Written(page.df.name, pages.title_of(page.df, lang), page.slug, page.verdict,
+                page.result.status, page.steps_verified, tex, figure, tags=list(page.df.tags),
+                formula=pages.result_formula(page))
     for target, data in ((figure, page.figure_png), (tex, pages.render(page))):
         if write_if_changed(target, data):
             w.changed.append(target.name)
@@ -64,8 +67,8 @@ def write_sheet(path: str | Path, out_dir: str | Path, lang: str = "fr", pdf: bo
     one line in ``pdf_error``, the log in ``SLUG-sheet.log``."""
     page = pages.build(path, lang, examples)
     tex = Path(out_dir) / f"{page.slug}-sheet.tex"
-    w = Written(page.df.name, page.df.title, page.slug, page.verdict, page.result.status,
-                page.steps_verified, tex, None)
+    w = Written(page.df.name, pages.title_of(page.df, lang), page.slug, page.verdict,
+                page.result.status, page.steps_verified, tex, None)
     if write_if_changed(tex, render_sheet(page)):
         w.changed.append(tex.name)
     if pdf and have_tex():

@@ -18,6 +18,10 @@ from workbench.momentum.analysis import Analysis
 
 DPI = 120
 TINY = 1e-300   # the smallest excess loss drawn; below it float64 is denormal
+DECADES = 30
+"""The excess-loss panel shows this many decades below the largest starting excess: a fast run
+reaches 1e-300 within 200 iterations, and 300 decades on one axis crush the slow runs' slopes
+into its top tenth."""
 CEILING = 100.0
 """Loss curves stop where they pass this times the largest starting loss: a diverging run
 would otherwise stretch the log axis over hundreds of decades (beyond what matplotlib can
@@ -25,10 +29,16 @@ draw)."""
 
 
 def loss_curves(a: Analysis) -> bytes:
+    """:func:`loss_figure` as PNG bytes."""
+    return encode(loss_figure(a), dpi=DPI, tight=True)
+
+
+def loss_figure(a: Analysis) -> Figure:
     """Left: the course's problem, loss per iteration on a log scale. Right: the excess loss
     of the centred run and, dashed, the predicted ``r^(2k)`` from the same start. A diverging
     run is drawn up to where it passes :data:`CEILING` times the largest starting loss, and
-    marked there with an x."""
+    marked there with an x; its label says it diverges. Each y-axis ends at 3 x that
+    ceiling; the right one starts :data:`DECADES` decades below the starting excess."""
     fig = Figure(figsize=(12, 4.6))
     left, right = fig.subplots(1, 2)
     k = torch.arange(a.iterations)
@@ -51,15 +61,16 @@ def loss_curves(a: Analysis) -> bytes:
     left.set(yscale="log", xlabel="iteration", ylabel="loss", ylim=(None, 3 * top_left),
              title=f"Loss, the course's plot ({a.label}, kappa = {a.spectrum.kappa:.3g})")
     right.set(yscale="log", xlabel="iteration", ylabel="L(beta_k) - L(beta*)",
-              ylim=(None, 3 * top_right),
+              ylim=(top_right / CEILING * 10.0 ** -DECADES, 3 * top_right),
               title="Excess loss ~ rate^(2k): measured vs predicted")
     if any(run.diverged for run in a.runs):
         for ax in (left, right):
             ax.plot([], [], marker="x", color="black", linestyle="none",
                     label=f"x: passes {CEILING:g} x the starting loss (cut)")
-    left.legend(fontsize=7)
-    right.legend(fontsize=7, ncol=2)
-    return encode(fig, dpi=DPI, tight=True)
+    # below the axes: inside, every corner holds a curve for some data
+    left.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13))
+    right.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.13))
+    return fig
 
 
 def _cut_at(ax, k: torch.Tensor, values: torch.Tensor, ceiling: float, **style):
