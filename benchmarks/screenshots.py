@@ -3,7 +3,7 @@ with a real kernel and rendered to HTML by nbconvert (its start, and its section
 :data:`FIGURES_FROM` on, where the figures are), and a gallery of the course (one card per
 chapter besides) with the figures of a small momentum run.
 
-    python tools/screenshots.py [--out gallery/screenshots] [--width 1280] [--height 2000]
+    python benchmarks/screenshots.py [--out gallery/screenshots] [--width 1280] [--height 2000]
 
 Needs the ``notebooks`` extra (nbconvert; ``pip install -e ".[notebooks]"``), Chromium
 (Debian: ``apt-get install chromium``) and, for the notebook's formulas, a local MathJax 2
