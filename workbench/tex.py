@@ -118,6 +118,9 @@ class TextbookPrinter(LatexPrinter):
         body = self._print(expr.function.expr.xreplace({t: hole}))
         return body.replace("HOLE", r"{%s}" % self._print(expr.expr))
 
+    def _print_DiagMatrix(self, expr):
+        return r"\operatorname{diag}\left(%s\right)" % self._print(expr.args[0])
+
     def _print_OneMatrix(self, expr):
         # SymPy prints it as a bare 1, which reads as a digit next to a coefficient ("21")
         return r"\mathbf{1}_{%s \times %s}" % (self._print(expr.shape[0]),
