@@ -130,13 +130,17 @@ def _number(x) -> str:
 
 
 def derive(expr: str, wrt: str | Sequence[str], *, matrix: Mapping | None = None,
-           domain: Mapping | None = None, at: Mapping | None = None,
-           lang: str = "en") -> Derivative:
+           domain: Mapping | None = None, at: Mapping | None = None, order: int = 1,
+           lang: str = "en") -> "Derivative | Higher":
     """The gradient of ``expr`` with respect to ``wrt`` (``"x"``, ``"x,y"`` or a list), derived
     by SymPy with its steps; ``at={"x": 0}`` also evaluates it exactly and with the symbolic,
-    autograd and finite-difference oracles."""
+    autograd and finite-difference oracles. A vector- or matrix-valued ``expr`` gives its
+    Jacobian, ``order=2`` the Hessian (one variable in ``wrt``): a :class:`Higher`."""
     check_lang(lang)
     problem = _problem(expr, wrt, matrix, domain)
+    kind = _higher_kind(problem, order)
+    if kind is not None:
+        return _higher(kind, problem, None, None, None, lang)
     return Derivative(problem, _scalar_point(problem, at) if at else {}, lang)
 
 
@@ -165,9 +169,12 @@ class Verification(Shown):
 def verify(expr: str, wrt: str | Sequence[str], hand: str | Sequence[str] | Mapping, *,
            matrix: Mapping | None = None, domain: Mapping | None = None,
            examples: int = 200, dtype: str = "float64", seed: int | None = None,
-           require_proof: bool = False, lang: str = "en") -> Verification:
+           require_proof: bool = False, order: int = 1, lang: str = "en"
+           ) -> "Verification | Higher":
     """Check ``hand`` (one expression per variable of ``wrt``, in order, or a mapping) against
-    the derived gradient of ``expr``: proved, sampled, confirmed mismatch or undecided."""
+    the derived gradient of ``expr``: proved, sampled, confirmed mismatch or undecided. For a
+    vector- or matrix-valued ``expr`` the hand is its Jacobian (numerator layout: rows =
+    outputs); with ``order=2`` the Hessian."""
     from workbench.verify.crosscheck import CheckSettings, cross_check
     check_lang(lang)
     names = _names(wrt)
@@ -188,8 +195,74 @@ def verify(expr: str, wrt: str | Sequence[str], hand: str | Sequence[str] | Mapp
                         f"{examples}", "verify")
     settings = CheckSettings(max_examples=examples, dtype=getattr(torch, dtype), seed=seed,
                              require_proof=require_proof)
+    kind = _higher_kind(problem, order)
+    if kind is not None:
+        (name,) = names
+        return _higher(kind, problem, parsed[name], texts[name], settings, lang)
     report = cross_check(problem, parsed, settings, texts)
     return Verification(problem, parsed, report, lang)
+
+
+def _higher_kind(problem: Problem, order: int) -> str | None:
+    """``jacobian``, ``hessian`` or None (a gradient), as the command line decides it."""
+    from workbench.expr.functions import is_1x1, is_matrix
+    if order not in (1, 2):
+        raise UserError(f"must be 1 or 2, got {order!r}", "order")
+    vector = is_matrix(problem.function) and not is_1x1(problem.function)
+    if vector and order == 2:
+        raise UserError("a Hessian is of a scalar function", "order")
+    if not vector and order == 1:
+        return None
+    if len(problem.wrt) != 1:
+        raise UserError("a Jacobian or Hessian is with respect to one variable", "wrt")
+    return "hessian" if order == 2 else "jacobian"
+
+
+def _higher(kind, problem: Problem, hand, text, settings, lang: str) -> "Higher":
+    from workbench.verify.higher import check_higher
+    report = check_higher(kind, problem.function, problem.variables, problem.wrt[0], hand,
+                          settings, text, problem.text)
+    return Higher(problem, kind, hand, report, lang)
+
+
+class Higher(Shown):
+    """A Jacobian or Hessian: ``report`` (the :class:`~workbench.verify.higher.HigherReport`:
+    the closed form, and with a hand one its ``verdict``, ``level``, ``diagnosis``; symmetry,
+    definiteness, agreement with ``torch.autograd.functional``)."""
+
+    def __init__(self, problem: Problem, kind: str, hand, report, lang: str):
+        self.problem, self.kind, self.hand, self.report, self.lang = \
+            problem, kind, hand, report, lang
+
+    verdict = property(lambda self: self.report.verdict)
+    level = property(lambda self: self.report.level)
+    ok = property(lambda self: self.report.ok)
+    exit_code = property(lambda self: self.report.exit_code)
+    closed = property(lambda self: self.report.closed)
+
+    def to_dict(self) -> dict:
+        """As ``workbench derive``/``verify --json`` for a Jacobian or Hessian."""
+        return self.report.to_dict()
+
+    def blocks(self) -> list[Block]:
+        from workbench.explain.notebook import verdict_block
+        r, lang = self.report, self.lang
+        what = word(f"higher.{self.kind}", lang)
+        out = [function_block(self.problem)]
+        if r.closed is not None:
+            out.append(para((False, f"{what}: "), (True, math(r.closed))))
+        else:
+            out.append(para((False, f"{what}: " + "; ".join(r.notes))))
+        out.append(para((False, word(f"higher.layout.{self.kind}", lang))))
+        if self.hand is not None:
+            out.append(para((False, word("page.hand", lang) + ": "), (True, math(self.hand))))
+            if r.level in ("proved", "sampled", "confirmed", "undecided"):
+                out.append(verdict_block(r, lang))
+            if lang == "en":
+                out += [para((False, line)) for line in r.diagnosis]
+        out += [para((False, line)) for line in (r.symmetry, r.definiteness, r.torch) if line
+                and lang == "en"]
+        return out
 
 
 class Traced(Shown):
