@@ -140,13 +140,14 @@ words = st.sampled_from(["x", "y", "X", "0", "-1", "1e400", "2**70", "abc", "", 
                          "float16", "-5", "999999999999", "nan", "inf", "2",
                          "derivations/calc_atan.toml", "README.md", "--", "-o"])
 VERBS = {
-    "derive": ["--wrt", "--matrix", "--domain", "--at", "--latex", "--json"],
+    "derive": ["--wrt", "--matrix", "--domain", "--at", "--latex", "--json", "--order",
+               "--steps"],
     "verify": ["--wrt", "--hand", "--matrix", "--domain", "--examples", "--dtype", "--device",
-               "--seed", "--require", "--json"],
+               "--seed", "--require", "--json", "--order"],
     "check": ["--examples", "--dtype", "--device", "--seed", "--jobs", "--json", "-v"],
     "trace": ["--at", "--wrt", "--matrix", "--domain", "--mode", "--nodes", "--lang", "--json"],
 }
-FLAGS = {"--latex", "--json", "-v"}
+FLAGS = {"--latex", "--json", "-v", "--steps"}
 
 
 @st.composite

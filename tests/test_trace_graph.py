@@ -76,8 +76,20 @@ def test_dimension_names_are_constants_with_their_size():
 
 
 def test_every_whitelisted_function_has_a_trace_rule():
-    assert set(FUNCTIONS) <= set(FUNCTION_OPS) | set(MATRIX_FUNCTIONS) | {"log", "ln"}
+    from workbench.trace.build import HAND_ONLY
+    assert set(FUNCTIONS) <= set(FUNCTION_OPS) | set(MATRIX_FUNCTIONS) | {"log", "ln"} | \
+        {"softmax"} | set(HAND_ONLY)
     assert set(FUNCTION_OPS.values()) <= set(OPS)
+
+
+def test_softmax_is_traced_and_hand_only_functions_are_refused_by_name():
+    z = [Variable.matrix("z", 3, 1)]
+    g = build_graph("sum(softmax(z))", z)
+    assert {s.op for n in g.nodes for s in n.steps} >= {"exp", "sum"}
+    for name, text in [("diag", "sum(diag(z))"), ("eye", "sum(eye(3)@z)"),
+                       ("ones", "sum(ones(3,1))"), ("zeros", "sum(zeros(3,1)+z)")]:
+        with pytest.raises(UnsupportedExpression, match=name):
+            build_graph(text, z)
 
 
 @pytest.mark.parametrize("text, error", [

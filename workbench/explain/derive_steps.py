@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 
-from workbench.expr.printing import plain
-
 STATUS = {"confirmed": "checked", "wrong": "WRONG", "unjustified": "not justified"}
 
 
@@ -33,6 +31,7 @@ def extend_derive(sub: argparse._SubParsersAction) -> None:
 
 def print_steps(args) -> None:
     from workbench.explain.steps import explain_steps
+    from workbench.expr.printing import plain
     from workbench.verify.command import _higher_problem, _problem
     if _higher_problem(args) is not None:
         print("steps: shown for gradients; a Jacobian or Hessian is derived below in one step")

@@ -146,6 +146,13 @@ class _Builder:
 
     def _Call(self, node: ast.Call):
         name = node.func.id
+        if name == "softmax" and len(node.args) == 1:     # exp(z) / sum(exp(z)), traced so
+            exp = ast.Call(ast.Name("exp", ast.Load()), node.args, [])
+            total = ast.Call(ast.Name("sum", ast.Load()), [exp], [])
+            return self.build(ast.copy_location(ast.BinOp(exp, ast.Div(), total), node))
+        if name in HAND_ONLY:
+            raise UnsupportedExpression(f"no trace rule for {name}: it is for writing Jacobians "
+                                        f"and Hessians by hand, not functions to trace")
         args = [self.build(a) for a in node.args]
         shapes = [self.shape(a) for a in args]
         if name in ("log", "ln") and len(args) == 2:
@@ -176,6 +183,10 @@ class _Builder:
             t, tex, _ = label([step], nodes)
             nodes[index] = Node(index, f"{prefix}{ops.index(old) + 1}", shape, (step,), t, tex)
         return Graph(text, tuple(nodes[i] for i in range(len(order))))
+
+
+HAND_ONLY = ("diag", "eye", "ones", "zeros")
+"""Functions of the language for writing hand Jacobians and Hessians, not traced."""
 
 
 def _reachable(protos: list, root: int) -> list[int]:
