@@ -15,7 +15,6 @@ from workbench.derive.higher import derive_hessian, derive_jacobian
 from workbench.expr.parser import parse
 from workbench.expr.spaces import Variable
 from workbench.oracles.higher import autograd_hessian, autograd_jacobian
-from workbench.oracles.symbolic import ValueFunction
 from workbench.compile import compile_expr
 from workbench.verify.crosscheck import CheckSettings
 from workbench.verify.higher import check_higher, psd_proof

@@ -29,7 +29,7 @@ from workbench.derive.identify import NoRule, identify, identify_jacobian
 from workbench.derive.landmarks import matrix_roles
 from workbench.derive.limits import time_limit
 from workbench.errors import ResourceLimit, ShapeError, UserError
-from workbench.expr.functions import as_scalar, is_matrix
+from workbench.expr.functions import is_matrix
 from workbench.expr.sampling import rational_matrix, rational_point
 from workbench.expr.spaces import Variable, dimension_names
 
@@ -221,8 +221,6 @@ def _guard(d: HigherDerivative, closed) -> str | None:
     got_shape = tuple(closed.shape) if is_matrix(closed) else None
     if want_shape != got_shape and not (want_shape is None and got_shape == (1, 1)):
         return f"has shape {got_shape or 'scalar'} instead of {want_shape or 'scalar'}"
-    x = d.variable
-    key = x.name if x.is_matrix else x.symbol()
     roles = matrix_roles(d.function, d.variables)
     rng = random.Random(0)
     for sizes in probe_sizes(d.dims) if d.dims else ({},):

@@ -5,7 +5,6 @@ function (not SymPy's ``Lambda(_d, exp(_d)).(z)``), ``sum(e)`` for ``tr(1 e)``, 
 from __future__ import annotations
 
 import sympy
-from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.printing.str import StrPrinter
 
 

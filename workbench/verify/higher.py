@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 import sympy
 import torch
@@ -29,7 +29,7 @@ from workbench.derive.explicit import probe_sizes
 from workbench.derive.gradient import tidy
 from workbench.derive.higher import HigherDerivative, higher_derivative
 from workbench.derive.landmarks import matrix_roles
-from workbench.errors import ShapeError, UserError
+from workbench.errors import ResourceLimit, ShapeError, UserError
 from workbench.expr.functions import as_scalar, is_matrix
 from workbench.expr.printing import plain
 from workbench.expr.sampling import rational_point
@@ -139,10 +139,13 @@ def check_higher(kind: str, problem_function, variables: Sequence[Variable], nam
     ``name`` and, when ``hand`` is given, check it (see the module docstring)."""
     settings = settings or CheckSettings()
     d = higher_derivative(kind, problem_function, variables, name)
+    entrywise = d.shape is None and (d.variable.is_matrix or is_matrix(d.function))
     r = HigherReport(kind, function_text or str(problem_function), name, _layout(d),
-                     _shape_text(d.shape), plain(d.closed) if d.closed is not None else None,
+                     "entrywise, vec order" if entrywise else _shape_text(d.shape), plain(d.closed) if d.closed is not None else None,
                      d.method, hand_text if hand is not None else None, notes=list(d.notes),
                      closed=d.closed)
+    if d.closed is None:
+        r.notes.append(_explicit_note(d))
     r.torch, bug = _against_torch(d, r.facts)
     if d.kind == "hessian":
         r.definiteness = _definiteness(d, r.facts)
@@ -159,6 +162,17 @@ def check_higher(kind: str, problem_function, variables: Sequence[Variable], nam
     if bug and r.exit_code == 0:
         r.exit_code = 3
     return r
+
+
+def _explicit_note(d: HigherDerivative, limit: int = 400) -> str:
+    """The derivative entrywise at the first probe sizes (or why it could not be given)."""
+    sizes = probe_sizes(d.dims)[0] if d.dims else {}
+    try:
+        text = plain(d.explicit(sizes))
+    except (ResourceLimit, UserError, ShapeError, ValueError, TypeError) as exc:
+        return f"no entrywise form either ({type(exc).__name__})"
+    where = ", ".join(f"{k}={v}" for k, v in sizes.items()) or "the declared sizes"
+    return f"entrywise at {where}: " + (text if len(text) <= limit else text[:limit] + " ...")
 
 
 def _layout(d: HigherDerivative) -> str:
