@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from workbench.code.check import CodeSettings, check
+from workbench.code.check import Checker, CodeSettings, check
 from workbench.code.inputs import CodeError
 from workbench.code.result import CodeResult
 from workbench.code.subject import build
@@ -41,7 +41,33 @@ def check_gradient(fn, inputs, grad=None, domain=None, *, wrt=None, examples: in
     if not isinstance(examples, int) or not 1 <= examples <= 100_000:
         raise CodeError(f"must be an integer between 1 and 100000, got {examples!r}", "examples")
     code = build(fn, inputs, grad, domain, wrt, device)
-    return check(code, CodeSettings(examples=examples, seed=seed, device=device))
+    settings = CodeSettings(examples=examples, seed=seed, device=device)
+    first = check(code, settings)
+    if code.kind != "function":
+        return first
+    return _function_orders(code, fn.__self__, tuple(inputs), first, settings)
+
+
+def _function_orders(code, cls, inputs, first: CodeResult, settings) -> CodeResult:
+    """The second order of an autograd.Function's backward, and its jvp when defined."""
+    import numpy as np
+    import torch
+    from workbench.code.function import defines_jvp, jvp_code, second_order
+    example = {s.name: torch.as_tensor(s.example) for s in code.plan.slots}
+    outs = code.call(example)
+    rng = np.random.default_rng(0 if settings.seed is None else settings.seed)
+    cotangents = tuple(torch.as_tensor(rng.uniform(-2, 2, tuple(o.shape))) for o in outs)
+    results, notes = [first], []
+    second = second_order(code, cls, inputs, cotangents)
+    probe = Checker(second, settings)
+    if all(g is None for g in second.subject(probe.point(probe.example())).values()):
+        notes.append(f"second order not checked: torch cannot differentiate "
+                     f"{cls.__name__}.backward (once_differentiable, or not torch code)")
+    else:
+        results.append(check(second, settings))
+    if defines_jvp(cls):
+        results.append(check(jvp_code(code, cls, inputs), settings))
+    return CodeResult.combine(results, notes)
 
 
 def assert_gradient_code(fn, inputs, grad=None, domain=None, **options) -> CodeResult:

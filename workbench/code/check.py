@@ -182,7 +182,7 @@ class Checker:
         start = time.perf_counter()
         self._prepare()
         failure = None
-        example = self._example()
+        example = self.example()
         try:
             self.examine(example)
         except _Failure as f:
@@ -203,7 +203,8 @@ class Checker:
                                 [r.name for r in self.refs], self.notes,
                                 time.perf_counter() - start)
 
-    def _example(self) -> Case:
+    def example(self) -> Case:
+        """The example inputs, with seeded cotangents."""
         case = self.code.plan.example_case()
         shapes = self.directions(case.sizes, case.values)
         if shapes is None:
@@ -214,7 +215,7 @@ class Checker:
 
     def _prepare(self) -> None:
         """Choose the references at the example, try other sizes, flag float32 drift."""
-        example = self._example()
+        example = self.example()
         point = self.point(example)
         try:
             self.code.subject(point)
@@ -224,7 +225,7 @@ class Checker:
             raise CodeError(f"the gradient under check fails on the example inputs: "
                             f"{type(exc).__name__}: {str(exc)[:120]}", "grad") from None
         self.refs, notes = references(self.code.scalar, self.code.wrt, point,
-                                      with_autograd=self.code.kind == "hand")
+                                      with_autograd=self.code.autograd_is_reference)
         self.notes.extend(notes)
         self._probe_sizes()
         self._dtype_drift(point)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from workbench.verify.evidence import Evidence
@@ -37,6 +37,7 @@ class CodeResult:
     sizes: list[dict[str, int]] = field(default_factory=list)
     time_s: float = 0.0
     exit_code: int = 0
+    parts: list["CodeResult"] = field(default_factory=list)
 
     @classmethod
     def build(cls, code, verdict: Verdict, evidence: Evidence, diagnosis, case, references,
@@ -57,6 +58,16 @@ class CodeResult:
                    list(verdict.reasons), list(diagnosis), ce, list(notes), s.agreeing,
                    s.examples, dict(s.skipped), list(s.sizes), round(seconds, 3),
                    verdict.exit_code)
+
+    @staticmethod
+    def combine(results: list["CodeResult"], notes=()) -> "CodeResult":
+        """One result for several checks of one piece of code (first order, second order,
+        jvp): the first mismatch (else the first undecided, else the first), with the others
+        as ``parts``."""
+        rank = {"mismatch": 0, "undecided": 1, "match": 2}
+        main = min(results, key=lambda r: rank[r.verdict])
+        return replace(main, parts=[r for r in results if r is not main],
+                       notes=main.notes + list(notes))
 
     def __bool__(self) -> bool:
         return self.verdict == "match"
@@ -96,6 +107,7 @@ class CodeResult:
         if self.verdict != "undecided":
             out += [f"  caveat: {r}" for r in self.reasons]
         out += [f"  note: {n}" for n in self.notes]
+        out += [f"  also checked: {p.subject}: {p.verdict_line()}" for p in self.parts]
         skipped = ", ".join(f"{n} {why}" for why, n in self.skipped.items()) or "none"
         out.append(f"  inputs: {'; '.join(self.inputs)}")
         out.append(f"  references: {', '.join(self.references)}; {self.points} points agreed, "

@@ -128,6 +128,13 @@ class Code:
     grad: Callable | None = None
     module: torch.nn.Module | None = None
     device: torch.device = torch.device("cpu")
+    title: str = ""
+
+    @property
+    def autograd_is_reference(self) -> bool:
+        """Torch autograd of the forward is an independent reference only for a hand gradient
+        of code without custom backward (which :func:`references` checks at the example)."""
+        return self.kind == "hand" and _function_class(self.fn) is None
 
     @property
     def wrt(self) -> list[str]:
@@ -135,6 +142,8 @@ class Code:
 
     @property
     def label(self) -> str:
+        if self.title:
+            return self.title
         name = getattr(self.fn, "__qualname__", None) or type(self.fn).__name__
         if self.kind == "function":
             return f"{_function_class(self.fn).__name__}.backward"
@@ -269,8 +278,10 @@ def outputs(out: Any, device) -> tuple[torch.Tensor, ...]:
     return tuple(result)
 
 
-def build(fn, inputs, grad=None, domain=None, wrt=None, device="cpu") -> Code:
-    """Read ``fn``, ``inputs``, ``grad`` and ``domain`` (see :func:`check_gradient`)."""
+def build(fn, inputs, grad=None, domain=None, wrt=None, device="cpu", names=None,
+          title: str = "") -> Code:
+    """Read ``fn``, ``inputs``, ``grad`` and ``domain`` (see :func:`check_gradient`);
+    ``names``: the inputs' names when ``fn``'s signature does not give them."""
     if not callable(fn):
         raise CodeError(f"expected a callable, got {type(fn).__name__}", "fn")
     if isinstance(inputs, (torch.Tensor, np.ndarray, float, int)):
@@ -285,7 +296,7 @@ def build(fn, inputs, grad=None, domain=None, wrt=None, device="cpu") -> Code:
     if kind == "module" and module is None and not _uses_torch(inputs):
         raise CodeError("grad=None checks the backward of torch code (an autograd.Function's "
                         "apply, an nn.Module); for numpy code give grad=", "grad")
-    names = _names(fn, len(inputs))
+    names = list(names) if names else _names(fn, len(inputs))
     params = dict(module.named_parameters()) if module is not None else {}
     every = names + list(params)
     if wrt is not None:
@@ -304,7 +315,7 @@ def build(fn, inputs, grad=None, domain=None, wrt=None, device="cpu") -> Code:
         raise CodeError("no float input to differentiate", "inputs")
     fixed = {n for s in slots if s.position is None for n in s.shape}
     plan = InputPlan.build(slots, fixed)
-    return Code(fn, kind, plan, grad, module, torch.device(device))
+    return Code(fn, kind, plan, grad, module, torch.device(device), title)
 
 
 def _uses_torch(inputs) -> bool:
