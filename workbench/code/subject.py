@@ -144,10 +144,11 @@ class Code:
     def label(self) -> str:
         if self.title:
             return self.title
-        name = getattr(self.fn, "__qualname__", None) or type(self.fn).__name__
         if self.kind == "function":
             return f"{_function_class(self.fn).__name__}.backward"
-        return f"{name}" if self.kind == "hand" else f"autograd through {type(self.fn).__name__}"
+        if self.kind == "hand":
+            return getattr(self.grad, "__qualname__", None) or type(self.grad).__name__
+        return f"autograd through {getattr(self.fn, '__qualname__', type(self.fn).__name__)}"
 
     # ------------------------------------------------------------ running the user's code
     def _arg(self, slot: Slot, value: torch.Tensor, native: bool):
