@@ -60,7 +60,7 @@ def test_batch_sizes_one_and_more_are_drawn_and_failures_shrink_to_the_smallest(
                        grad=grad, examples=30)
     assert not r and r.counterexample["drawn_by_hypothesis"]
     assert r.counterexample["sizes"] == {"x.shape[0]": 2, "x.shape[1]": 1}
-    assert any("x.shape[0] = 1" in d for d in r.diagnosis), r.diagnosis
+    assert any("right when x.shape[0] = 1" in d for d in r.diagnosis), r.diagnosis
 
 
 def test_sizes_that_the_code_cannot_take_stay_fixed():

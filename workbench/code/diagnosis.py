@@ -67,8 +67,10 @@ def diagnose_code(checker, case) -> list[str]:
     configs = [base] if not plan.varying else \
         [{**base, **{g: n for g in plan.varying}} for n in SIZES]
     samples = [s for k, c in enumerate(configs) if (s := _samples(checker, c, 100 + k))]
-    ones = _samples(checker, {**base, **{g: 1 for g in plan.varying}}, 99) \
-        if plan.varying else None
+    # one varying dimension at 1, the others at 2: which dimension the mistake needs
+    ones = {g: _samples(checker, {**base, **{h: 1 if h == g else SIZES[0]
+                                             for h in plan.varying}}, 90 + k)
+            for k, g in enumerate(plan.varying)}
     if not samples:
         return out
     wrong = [n for n in code.wrt if any(_bad(s, n, tol) for s in samples)]
@@ -85,11 +87,11 @@ def diagnose_code(checker, case) -> list[str]:
     for name in wrong:
         if name in checker.missing:
             continue
-        if ones is not None and not _bad(ones, name, tol) and \
-                not any(x.startswith(f"d/d{name}: ") for x in found):
-            groups = ", ".join(plan.varying)
-            out.append(f"d/d{name}: right when {groups} = 1, wrong when larger: the gradient "
-                       f"depends on the batch (samples mixed, a reduction over the wrong axis?)")
+        needed = [g for g, one in ones.items() if one is not None and not _bad(one, name, tol)]
+        if needed and not any(x.startswith(f"d/d{name}: ") for x in found):
+            out.append(f"d/d{name}: right when {needed[0]} = 1, wrong when larger: the "
+                       f"gradient depends on the batch (samples mixed, a reduction over the "
+                       f"wrong axis?)")
         rel = max(_rel_error(s, name) for s in samples)
         if rel < SMALL_ERROR:
             out.append(f"d/d{name}: off by {rel:.2g} relative only, which float64 finite "
