@@ -53,10 +53,11 @@ def _function_orders(code, cls, inputs, first: CodeResult, settings) -> CodeResu
     import numpy as np
     import torch
     from workbench.code.function import defines_jvp, jvp_code, second_order
-    example = {s.name: torch.as_tensor(s.example) for s in code.plan.slots}
+    example = {s.name: torch.as_tensor(s.example, device=code.device) for s in code.plan.slots}
     outs = code.call(example)
     rng = np.random.default_rng(0 if settings.seed is None else settings.seed)
-    cotangents = tuple(torch.as_tensor(rng.uniform(-2, 2, tuple(o.shape))) for o in outs)
+    cotangents = tuple(torch.as_tensor(rng.uniform(-2, 2, tuple(o.shape)), device=code.device)
+                       for o in outs)
     results, notes = [first], []
     second = second_order(code, cls, inputs, cotangents)
     probe = Checker(second, settings)

@@ -49,8 +49,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu", metavar="DEVICE",
                    help="torch device: cpu (default), cuda, cuda:N or auto")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("-o", "--output", default=None, metavar="FILE.json",
-                   help="also write the JSON result to this file")
     p.set_defaults(func=cmd_check_code)
 
 
@@ -122,14 +120,9 @@ def cmd_check_code(args) -> int:
     if args.seed is not None and not 0 <= args.seed < 2**32:
         raise UserError(f"must be between 0 and 2**32 - 1, got {args.seed}", "--seed")
     from workbench.devices import parse_device
+    device = parse_device(args.device)
     file, name = _split(args.target)
     domains = _domains(args.domain)
-    device = parse_device(args.device)
-    if args.output:
-        from workbench.atomic import check_output_dir
-        if Path(args.output).is_dir():
-            raise UserError(f"{args.output} is a folder; give a file name", "--output")
-        check_output_dir(Path(args.output).parent, "--output")
     module = load(file)
     fn = _callable(lookup(module, name, file, "check-code"))
     inputs = lookup(module, args.inputs, file, "--inputs")
@@ -140,8 +133,5 @@ def cmd_check_code(args) -> int:
     from workbench.code import check_gradient
     result = check_gradient(fn, inputs, grad, domains or None, wrt=wrt, examples=args.examples,
                             seed=args.seed, device=str(device))
-    if args.output:
-        from workbench.atomic import write_text
-        write_text(args.output, result.to_json() + "\n")
     print(result.to_json() if args.json else str(result))
     return result.exit_code

@@ -15,7 +15,6 @@ integer inputs, C from the example) and ``fixed`` (always the example's value).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
@@ -266,10 +265,6 @@ def seeded_directions(shapes: Mapping[str, tuple[int, ...]], rng: np.random.Gene
 def labels_count(example: np.ndarray) -> int:
     """The number of classes an integer example suggests (at least 2)."""
     return max(2, int(example.max()) + 1) if example.size else 2
-
-
-def finite_float(x: float) -> bool:
-    return isinstance(x, float) and math.isfinite(x)
 
 
 __all__ = ["Case", "CodeDomain", "CodeError", "Group", "InputPlan", "Slot", "cases",

@@ -220,7 +220,8 @@ class Code:
         outs = self.call(point)
         single = len(outs) == 1 and outs[0].numel() == 1
         if not single:
-            backend = "torch" if _returns_torch(self, point) else "numpy"
+            backend = "torch" if any(s.backend == "torch" for s in self.plan.slots) \
+                else "numpy"
             for i in range(len(outs)):
                 v = point[COTANGENT.format(i)]
                 args.append(v if backend == "torch" else v.detach().cpu().numpy())
@@ -242,10 +243,6 @@ class Code:
                             f"input ({len(wrt)}: {', '.join(wrt)})", "grad")
         return {k: None if g is None else _as_float64(g, self.device, f"gradient of {k}")
                 for k, g in named.items()}
-
-
-def _returns_torch(code: Code, point) -> bool:
-    return any(s.backend == "torch" for s in code.plan.slots)
 
 
 def _as_float64(value, device, where: str) -> torch.Tensor:
