@@ -18,7 +18,7 @@ ROOT = Path(__file__).parent.parent
 PAGE = str(ROOT / "derivations" / "course_02_exp2.toml")
 
 WRITERS = {"explain", "gallery", "momentum", "trace", "train"}
-WITH_DEVICE = {"check", "evaluate", "train", "verify"}
+WITH_DEVICE = {"check", "check-code", "evaluate", "train", "verify"}
 
 
 def verbs() -> dict[str, argparse.ArgumentParser]:
@@ -50,6 +50,7 @@ def writing_command(verb: str, output, tmp_path: Path) -> list:
 def device_command(verb: str, device: str, tmp_path: Path) -> list:
     return {
         "check": ["check", PAGE],
+        "check-code": ["check-code", f"{tmp_path / 'model.py'}:f"],
         "evaluate": ["evaluate", tmp_path],
         "train": ["train", "--data", tmp_path / "no-data", "--no-gallery", "-o", tmp_path / "r"],
         "verify": ["verify", "x**2", "--wrt", "x", "--hand", "2*x"],
@@ -147,4 +148,4 @@ def test_cuda_without_cuda_is_one_line_exit_2(verb, capsys, tmp_path):
 
 def test_every_handler_is_named_cmd_verb():
     names = {verb: parser.get_default("func").__name__ for verb, parser in verbs().items()}
-    assert names == {verb: f"cmd_{verb}" for verb in names}
+    assert names == {verb: f"cmd_{verb.replace('-', '_')}" for verb in names}

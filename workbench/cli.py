@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "workbench.cifar.command",
     "workbench.trace.command",
     "workbench.explain.command",
+    "workbench.code.command",
 ]
 
 _LONG_OPTION = re.compile(r"^--[A-Za-z][A-Za-z0-9_-]*(=.*)?$")

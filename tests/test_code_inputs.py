@@ -1,0 +1,78 @@
+"""What check_gradient samples: shapes grouped by size, domains kept, magnitudes spread, and
+failures shrunk to the smallest inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import find, given, settings
+
+from workbench.code import check_gradient
+from workbench.code.inputs import MAX_SIZE, cases
+from workbench.code.subject import build
+from workbench.errors import DomainError
+
+
+def _plan(fn, inputs, domain=None, grad=None):
+    return build(fn, inputs, grad or (lambda *a: a), domain).plan
+
+
+PLAN = _plan(lambda S, p, y, w: 0, (np.eye(3), np.full(4, 0.25), np.array([0, 2, 1]),
+                                    np.ones((3, 1))),
+             {"S": "spd", "p": "simplex", "w": "positive"})
+
+
+def _no_directions(sizes, values):
+    return {}
+
+
+@settings(max_examples=30, deadline=None)
+@given(cases(PLAN, _no_directions))
+def test_drawn_values_keep_their_domains_and_shared_sizes(case):
+    S, p, y, w = (case.values[k] for k in "Spyw")
+    assert S.shape[0] == S.shape[1] == w.shape[0]            # one group: S.shape[0]
+    assert 1 <= S.shape[0] <= MAX_SIZE and w.shape[1] == 1
+    assert np.allclose(S, S.T) and np.linalg.eigvalsh(S).min() > 0
+    assert (p > 0).all() and abs(p.sum() - 1) < 1e-12
+    assert y.dtype == np.int64 and ((0 <= y) & (y < 3)).all()
+    assert (w > 0).all()
+
+
+def test_integer_inputs_default_to_labels_and_are_not_differentiated():
+    plan = _plan(lambda z, y: 0, (torch.zeros(2, 3), torch.tensor([0, 2])))
+    slots = plan.by_name()
+    assert str(slots["y"].domain) == "labels in [0, 3)" and not slots["y"].differentiated
+    assert slots["z"].differentiated
+
+
+def test_magnitudes_are_spread():
+    plan = _plan(lambda x: 0, (np.ones(2),))
+    big = find(cases(plan, _no_directions), lambda c: np.abs(c.values["x"]).max() > 1e4,
+               settings=settings(max_examples=300, database=None))
+    assert np.abs(big.values["x"]).max() > 1e4
+
+
+def test_batch_sizes_one_and_more_are_drawn_and_failures_shrink_to_the_smallest():
+    def grad(x):                   # right for a batch of one, wrong for more
+        return 2 * x.mean(0, keepdim=True).expand_as(x)
+    r = check_gradient(lambda x: (x ** 2).sum(), (torch.ones(3, 2, dtype=torch.float64),),
+                       grad=grad, examples=30)
+    assert not r and r.counterexample["drawn_by_hypothesis"]
+    assert r.counterexample["sizes"] == {"x.shape[0]": 2, "x.shape[1]": 1}
+    assert any("right when x.shape[0] = 1" in d for d in r.diagnosis), r.diagnosis
+
+
+def test_sizes_that_the_code_cannot_take_stay_fixed():
+    W = np.ones((3, 3))
+
+    def f(x):                      # needs exactly 3 columns
+        return np.sum((x @ W) ** 2)
+    r = check_gradient(f, (np.ones((2, 3)),), grad=lambda x: 2 * (x @ W) @ W.T, examples=15)
+    assert r and all(s["x.shape[0]"] in range(1, MAX_SIZE + 1) for s in r.sizes)
+
+
+@pytest.mark.parametrize("domain", ["sometimes", "labels:0", "[2,1]"])
+def test_bad_domains_are_refused(domain):
+    with pytest.raises(DomainError):
+        _plan(lambda x: 0, (np.ones(2),), domain)

@@ -1,0 +1,314 @@
+"""Checking a gradient written as code: the search over inputs and the evidence it leaves.
+
+Each point is a :class:`~workbench.code.inputs.Case`: the example first, then Hypothesis draws
+(sizes, values across magnitudes, cotangents), shrunk to the smallest failing one. At each
+point the gradient under check is compared with the best reference
+(:mod:`workbench.code.references`); a disagreement is confirmed only when every other reference
+agrees with the first and not with the code (otherwise the point is skipped: a kink, code that
+is not smooth there). The verdict comes from :func:`workbench.verify.verdict.decide`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed as hseed, settings as hsettings
+
+from workbench.code.diagnosis import diagnose_code
+from workbench.code.inputs import Case, CodeError, cases, seeded_directions
+from workbench.code.references import references, tolerance_kind
+from workbench.code.result import CodeResult
+from workbench.code.subject import COTANGENT, Code
+from workbench.errors import UserError
+from workbench.oracles.checked import compare_gradients
+from workbench.oracles.tolerances import Tolerance, tolerance_for
+from workbench.verify.evidence import Evidence, PointCheck, Range, SampleEvidence, ShapeEvidence
+from workbench.verify.verdict import decide
+
+DTYPE_DRIFT_KIND = "finite_difference"
+"""The forward in the example's float32 and in float64 must agree to float32's
+finite-difference tolerance, or the code is not one function in both precisions."""
+SEARCH_PHASES = (Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink)
+"""Hypothesis's ``explain`` phase re-runs the shrunk case hundreds of times to say which parts
+of it matter (seconds for a module); the diagnosis says that in our words instead."""
+
+
+@dataclass(frozen=True)
+class CodeSettings:
+    """How hard to look: Hypothesis examples (after the example itself), seed (None:
+    derandomized), torch device."""
+
+    examples: int = 100
+    seed: int | None = None
+    device: str = "cpu"
+
+
+class _Failure(Exception):
+    def __init__(self, check: PointCheck | None, case: Case):
+        super().__init__("gradient mismatch")
+        self.check, self.case = check, case
+
+
+class Checker:
+    """One check of ``code``: :meth:`run` returns the :class:`CodeResult`."""
+
+    def __init__(self, code: Code, settings: CodeSettings):
+        self.code, self.settings = code, settings
+        self.samples = SampleEvidence()
+        self.shapes: list[ShapeEvidence] = []
+        self.notes: list[str] = []
+        self.missing: set[str] = set()
+
+    # ------------------------------------------------------------ points
+    def directions(self, sizes, values) -> dict | None:
+        """Cotangent shapes at this case (none for a single-element output); None when the
+        code cannot run there."""
+        try:
+            outs = self.code.call(self._tensors(values))
+        except UserError:
+            raise
+        except Exception:
+            return None
+        if len(outs) == 1 and outs[0].numel() == 1:
+            return {}
+        return {COTANGENT.format(i): tuple(o.shape) for i, o in enumerate(outs)}
+
+    def _tensors(self, values) -> dict[str, torch.Tensor]:
+        return {k: torch.as_tensor(np.asarray(v), device=self.code.device)
+                for k, v in values.items()}
+
+    def point(self, case: Case) -> dict[str, torch.Tensor]:
+        return self._tensors({**case.values, **case.directions})
+
+    def seeded(self, sizes, rng: np.random.Generator) -> Case | None:
+        case = self.code.plan.seeded_case(sizes, rng)
+        shapes = self.directions(case.sizes, case.values)
+        if shapes is None:
+            return None
+        return Case(case.sizes, case.values, seeded_directions(shapes, rng), False)
+
+    def pair(self, case: Case):
+        """The subject's and the first reference's gradients at ``case``, or a reason to skip."""
+        point = self.point(case)
+        try:
+            got = self.code.subject(point)
+        except UserError:
+            raise
+        except Exception as exc:
+            return f"the gradient under check raised {type(exc).__name__}"
+        try:
+            true = self.refs[0](point).grad
+        except Exception as exc:
+            return f"the code raised {type(exc).__name__}"
+        return point, got, true
+
+    # ------------------------------------------------------------ one case
+    def examine(self, case: Case) -> None:
+        if case.directions is None:
+            self.samples.skip("the code failed at these sizes")
+            return
+        pair = self.pair(case)
+        if isinstance(pair, str):
+            self.samples.skip(pair)
+            return
+        point, got, true = pair
+        for k, g in got.items():
+            if g is not None and tuple(g.shape) != tuple(point[k].shape):
+                self.shapes.append(ShapeEvidence(k, tuple(point[k].shape) or None,
+                                                 tuple(g.shape) or None))
+                raise _Failure(None, case)
+        self.missing |= {k for k, g in got.items() if g is None}
+        got = {k: torch.zeros_like(point[k], dtype=torch.float64) if g is None else g
+               for k, g in got.items()}
+        if not all(bool(torch.isfinite(t).all()) for d in (got, true) for t in d.values()):
+            self.samples.skip("non-finite values")
+            return
+        bad = scaled_compare(got, true, self.tolerance(0))
+        if not bad:
+            self._agree(case, point)
+            return
+        if not self._confirmed(point, got, true):
+            self.samples.skip("references disagree with each other (a kink?)")
+            return
+        worst = max(bad, key=lambda d: d.rel_error)
+        self.samples.failure = PointCheck(
+            "hand", "confirmed", _shown(case.values), self._sizes(case), worst.variable,
+            got=_list(got[worst.variable]), true=_list(true[worst.variable]),
+            abs_error=worst.abs_error, rel_error=worst.rel_error, digits=16,
+            drawn_by_hypothesis=case.drawn_by_hypothesis)
+        raise _Failure(self.samples.failure, case)
+
+    def tolerance(self, index: int):
+        return tolerance_for(torch.float64, tolerance_kind(self.refs[index]))
+
+    def _confirmed(self, point, got, true) -> bool:
+        """Every other reference agrees with the first one (to the finite-difference
+        tolerance), and none of the exact ones (autograd, complex step) agrees with the code:
+        Richardson vouches for the first reference but cannot see an error of 1e-7."""
+        loose = tolerance_for(torch.float64, "finite_difference")
+        for i, ref in enumerate(self.refs[1:], start=1):
+            try:
+                other = ref(point).grad
+            except Exception:
+                return False
+            if scaled_compare(other, true, loose):
+                return False
+            if tolerance_kind(ref) == "exact" and not scaled_compare(got, other,
+                                                                     self.tolerance(i)):
+                return False
+        return True
+
+    def _agree(self, case: Case, point) -> None:
+        s = self.samples
+        s.points += 1
+        for k in self.code.wrt:
+            v = point[k].double()
+            r = s.ranges.setdefault(k, Range())
+            if v.numel():
+                r.add(float(v.min()), float(v.max()), float(v.abs().min()))
+        sizes = self._sizes(case)
+        if sizes and sizes not in s.sizes:
+            s.sizes.append(sizes)
+
+    def _sizes(self, case: Case) -> dict[str, int]:
+        return {g: case.sizes[g] for g in self.code.plan.varying}
+
+    # ------------------------------------------------------------ the run
+    def run(self) -> CodeResult:
+        start = time.perf_counter()
+        self._prepare()
+        failure = None
+        example = self.example()
+        try:
+            self.examine(example)
+        except _Failure as f:
+            failure = f
+        if not self.shapes:
+            failure = self._search() or failure
+            if failure is not None and failure.check is not None:
+                self.samples.failure = failure.check
+        evidence = Evidence(has_hand=True, wrt=tuple(self.code.wrt), shapes=self.shapes[:1],
+                            samples=self.samples)
+        verdict = decide(evidence)
+        diagnosis = []
+        if verdict.outcome == "mismatch":
+            diagnosis = diagnose_code(self, failure.case if failure else example)
+        self.samples.examples = self.settings.examples
+        return CodeResult.build(self.code, verdict, evidence, diagnosis,
+                                failure.case if failure else None,
+                                [r.name for r in self.refs], self.notes,
+                                time.perf_counter() - start)
+
+    def example(self) -> Case:
+        """The example inputs, with seeded cotangents."""
+        case = self.code.plan.example_case()
+        shapes = self.directions(case.sizes, case.values)
+        if shapes is None:
+            raise CodeError("the code fails on its own example inputs; call it once by hand "
+                            "to see why", "fn")
+        rng = np.random.default_rng(0 if self.settings.seed is None else self.settings.seed)
+        return Case(case.sizes, case.values, seeded_directions(shapes, rng), False)
+
+    def _prepare(self) -> None:
+        """Choose the references at the example, try other sizes, flag float32 drift."""
+        example = self.example()
+        point = self.point(example)
+        try:
+            self.code.subject(point)
+        except UserError:
+            raise
+        except Exception as exc:
+            raise CodeError(f"the gradient under check fails on the example inputs: "
+                            f"{type(exc).__name__}: {str(exc)[:120]}", "grad") from None
+        self.refs, notes = references(self.code.scalar, self.code.wrt, point,
+                                      with_autograd=self.code.autograd_is_reference)
+        self.notes.extend(notes)
+        self._probe_sizes()
+        self._dtype_drift(point)
+
+    def _probe_sizes(self) -> None:
+        """A dimension group varies only if the code runs when it changes."""
+        plan = self.code.plan
+        rng = np.random.default_rng(1)
+        for g in list(plan.varying):
+            sizes = plan.example_sizes()
+            ok = True
+            for n in {1, plan.groups[g].size + 1}:
+                sizes[g] = n
+                case = plan.seeded_case(sizes, rng)
+                ok = ok and self.directions(case.sizes, case.values) is not None
+            if not ok:
+                plan.fix(g)
+
+    def _dtype_drift(self, point) -> None:
+        if not any(s.is_float and s.dtype != "float64" for s in self.code.plan.slots):
+            return
+        try:
+            low = self.code.call(point, native=True)
+            high = self.code.call(point)
+        except Exception:
+            return
+        tol = tolerance_for(torch.float32, DTYPE_DRIFT_KIND)
+        for a, b in zip(low, high):
+            if a.shape == b.shape and not bool(tol.close(a.detach().double(),
+                                                         b.detach().double()).all()):
+                diff = float((a.double() - b.double()).abs().max())
+                self.notes.append(f"the forward disagrees with itself between the example's "
+                                  f"dtype and float64 (max difference {diff:.3g}): a hard-coded "
+                                  f"dtype or constant?")
+                return
+
+    def _search(self) -> _Failure | None:
+        s = self.settings
+        strategy = cases(self.code.plan, self.directions)
+
+        @hsettings(max_examples=s.examples, database=None, deadline=None,
+                   derandomize=s.seed is None, verbosity=Verbosity.quiet,
+                   phases=SEARCH_PHASES, report_multiple_bugs=False,
+                   suppress_health_check=list(HealthCheck))
+        @given(strategy)
+        def prop(case):
+            self.examine(case)
+
+        if s.seed is not None:
+            prop = hseed(s.seed)(prop)
+        try:
+            prop()
+        except _Failure as failure:
+            return failure
+        return None
+
+
+def scaled_compare(got, expected, tol: Tolerance) -> list:
+    """:func:`~workbench.oracles.checked.compare_gradients` with the absolute tolerance raised
+    by ``rtol`` times the largest entry of either gradient: references and hand formulas round
+    relative to the size of the terms, so a small entry beside large ones is compared at their
+    scale."""
+    out = []
+    for k, e in expected.items():
+        scale = max(float(e.abs().max()) if e.numel() else 0.0,
+                    float(got[k].abs().max()) if got[k].numel() else 0.0)
+        scale = scale if math.isfinite(scale) else 0.0
+        out += compare_gradients({k: got[k]}, {k: e},
+                                 Tolerance(tol.rtol, tol.atol + tol.rtol * scale))
+    return out
+
+
+def _list(t: torch.Tensor):
+    return t.detach().cpu().double().numpy().round(12).tolist()
+
+
+def _shown(values) -> dict:
+    return {k: np.asarray(v).round(12).tolist() for k, v in values.items()}
+
+
+def check(code: Code, settings: CodeSettings | None = None) -> CodeResult:
+    """Check ``code`` (see :func:`workbench.code.check_gradient`)."""
+    return Checker(code, settings or CodeSettings()).run()
+
+
+__all__ = ["Checker", "CodeSettings", "check"]

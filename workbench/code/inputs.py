@@ -1,0 +1,271 @@
+"""What to sample: the inputs of the user's code, read off example tensors and arrays.
+
+Each input is a :class:`Slot`: its name (the parameter's), its backend (torch, numpy or a Python
+number), dtype, shape and domain. Sizes are shared by name: every axis of every input whose
+example size is the same (and above 1) belongs to one *dimension group*, labelled by its first
+occurrence (``X.shape[0]``), so that ``X (n, p)``, ``y (n, 1)``, ``beta (p, 1)`` vary ``n`` and
+``p`` together and stay compatible. Whether a group may vary at all is found by trying the code
+at other sizes (:meth:`InputPlan.fix`); a module's parameter sizes never vary.
+
+Domains (``domain=`` of :func:`~workbench.code.check_gradient`): ``real`` (default for floats),
+``positive``, ``negative``, ``nonzero``, ``[a,b]``, ``spd`` (last two axes), ``simplex`` (last
+axis: positive, sums to 1), ``labels`` or ``labels:C`` (integers in ``[0, C)``; the default for
+integer inputs, C from the example) and ``fixed`` (always the example's value).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from workbench.errors import DomainError, UserError
+from workbench.expr.sampling import (LARGEST_EXPONENT, SMALLEST_EXPONENT, condition,
+                                     draw_matrices, draw_scalars, typical_range)
+from workbench.expr.spaces import Domain
+
+MAX_SIZE = 4
+"""A varying dimension is drawn in 1..MAX_SIZE (the example's own size is the first point)."""
+MAGNITUDE_SHARE = 1 / 3
+"""Share of drawn tensors scaled by 10**u, u uniform in the sampling module's exponent range;
+the others keep the typical range (exp-heavy code overflows at large magnitudes)."""
+SCALE_KINDS = ("real", "positive", "negative", "nonzero")
+
+
+class CodeError(UserError):
+    """A call of :func:`~workbench.code.check_gradient` that cannot be checked as given: bad
+    inputs, a gradient of the wrong kind, code that fails on its own example."""
+
+
+@dataclass(frozen=True)
+class CodeDomain:
+    """Where an input's values live: ``kind`` is one of real, positive, negative, nonzero,
+    interval, spd, simplex, labels, fixed; ``scalar`` the entrywise domain of real kinds;
+    ``classes`` the number of labels."""
+
+    kind: str = "real"
+    scalar: Domain = field(default_factory=Domain)
+    classes: int = 0
+
+    @staticmethod
+    def parse(text: str, where: str) -> "CodeDomain":
+        word = str(text).strip().lower()
+        if word in ("simplex", "fixed"):
+            return CodeDomain(word)
+        if word == "labels" or word.startswith("labels:"):
+            count = word.partition(":")[2]
+            if count and not (count.isdigit() and int(count) >= 1):
+                raise DomainError(f"labels:C needs a positive integer C, got {text!r}", where)
+            return CodeDomain("labels", classes=int(count) if count else 0)
+        try:
+            d = Domain.parse(word, where)
+        except DomainError as exc:
+            raise DomainError(f"{exc.message[:-1] if exc.message.endswith('.') else exc.message}"
+                              f", simplex, labels, labels:C or fixed", where) from None
+        return CodeDomain("spd" if d.kind == "spd" else d.kind, d)
+
+    def __str__(self) -> str:
+        if self.kind == "labels":
+            return f"labels in [0, {self.classes})"
+        return str(self.scalar) if self.kind in SCALE_KINDS + ("interval",) else self.kind
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One input of the code. ``position``: its place among the call's arguments (None for a
+    module's parameter); ``axes``: the dimension group of each axis (None: fixed size);
+    ``example``: the example's values (float64, or int64 for integers)."""
+
+    name: str
+    position: int | None
+    backend: str                     # torch, numpy, python
+    dtype: str                       # float32, float64, int64, bool ...
+    shape: tuple[int, ...]
+    domain: CodeDomain
+    differentiated: bool
+    example: Any
+    axes: tuple[str | None, ...] = ()
+
+    @property
+    def is_float(self) -> bool:
+        return self.dtype.startswith(("float", "bfloat"))
+
+    @property
+    def drawn(self) -> bool:
+        return self.domain.kind != "fixed" and (self.is_float or self.domain.kind == "labels")
+
+    def describe(self) -> str:
+        shape = "scalar" if not self.shape else "x".join(map(str, self.shape))
+        return f"{self.name} ({self.backend} {self.dtype} {shape}, {self.domain})"
+
+
+@dataclass(frozen=True)
+class Group:
+    """A dimension shared by several axes: its ``label`` (first occurrence), example ``size``,
+    every axis it names, and whether it varies."""
+
+    label: str
+    size: int
+    axes: tuple[str, ...]
+    varies: bool = True
+
+
+@dataclass(frozen=True)
+class Case:
+    """One drawn point: ``sizes`` per group, ``values`` per drawn slot (float64 or int64
+    arrays), ``directions``: cotangents and tangents (float64) named by their role."""
+
+    sizes: Mapping[str, int]
+    values: Mapping[str, np.ndarray]
+    directions: Mapping[str, np.ndarray]
+    drawn_by_hypothesis: bool = True
+
+
+@dataclass
+class InputPlan:
+    """The slots of one check and their dimension groups."""
+
+    slots: list[Slot]
+    groups: dict[str, Group]
+
+    @classmethod
+    def build(cls, slots: Sequence[Slot], fixed_sizes: set[int] = frozenset()) -> "InputPlan":
+        """Group equal sizes (above 1) across every axis; ``fixed_sizes`` never vary (a
+        module's parameter sizes)."""
+        by_size: dict[int, list[str]] = {}
+        for s in slots:
+            for k, n in enumerate(s.shape):
+                if n > 1 and s.domain.kind != "fixed":
+                    by_size.setdefault(n, []).append(f"{s.name}.shape[{k}]")
+        groups = {axes[0]: Group(axes[0], n, tuple(axes), n not in fixed_sizes)
+                  for n, axes in by_size.items()}
+        named = {a: g.label for g in groups.values() for a in g.axes}
+        out = [replace(s, axes=tuple(named.get(f"{s.name}.shape[{k}]")
+                                     for k in range(len(s.shape)))) for s in slots]
+        return cls(out, groups)
+
+    @property
+    def varying(self) -> list[str]:
+        return [g for g, x in self.groups.items() if x.varies]
+
+    def fix(self, label: str) -> None:
+        self.groups[label] = replace(self.groups[label], varies=False)
+
+    def example_sizes(self) -> dict[str, int]:
+        return {g: x.size for g, x in self.groups.items()}
+
+    def shape(self, slot: Slot, sizes: Mapping[str, int]) -> tuple[int, ...]:
+        return tuple(n if a is None or not self.groups[a].varies else sizes[a]
+                     for a, n in zip(slot.axes, slot.shape))
+
+    def by_name(self) -> dict[str, Slot]:
+        return {s.name: s for s in self.slots}
+
+    def example_case(self) -> Case:
+        return Case(self.example_sizes(), {s.name: s.example for s in self.slots if s.drawn},
+                    {}, drawn_by_hypothesis=False)
+
+    def seeded_case(self, sizes: Mapping[str, int], rng: np.random.Generator) -> Case:
+        """A typical point at ``sizes`` from the sampling module's seeded draws (for probes
+        and the diagnosis)."""
+        values = {}
+        for s in self.slots:
+            if s.drawn:
+                values[s.name] = seeded_values(s, self.shape(s, sizes), rng)
+        return Case(dict(sizes), values, {}, drawn_by_hypothesis=False)
+
+
+# ---------------------------------------------------------------- drawing values
+
+def seeded_values(slot: Slot, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    """Typical values of ``slot`` at ``shape`` (seeded; :mod:`workbench.expr.sampling`)."""
+    d = slot.domain
+    if d.kind == "labels":
+        return rng.integers(0, d.classes, shape).astype(np.int64)
+    if d.kind == "spd":
+        lead, n = shape[:-2], shape[-1]
+        count = int(np.prod(lead, dtype=np.int64))
+        m = draw_matrices(d.scalar, "spd", count, n, n, rng, typical=True)
+        return (m / np.abs(m).max()).reshape(shape)   # one ordinary magnitude
+    if d.kind == "simplex":
+        return _simplex(rng.uniform(0.05, 1.0, shape))
+    return draw_scalars(d.scalar, shape, rng, typical=True)
+
+
+def _simplex(raw: np.ndarray) -> np.ndarray:
+    if raw.ndim == 0:
+        return np.ones(())
+    return raw / raw.sum(-1, keepdims=True)
+
+
+def _entries(d: CodeDomain) -> st.SearchStrategy[float]:
+    if d.kind == "interval":
+        return st.floats(d.scalar.low, d.scalar.high, exclude_min=True, exclude_max=True,
+                         allow_subnormal=False)
+    if d.kind in ("spd",):
+        return st.floats(-4.0, 4.0, allow_subnormal=False)
+    if d.kind == "simplex":
+        return st.floats(0.05, 1.0, allow_subnormal=False)
+    lo, hi = typical_range(d.scalar)
+    real = d.kind == "real"
+    entries = st.floats(lo, hi, exclude_min=not real, exclude_max=not real,
+                        allow_subnormal=False)
+    return entries.map(lambda x: x if x != 0 else 1.0) if d.kind == "nonzero" else entries
+
+
+_MAGNITUDE = st.tuples(st.floats(0, 1), st.integers(SMALLEST_EXPONENT, LARGEST_EXPONENT)).map(
+    lambda t: 0 if t[0] >= MAGNITUDE_SHARE else t[1])
+"""The exponent of a tensor's scale: 0 (shrinks there) or across magnitudes."""
+
+
+def slot_values(slot: Slot, shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
+    """A Hypothesis strategy for the values of ``slot`` at ``shape``."""
+    d = slot.domain
+    if d.kind == "labels":
+        return arrays(np.int64, shape, elements=st.integers(0, d.classes - 1))
+    raw = arrays(np.float64, shape, elements=_entries(d), fill=st.nothing())
+    if d.kind == "spd":
+        return raw.map(lambda m: condition(m, "spd") if m.ndim >= 2 else np.abs(m) + 0.5)
+    if d.kind == "simplex":
+        return raw.map(_simplex)
+    if d.kind in SCALE_KINDS:
+        return st.tuples(raw, _MAGNITUDE).map(lambda t: t[0] * 10.0 ** t[1])
+    return raw
+
+
+@st.composite
+def cases(draw, plan: InputPlan, directions) -> Case:
+    """Sizes for the varying groups, values for every drawn slot, then the ``directions``
+    (cotangents, tangents): ``directions(sizes, values)`` gives their shapes by name, or None
+    when the code cannot run at these sizes (the case is then skipped)."""
+    sizes = plan.example_sizes()
+    for g in plan.varying:
+        sizes[g] = draw(st.integers(1, MAX_SIZE), label=g)
+    values = {s.name: draw(slot_values(s, plan.shape(s, sizes)), label=s.name)
+              for s in plan.slots if s.drawn}
+    shapes = directions(sizes, values)
+    out = {}
+    for name, shape in (shapes or {}).items():
+        out[name] = draw(arrays(np.float64, shape, elements=st.floats(-4.0, 4.0,
+                                                                      allow_subnormal=False),
+                                fill=st.nothing()), label=name)
+    return Case(sizes, values, out if shapes is not None else None)
+
+
+def seeded_directions(shapes: Mapping[str, tuple[int, ...]], rng: np.random.Generator
+                      ) -> dict[str, np.ndarray]:
+    """Cotangents and tangents for a seeded case: uniform in (-4, 4), away from 0."""
+    return {k: rng.uniform(0.5, 4.0, s) * np.where(rng.random(s) < 0.5, -1.0, 1.0)
+            for k, s in shapes.items()}
+
+
+def labels_count(example: np.ndarray) -> int:
+    """The number of classes an integer example suggests (at least 2)."""
+    return max(2, int(example.max()) + 1) if example.size else 2
+
+
+__all__ = ["Case", "CodeDomain", "CodeError", "Group", "InputPlan", "Slot", "cases",
+           "labels_count", "seeded_directions", "seeded_values", "slot_values"]

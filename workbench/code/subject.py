@@ -1,0 +1,323 @@
+"""The code under check: the user's function (torch or numpy), its inputs, and the gradient
+being checked.
+
+Three kinds, one interface (:class:`Code`):
+
+- ``hand``: ``grad(*args)`` returns one gradient per input of a scalar ``fn`` (one array for a
+  single differentiated input); for an ``fn`` with several output elements ``grad`` takes the
+  cotangent(s) as extra last argument(s) and returns the vector-Jacobian product(s);
+- ``function``: ``fn`` is ``SomeFunction.apply`` of a ``torch.autograd.Function``: its
+  ``backward`` is the subject, reached through ``torch.autograd.grad``;
+- ``module``: an ``nn.Module`` (or any torch callable with ``grad=None``): the gradients that
+  autograd computes through it (custom Functions and backward hooks inside), for every input
+  and parameter, of the loss ``<cotangent, output>``.
+
+Every value passes through :meth:`Code.call` as a point (name -> tensor, float64 or complex128)
+and is converted to the backend the user's example had (torch tensor, numpy array, number).
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import torch
+
+from workbench.code.inputs import CodeDomain, CodeError, InputPlan, Slot, labels_count
+
+COTANGENT = "cotangent{}"
+"""Name of the i-th output's cotangent in a point."""
+
+
+def _function_class(fn) -> type | None:
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, type) and issubclass(owner, torch.autograd.Function) \
+            and getattr(fn, "__name__", "") == "apply":
+        return owner
+    return None
+
+
+def _names(fn, count: int) -> list[str]:
+    """Parameter names of ``fn`` for ``count`` positional inputs (``x0``, ``x1`` ... beyond)."""
+    target = fn
+    cls = _function_class(fn)
+    if cls is not None:
+        target = cls.forward
+    elif isinstance(fn, torch.nn.Module):
+        target = fn.forward
+    try:
+        params = [p for p in inspect.signature(target).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    names = [p.name for p in params]
+    if cls is not None and names:
+        names = names[1:]                       # ctx
+    names = names[:count]
+    return names + [f"x{i}" for i in range(len(names), count)]
+
+
+def _backend(value, where: str) -> tuple[str, str, tuple[int, ...], np.ndarray]:
+    if isinstance(value, torch.Tensor):
+        dtype = str(value.dtype).removeprefix("torch.")
+        array = value.detach().cpu()
+        array = array.double() if value.is_floating_point() else array.long()
+        return "torch", dtype, tuple(value.shape), array.numpy()
+    if isinstance(value, (np.ndarray, np.generic)):
+        a = np.asarray(value)
+        if a.dtype.kind == "f":
+            return "numpy", str(a.dtype), a.shape, a.astype(np.float64)
+        if a.dtype.kind in "iub":
+            return "numpy", str(a.dtype), a.shape, a.astype(np.int64)
+    elif isinstance(value, (bool, int, float)):
+        dtype = "float64" if isinstance(value, float) else "int64"
+        return "python", dtype, (), np.asarray(value, dtype=dtype)
+    raise CodeError(f"expected a torch tensor, a numpy array or a number, got "
+                    f"{type(value).__name__}", where)
+
+
+def _domains(domain, names: Sequence[str]) -> dict[str, str]:
+    if domain is None:
+        return {}
+    if isinstance(domain, str):
+        return {n: domain for n in names}
+    if isinstance(domain, Mapping):
+        unknown = [k for k in domain if k not in names]
+        if unknown:
+            raise CodeError(f"unknown input(s) {', '.join(map(str, unknown))}; inputs are "
+                            f"{', '.join(names)}", "domain")
+        return dict(domain)
+    if isinstance(domain, (list, tuple)) and len(domain) <= len(names):
+        return {n: d for n, d in zip(names, domain) if d is not None}
+    raise CodeError("expected a domain word, a dict {input: domain} or one domain per input, "
+                    f"got {domain!r:.60}", "domain")
+
+
+def _slot(name, position, value, domain_text, wrt) -> Slot:
+    backend, dtype, shape, example = _backend(value, f"input {name}")
+    is_float = dtype.startswith(("float", "bfloat"))
+    if domain_text is not None:
+        domain = CodeDomain.parse(domain_text, f"domain of {name}")
+    elif is_float:
+        domain = CodeDomain()
+    elif dtype != "bool":
+        domain = CodeDomain("labels", classes=labels_count(example))
+    else:
+        domain = CodeDomain("fixed")
+    if domain.kind == "labels" and domain.classes == 0:
+        domain = CodeDomain("labels", classes=labels_count(example))
+    if domain.kind == "spd" and (len(shape) < 2 or shape[-1] != shape[-2]):
+        raise CodeError(f"spd needs square matrices, the example is {shape}", f"domain of {name}")
+    if domain.kind == "labels" and is_float:
+        raise CodeError("labels need an integer example", f"domain of {name}")
+    if domain.kind not in ("fixed", "labels") and not is_float:
+        raise CodeError(f"domain {domain} needs a float example, got {dtype}", f"domain of {name}")
+    return Slot(name, position, backend, dtype, shape, domain,
+                is_float and (wrt is None or name in wrt), example)
+
+
+@dataclass
+class Code:
+    """The user's code, ready to run on points. ``kind``: hand, function or module."""
+
+    fn: Callable
+    kind: str
+    plan: InputPlan
+    grad: Callable | None = None
+    module: torch.nn.Module | None = None
+    device: torch.device = torch.device("cpu")
+    title: str = ""
+
+    @property
+    def autograd_is_reference(self) -> bool:
+        """Torch autograd of the forward is an independent reference only for a hand gradient
+        of code without custom backward (which :func:`references` checks at the example)."""
+        return self.kind == "hand" and _function_class(self.fn) is None
+
+    @property
+    def wrt(self) -> list[str]:
+        return [s.name for s in self.plan.slots if s.differentiated]
+
+    @property
+    def label(self) -> str:
+        if self.title:
+            return self.title
+        if self.kind == "function":
+            return f"{_function_class(self.fn).__name__}.backward"
+        if self.kind == "hand":
+            return getattr(self.grad, "__qualname__", None) or type(self.grad).__name__
+        return f"autograd through {getattr(self.fn, '__qualname__', type(self.fn).__name__)}"
+
+    # ------------------------------------------------------------ running the user's code
+    def _arg(self, slot: Slot, value: torch.Tensor, native: bool):
+        if slot.backend == "torch":
+            if native and not value.is_complex() and slot.is_float:
+                return value.to(getattr(torch, slot.dtype))
+            return value
+        array = value.detach().cpu().numpy()
+        if native and slot.is_float and not np.iscomplexobj(array):
+            array = array.astype(slot.dtype if slot.backend == "numpy" else np.float64)
+        if slot.backend == "python":
+            return array.item()
+        return array
+
+    def arguments(self, point: Mapping[str, torch.Tensor], native: bool = False):
+        """Positional arguments and module parameters for ``point`` (``native``: in the
+        example's dtypes instead of float64)."""
+        args, params = [], {}
+        for s in self.plan.slots:
+            value = point[s.name] if s.name in point else _tensor(s.example, self.device)
+            if s.position is None:
+                params[s.name] = self._arg(s, value, native)
+            else:
+                args.append(self._arg(s, value, native))
+        return args, params
+
+    def call(self, point: Mapping[str, torch.Tensor], native: bool = False
+             ) -> tuple[torch.Tensor, ...]:
+        """The outputs of the code at ``point``, as torch tensors (float64, or what the code
+        returned)."""
+        args, params = self.arguments(point, native)
+        if self.module is not None:
+            out = torch.func.functional_call(self.module, params, tuple(args))
+        else:
+            out = self.fn(*args)
+        return outputs(out, self.device)
+
+    def scalar(self, point: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """``sum_i <cotangent_i, output_i>``: the scalar function whose gradient is checked
+        (a single-element output is its own scalar)."""
+        outs = self.call(point)
+        if len(outs) == 1 and outs[0].numel() == 1:
+            return outs[0].reshape(())
+        return sum((point[COTANGENT.format(i)].to(o.dtype) * o).sum() for i, o in enumerate(outs))
+
+    # ------------------------------------------------------------ the gradient under check
+    def subject(self, point: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor | None]:
+        """The gradient being checked at ``point``: one tensor (or None) per input of ``wrt``."""
+        if self.kind == "hand":
+            return self._hand(point)
+        leaves = {k: point[k].detach().clone().requires_grad_(True) for k in self.wrt}
+        with torch.enable_grad():
+            outs = self.call({**point, **leaves})
+            if len(outs) == 1 and outs[0].numel() == 1:
+                pairs = [(outs[0].reshape(()), torch.ones((), dtype=outs[0].dtype,
+                                                          device=outs[0].device))]
+            else:
+                pairs = [(o, point[COTANGENT.format(i)].to(o.dtype)) for i, o in enumerate(outs)]
+            pairs = [(o, v) for o, v in pairs if o.requires_grad]
+            if not pairs:
+                return {k: None for k in self.wrt}
+            grads = torch.autograd.grad([o for o, _ in pairs], [leaves[k] for k in self.wrt],
+                                        [v for _, v in pairs], allow_unused=True)
+        return {k: (None if g is None else g.detach().to(torch.float64))
+                for k, g in zip(self.wrt, grads)}
+
+    def _hand(self, point) -> dict[str, torch.Tensor | None]:
+        args, _ = self.arguments(point)
+        outs = self.call(point)
+        single = len(outs) == 1 and outs[0].numel() == 1
+        if not single:
+            backend = "torch" if any(s.backend == "torch" for s in self.plan.slots) \
+                else "numpy"
+            for i in range(len(outs)):
+                v = point[COTANGENT.format(i)]
+                args.append(v if backend == "torch" else v.detach().cpu().numpy())
+        got = self.grad(*args)
+        return self._assign(got)
+
+    def _assign(self, got) -> dict[str, torch.Tensor | None]:
+        wrt = self.wrt
+        inputs = [s.name for s in self.plan.slots if s.position is not None]
+        if not isinstance(got, (tuple, list)):
+            got = (got,)
+        if len(got) == len(wrt):
+            named = dict(zip(wrt, got))
+        elif len(got) == len(inputs):
+            named = {k: g for k, g in zip(inputs, got) if k in wrt}
+        else:
+            raise CodeError(f"grad returned {len(got)} value(s); expected one per input "
+                            f"({len(inputs)}: {', '.join(inputs)}) or one per differentiated "
+                            f"input ({len(wrt)}: {', '.join(wrt)})", "grad")
+        return {k: None if g is None else _as_float64(g, self.device, f"gradient of {k}")
+                for k, g in named.items()}
+
+
+def _as_float64(value, device, where: str) -> torch.Tensor:
+    if isinstance(value, torch.Tensor):
+        return value.detach().to(device=device, dtype=torch.float64)
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise CodeError(f"expected an array or a tensor, got {type(value).__name__}",
+                        where) from None
+    return torch.as_tensor(array, device=device)
+
+
+def _tensor(array: np.ndarray, device) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(array), device=device)
+
+
+def outputs(out: Any, device) -> tuple[torch.Tensor, ...]:
+    """The code's return value as a tuple of tensors (numpy arrays and numbers converted)."""
+    items = out if isinstance(out, (tuple, list)) else (out,)
+    result = []
+    for o in items:
+        if isinstance(o, torch.Tensor):
+            result.append(o)
+        else:
+            try:
+                result.append(torch.as_tensor(np.asarray(o), device=device))
+            except (TypeError, ValueError, RuntimeError):
+                raise CodeError(f"the function returned {type(o).__name__}; expected tensors, "
+                                f"arrays or numbers", "fn") from None
+    return tuple(result)
+
+
+def build(fn, inputs, grad=None, domain=None, wrt=None, device="cpu", names=None,
+          title: str = "") -> Code:
+    """Read ``fn``, ``inputs``, ``grad`` and ``domain`` (see :func:`check_gradient`);
+    ``names``: the inputs' names when ``fn``'s signature does not give them."""
+    if not callable(fn):
+        raise CodeError(f"expected a callable, got {type(fn).__name__}", "fn")
+    if isinstance(inputs, (torch.Tensor, np.ndarray, float, int)):
+        inputs = (inputs,)
+    if not isinstance(inputs, (tuple, list)):
+        raise CodeError(f"expected a tuple of example tensors or arrays, got "
+                        f"{type(inputs).__name__}", "inputs")
+    if grad is not None and not callable(grad):
+        raise CodeError(f"expected a callable or None, got {type(grad).__name__}", "grad")
+    module = fn if isinstance(fn, torch.nn.Module) and grad is None else None
+    kind = "hand" if grad is not None else ("function" if _function_class(fn) else "module")
+    if kind == "module" and module is None and not _uses_torch(inputs):
+        raise CodeError("grad=None checks the backward of torch code (an autograd.Function's "
+                        "apply, an nn.Module); for numpy code give grad=", "grad")
+    names = list(names) if names else _names(fn, len(inputs))
+    params = dict(module.named_parameters()) if module is not None else {}
+    every = names + list(params)
+    if wrt is not None:
+        wrt = [wrt] if isinstance(wrt, str) else list(wrt)
+        unknown = [w for w in wrt if w not in every]
+        if unknown:
+            raise CodeError(f"unknown input(s) {', '.join(unknown)}; inputs are "
+                            f"{', '.join(every)}", "wrt")
+    domains = _domains(domain, every)
+    slots = [_slot(n, i, v, domains.get(n), wrt) for i, (n, v) in enumerate(zip(names, inputs))]
+    for n, p in params.items():
+        s = _slot(n, None, p, domains.get(n), wrt)
+        slots.append(Slot(s.name, None, s.backend, s.dtype, s.shape, s.domain,
+                          s.differentiated and p.requires_grad, s.example))
+    if not any(s.differentiated for s in slots):
+        raise CodeError("no float input to differentiate", "inputs")
+    fixed = {n for s in slots if s.position is None for n in s.shape}
+    plan = InputPlan.build(slots, fixed)
+    return Code(fn, kind, plan, grad, module, torch.device(device), title)
+
+
+def _uses_torch(inputs) -> bool:
+    return any(isinstance(v, torch.Tensor) for v in inputs)
+
+
+__all__ = ["COTANGENT", "Code", "build", "outputs"]
