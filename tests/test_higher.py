@@ -132,12 +132,13 @@ def test_a_hessian_without_a_closed_gradient_is_undecided_not_bad_input():
     assert r.exit_code in (0, 1, 4)
 
 
-@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "derivations").glob("*.toml")
-                                        if p.stem.startswith(("jacobian_", "hessian_"))))
-def test_bundled_jacobian_and_hessian_files(name):
+# Each bundled file's expected verdict is checked by the pytest plugin (derivations/ is collected
+# with tests/); here, that they reach it by proof or confirmation.
+@pytest.mark.parametrize("name", ["jacobian_softmax", "hessian_logistic",
+                                  "jacobian_wrong_square_layout"])
+def test_bundled_files_are_decided_by_proof_or_confirmation(name):
     r = check_file(ROOT / "derivations" / f"{name}.toml", FAST)
-    assert r.status in ("ok", "expected mismatch"), (r.status, r.error, r.bug,
-                                                     r.report and r.report.to_text())
+    assert r.status in ("ok", "expected mismatch"), (r.status, r.error, r.bug)
     assert r.report.level in ("proved", "confirmed")
 
 
