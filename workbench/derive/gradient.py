@@ -207,15 +207,21 @@ def _disagreement(d: Derivation, name: str, closed) -> str | None:
     high precision, so no symbolic differentiation at explicit sizes is needed."""
     v = {x.name: x for x in d.variables}[name]
     key = v.name if v.is_matrix else v.symbol()
-    roles = matrix_roles(d.function, d.variables)
+    return guard(d.function, d.variables, d.dims, lambda values, sizes, rng: (
+        precise.evaluate(closed, values), precise.derivative(d.function, values, key)))
+
+
+def guard(function, variables, dims, sides) -> str | None:
+    """None when ``sides(values, sizes, rng)`` gives two equal high-precision values at
+    :data:`GUARD_POINTS` random rational points of each probe size; else why not."""
+    roles = matrix_roles(function, variables)
     rng = random.Random(0)
-    for sizes in probe_sizes(d.dims) if d.dims else ({},):
+    for sizes in probe_sizes(tuple(dims)) if dims else ({},):
         for _ in range(GUARD_POINTS):
-            point = rational_point(d.variables, sizes, roles, rng)
-            values = exact_values(d.variables, point.values, sizes)
+            point = rational_point(variables, sizes, roles, rng)
+            values = exact_values(variables, point.values, sizes)
             try:
-                got = precise.evaluate(closed, values)
-                want = precise.derivative(d.function, values, key)
+                got, want = sides(values, sizes, rng)
             except (precise.Undefined, precise.OutOfReach, precise.Unsupported,
                     ResourceLimit, ZeroDivisionError, ValueError, TypeError) as exc:
                 return f"could not be checked ({type(exc).__name__})"

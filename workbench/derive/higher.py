@@ -15,7 +15,6 @@ matrices, the derivative is given entrywise at explicit sizes (``vec`` order, ro
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -23,14 +22,13 @@ import sympy
 
 from workbench.derive import precise
 from workbench.derive.differential import Differential, differential_symbol
-from workbench.derive.explicit import exact_values, make_explicit, probe_sizes, symbolic_twin
-from workbench.derive.gradient import DIFF_SECONDS, Derivation, derive_gradient, tidy
+from workbench.derive.explicit import make_explicit, symbolic_twin
+from workbench.derive.gradient import DIFF_SECONDS, Derivation, derive_gradient, guard, tidy
 from workbench.derive.identify import NoRule, identify, identify_jacobian
-from workbench.derive.landmarks import matrix_roles
 from workbench.derive.limits import time_limit
 from workbench.errors import ResourceLimit, ShapeError, UserError
 from workbench.expr.functions import is_matrix
-from workbench.expr.sampling import rational_matrix, rational_point
+from workbench.expr.sampling import rational_matrix
 from workbench.expr.spaces import Variable, dimension_names
 
 KINDS = ("jacobian", "hessian")
@@ -221,23 +219,8 @@ def _guard(d: HigherDerivative, closed) -> str | None:
     got_shape = tuple(closed.shape) if is_matrix(closed) else None
     if want_shape != got_shape and not (want_shape is None and got_shape == (1, 1)):
         return f"has shape {got_shape or 'scalar'} instead of {want_shape or 'scalar'}"
-    roles = matrix_roles(d.function, d.variables)
-    rng = random.Random(0)
-    for sizes in probe_sizes(d.dims) if d.dims else ({},):
-        for _ in range(GUARD_POINTS):
-            point = rational_point(d.variables, sizes, roles, rng)
-            values = exact_values(d.variables, point.values, sizes)
-            try:
-                got, want = _both_sides(d, closed, values, sizes, rng)
-            except (precise.Undefined, precise.OutOfReach, precise.Unsupported, ResourceLimit,
-                    ZeroDivisionError, ValueError, TypeError) as exc:
-                return f"could not be checked ({type(exc).__name__})"
-            status = precise.compare(got, want)
-            if status == "different":
-                return f"disagrees with the derivative at sizes {sizes}"
-            if status != "equal":
-                return "could not be checked to 30 digits"
-    return None
+    return guard(d.function, d.variables, d.dims,
+                 lambda values, sizes, rng: _both_sides(d, closed, values, sizes, rng))
 
 
 def _both_sides(d: HigherDerivative, closed, values: dict, sizes, rng):

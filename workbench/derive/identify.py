@@ -42,7 +42,7 @@ def _terms(e, dV):
     if isinstance(e, Trace) or (is_matrix(e) and e.shape == (1, 1)):
         out = []
         for c, mats in _products(e.arg if isinstance(e, Trace) else e, dV):
-            if sympy.sympify(c).has(dV):
+            if c.has(dV):
                 raise NoRule("a trace of the differential multiplies another")
             out.append((c, mats))
         return out
@@ -136,7 +136,7 @@ def _jacobian_terms(e, dv) -> list:
     if isinstance(e, MatMul):
         c, mats = e.as_coeff_matrices()
         holders = [k for k, m in enumerate(mats) if m.has(dv)]
-        if sympy.sympify(c).has(dv):
+        if c.has(dv):
             if holders:
                 raise NoRule("the differential is not linear")
             g = identify(c, dv)

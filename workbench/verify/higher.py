@@ -401,8 +401,8 @@ def psd_proof(H) -> str | None:
     terms = H.args if isinstance(H, sympy.MatAdd) else (H,)
     kinds = []
     for t in terms:
-        c, mats = t.as_coeff_matrices() if isinstance(t, sympy.MatMul) else (1, [t])
-        c = sympy.sympify(c)
+        c, mats = t.as_coeff_matrices() if isinstance(t, sympy.MatMul) else \
+            (sympy.Integer(1), [t])
         if c.is_nonnegative is not True:
             return None
         mats = list(mats)
@@ -432,7 +432,7 @@ def _nonnegative_entries(D) -> bool:
     if fn is None:
         return False
     t = sympy.Symbol("t", real=True)
-    body = sympy.sympify(fn.expr).xreplace({fn.variables[0]: t})
+    body = fn.expr.xreplace({fn.variables[0]: t})
     return body.is_nonnegative is True or tidy(body).is_nonnegative is True
 
 
