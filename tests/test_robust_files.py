@@ -221,3 +221,14 @@ def test_explain_command_imports_no_heavy_library():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.stdout.strip() == "[]"
+
+
+def test_the_command_line_parser_imports_no_heavy_library():
+    """Every verb is registered without torch, SymPy or matplotlib (``--help`` and bad
+    arguments answer in a fraction of a second); a verb's module that imports its library at
+    the top breaks this."""
+    code = ("import sys, workbench.cli; workbench.cli.build_parser(); print(sorted(m for m in "
+            "sys.modules if m.split('.')[0] in ('torch', 'sympy', 'matplotlib')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.stdout.strip() == "[]"

@@ -10,74 +10,17 @@
 
 from __future__ import annotations
 
-from workbench.code.check import Checker, CodeSettings, check
-from workbench.code.inputs import CodeError
-from workbench.code.result import CodeResult
-from workbench.code.subject import build
+import importlib
+
+# public name: the module of this package that defines it (loaded on first use: the
+# ``check-code`` verb is registered without importing torch)
+_EXPORTS = {"check_gradient": "gradient", "assert_gradient_code": "gradient",
+            "CodeResult": "result", "CodeError": "inputs", "CodeSettings": "check"}
+
+__all__ = sorted(_EXPORTS)
 
 
-def check_gradient(fn, inputs, grad=None, domain=None, *, wrt=None, examples: int = 100,
-                   seed: int | None = None, device: str = "cpu") -> CodeResult:
-    """Check a gradient written as code against float64 references.
-
-    ``fn``: a callable of torch tensors, numpy arrays or numbers (a bound method such as
-    ``model.forward`` works as is), or an ``nn.Module``. ``inputs``: a tuple of examples; their
-    shapes and dtypes say what to sample, their values are the first point checked.
-    ``grad``: the hand gradient, called with the same arguments, returning one gradient per
-    input (of a scalar ``fn``); for an ``fn`` with several output elements it takes the
-    cotangent as an extra last argument and returns the vector-Jacobian product(s).
-    ``grad=None``: ``fn`` is ``SomeFunction.apply`` (its ``backward`` is checked) or an
-    ``nn.Module`` (the gradients of every input and parameter autograd computes through it).
-    ``domain``: a word for every float input, a dict ``{input: word}`` or one word per input:
-    real, positive, negative, nonzero, [a,b], spd, simplex, labels, labels:C, fixed.
-    ``wrt``: names of the inputs to check (default: every float input and parameter).
-    ``examples``: Hypothesis examples after the example itself; ``seed``: None is derandomized.
-
-    Returns a :class:`CodeResult`: ``bool(r)`` is True exactly when the gradient matches;
-    ``str(r)`` gives verdict, level, diagnosis and the smallest counterexample. Raises
-    :class:`CodeError` (a :class:`~workbench.errors.UserError`) for inputs that cannot be
-    checked as given.
-    """
-    if not isinstance(examples, int) or not 1 <= examples <= 100_000:
-        raise CodeError(f"must be an integer between 1 and 100000, got {examples!r}", "examples")
-    code = build(fn, inputs, grad, domain, wrt, device)
-    settings = CodeSettings(examples=examples, seed=seed, device=device)
-    first = check(code, settings)
-    if code.kind != "function":
-        return first
-    return _function_orders(code, fn.__self__, tuple(inputs), first, settings)
-
-
-def _function_orders(code, cls, inputs, first: CodeResult, settings) -> CodeResult:
-    """The second order of an autograd.Function's backward, and its jvp when defined."""
-    import numpy as np
-    import torch
-    from workbench.code.function import defines_jvp, jvp_code, second_order
-    example = {s.name: torch.as_tensor(s.example, device=code.device) for s in code.plan.slots}
-    outs = code.call(example)
-    rng = np.random.default_rng(0 if settings.seed is None else settings.seed)
-    cotangents = tuple(torch.as_tensor(rng.uniform(-2, 2, tuple(o.shape)), device=code.device)
-                       for o in outs)
-    results, notes = [first], []
-    second = second_order(code, cls, inputs, cotangents)
-    probe = Checker(second, settings)
-    if all(g is None for g in second.subject(probe.point(probe.example())).values()):
-        notes.append(f"second order not checked: torch cannot differentiate "
-                     f"{cls.__name__}.backward (once_differentiable, or not torch code)")
-    else:
-        results.append(check(second, settings))
-    if defines_jvp(cls):
-        results.append(check(jvp_code(code, cls, inputs), settings))
-    return CodeResult.combine(results, notes)
-
-
-def assert_gradient_code(fn, inputs, grad=None, domain=None, **options) -> CodeResult:
-    """Raise ``AssertionError`` unless the gradient matches; the message's first line is the
-    diagnosis, the rest the full result. Returns the result when it matches."""
-    r = check_gradient(fn, inputs, grad, domain, **options)
-    if not r:
-        raise AssertionError(f"{r.summary()}\n{r}")
-    return r
-
-
-__all__ = ["CodeError", "CodeResult", "CodeSettings", "assert_gradient_code", "check_gradient"]
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
