@@ -223,3 +223,27 @@ def test_pytest_collects_jacobian_and_hessian_files(tmp_path):
                           str(ROOT / "derivations" / "hessian_wrong_asymmetric.toml")],
                          capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert "1 passed" in out.stdout and "1 xfailed" in out.stdout, out.stdout[-2000:]
+
+
+@pytest.mark.parametrize("text, says", [
+    ("[1, 2]", "list of rows"), ("[[1, 2], [3]]", "same number"), ("[[w]]", "scalars"),
+    ("[]", "list of rows"), ("[[" + ", ".join(["1"] * 17) + "]]", "at most 16"),
+    ("[[__import__]]", "not"), ("[[x for x in w]]", "list of rows"), ("[[lambda: 0]]", "not allowed"),
+])
+def test_matrix_literals_are_parsed_strictly(text, says):
+    from workbench.errors import UserError
+    with pytest.raises(UserError, match=says):
+        parse(text, [Variable.matrix("w", 2, 1)])
+
+
+def test_a_matrix_literal_hessian_is_checked_entry_by_entry():
+    w = [Variable.matrix("w", 2, 1)]
+    f = "w[0,0]**2*w[1,0]"
+    right = _check("hessian", f, w, "w", "[[2*w[1,0], 2*w[0,0]], [2*w[0,0], 0]]")
+    assert right.verdict == "match" and right.level == "proved", right.to_text()
+    wrong = _check("hessian", f, w, "w", "[[2*w[1,0], 2*w[0,0]], [w[0,0], 0]]")
+    assert wrong.verdict == "mismatch"
+    assert any("wrong entries: [1, 0] of 2 x 2" in line for line in wrong.diagnosis)
+    x = [Variable.scalar("x"), Variable.scalar("y")]
+    assert _check("jacobian", "[[x*y], [x**2]]", x, "x", "[[y], [2*x]]").ok
+    assert not _check("jacobian", "[[x*y], [x**2]]", x, "x", "[[y], [x]]").ok

@@ -22,7 +22,7 @@ import sympy
 
 from workbench.derive import precise
 from workbench.derive.differential import Differential, differential_symbol
-from workbench.derive.explicit import make_explicit, symbolic_twin
+from workbench.derive.explicit import make_explicit, symbolic_twin, to_matrix_elements
 from workbench.derive.gradient import DIFF_SECONDS, Derivation, derive_gradient, guard, tidy
 from workbench.derive.identify import NoRule, identify, identify_jacobian
 from workbench.derive.limits import time_limit
@@ -53,6 +53,9 @@ class HigherDerivative:
     shape: tuple | None
     notes: list[str] = field(default_factory=list)
     gradient: Derivation | None = None
+    inner: object = None
+    """What the Jacobian is taken of: the function, or (Hessian) the gradient; None where the
+    gradient has no closed form."""
 
     @property
     def variable(self) -> Variable:
@@ -107,7 +110,8 @@ def derive_jacobian(function, variables: Sequence[Variable], name: str) -> Highe
                                 ["a Jacobian of a matrix, or with respect to a matrix, is shown "
                                  "entrywise at explicit sizes (vec order); a hand one is not "
                                  "checked"])
-    d = HigherDerivative("jacobian", function, variables, name, None, "explicit", shape)
+    d = HigherDerivative("jacobian", function, variables, name, None, "explicit", shape,
+                         inner=function)
     return _settle(d, function, x, "Jacobian")
 
 
@@ -130,10 +134,16 @@ def derive_hessian(function, variables: Sequence[Variable], name: str) -> Higher
     d = HigherDerivative("hessian", f, variables, name, None, "explicit",
                          (n, n) if x.is_matrix else None, gradient=g)
     grad = g.gradient[name]
+    if grad is None and not d.dims:        # fixed sizes: the entrywise gradient is a closed form
+        try:
+            grad = to_matrix_elements(g.explicit({})[name], variables, {})
+        except (ResourceLimit, ValueError, TypeError):
+            grad = None
     if grad is None:
         d.notes.append("the gradient has no closed form, so neither has the Hessian; using "
                        "explicit sizes")
         return d
+    d.inner = grad
     return _settle(d, grad, x, "Hessian")
 
 
@@ -147,15 +157,18 @@ def _through_twin(twin, derive, function, variables, name: str) -> HigherDerivat
     return HigherDerivative(h.kind, function if h.kind == "jacobian" else gradient.function,
                             tuple(variables), name, twin.back(h.closed), h.method, shape,
                             h.notes + [f"derived at symbolic sizes ({sizes}) and specialised "
-                                       f"to the fixed ones"], gradient)
+                                       f"to the fixed ones"], gradient,
+                            function if h.kind == "jacobian" else twin.back(h.inner))
 
 
 def _settle(d: HigherDerivative, inner, x: Variable, what: str) -> HigherDerivative:
     """Fill ``d.closed`` with the first closed form of the Jacobian of ``inner`` that passes
     the guard: SymPy's matrix calculus, then matrix differentials; explicit sizes otherwise."""
     whys = []
-    for method, form in (("matrix-calculus", _sympy_jacobian), ("differentials",
-                                                                _differential_jacobian)):
+    routes = (("matrix-calculus", _sympy_jacobian), ("differentials", _differential_jacobian))
+    if isinstance(inner, sympy.MatrixBase):           # written out: differentiate entrywise
+        routes = (("entrywise", _entrywise_jacobian),)
+    for method, form in routes:
         closed, why = form(inner, x)
         if closed is not None:
             why = _guard(d, closed)
@@ -194,6 +207,24 @@ def _sympy_jacobian(inner, x: Variable):
     return (j.T if is_matrix(inner) else j), None   # SymPy: denominator layout
 
 
+def _entrywise_jacobian(inner, x: Variable):
+    """The Jacobian of a written-out matrix ``inner`` (a literal, or an entrywise gradient at
+    fixed sizes) by differentiating each entry by each entry of ``x``."""
+    X = x.symbol()
+    if not x.is_matrix:
+        return sympy.ImmutableMatrix(inner.diff(X)), None
+    if not all(isinstance(n, (int, sympy.Integer)) for n in X.shape):
+        return None, "needs fixed sizes"
+    xs = [X[i, j] for i in range(int(X.shape[0])) for j in range(int(X.shape[1]))]
+    fs = [inner[i, j] for i in range(inner.rows) for j in range(inner.cols)]
+    try:
+        with time_limit(DIFF_SECONDS, "entrywise differentiation"):
+            return sympy.ImmutableMatrix(len(fs), len(xs),
+                                         lambda i, j: sympy.diff(fs[i], xs[j])), None
+    except ResourceLimit:
+        return None, "timed out"
+
+
 def _differential_jacobian(inner, x: Variable):
     """(the Jacobian read off ``d inner = J dx``, None) or (None, why not); the gradient
     ``(∇f)ᵀ`` for a scalar ``inner``."""
@@ -227,7 +258,7 @@ def _both_sides(d: HigherDerivative, closed, values: dict, sizes, rng):
     """(closedᵀu, ∇ₓ(u·inner)) in high precision for a random rational ``u``; ``inner`` is the
     function (Jacobian) or the gradient (Hessian)."""
     x = d.variable
-    inner = d.function if d.kind == "jacobian" else d.gradient.gradient[d.name]
+    inner = d.inner
     if is_matrix(inner):
         rows, cols = (_size(s, sizes) for s in inner.shape)
         u_sym = sympy.MatrixSymbol(_U, rows, cols)
@@ -245,7 +276,7 @@ def _both_sides(d: HigherDerivative, closed, values: dict, sizes, rng):
 
 
 def _size(s, sizes) -> int:
-    return int(s) if s.is_Integer else sizes[str(s)]
+    return int(s) if isinstance(s, int) or s.is_Integer else sizes[str(s)]
 
 
 def higher_derivative(kind: str, function, variables, name: str) -> HigherDerivative:

@@ -90,6 +90,10 @@ def _height(root: ast.AST) -> int:
     return height
 
 
+MAX_LITERAL_SIZE = 16
+"""Rows and columns of a matrix literal, at most."""
+
+
 class _Builder:
     def __init__(self, table: dict[str, Variable], offset: int):
         self.symbols = {name: v.symbol() for name, v in table.items()}
@@ -236,6 +240,31 @@ class _Builder:
         if not is_matrix(value):
             raise self.fail(node, ".T needs a matrix", ShapeError)
         return value.T
+
+    def _List(self, node: ast.List, depth: int):
+        """A matrix literal, row by row: ``[[a, b], [c, d]]``; a column is ``[[a], [b]]``.
+        Entries are scalar expressions (of variables too)."""
+        rows = node.elts
+        if not rows or not all(isinstance(r, ast.List) for r in rows):
+            raise self.fail(node, "write a matrix as a list of rows, e.g. [[1, 0], [0, 1]] "
+                                  "(a column: [[a], [b]])", ShapeError)
+        widths = {len(r.elts) for r in rows}
+        if len(widths) != 1 or 0 in widths:
+            raise self.fail(node, "every row of a matrix literal needs the same number of "
+                                  "entries (at least one)", ShapeError)
+        if len(rows) > MAX_LITERAL_SIZE or max(widths) > MAX_LITERAL_SIZE:
+            raise self.fail(node, f"a matrix literal has at most {MAX_LITERAL_SIZE} rows and "
+                                  f"columns", ShapeError)
+        entries = []
+        for row in rows:
+            out = []
+            for e in row.elts:
+                value = self.build(e, depth)
+                if is_matrix(value) and not is_1x1(value):
+                    raise self.fail(e, "the entries of a matrix literal are scalars", ShapeError)
+                out.append(as_scalar(value))
+            entries.append(out)
+        return sympy.ImmutableMatrix(entries)
 
     def _Subscript(self, node: ast.Subscript, depth: int):
         value = self.build(node.value, depth)

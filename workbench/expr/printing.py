@@ -30,6 +30,12 @@ class _Plain(StrPrinter):
                       for v, n in expr.variable_count)
         return f"d/{wrt} ({self._print(expr.expr)})"
 
+    def _print_MatrixBase(self, expr):
+        return "[" + ", ".join("[" + ", ".join(self._print(e) for e in expr.row(i)) + "]"
+                               for i in range(expr.rows)) + "]"
+
+    _print_ImmutableDenseMatrix = _print_MutableDenseMatrix = _print_MatrixBase
+
     def _print_DiagMatrix(self, expr):
         return f"diag({self._print(expr.args[0])})"
 

@@ -201,7 +201,7 @@ def _verdict(r: HigherReport, d: HigherDerivative, hand, settings, text: str) ->
         r.verdict, r.level, r.exit_code = "undecided", "undecided", 4
         r.how = f"a hand {WHAT[d.kind]} of this shape is not checked (see notes)"
         return
-    if d.kind == "hessian" and d.gradient.gradient[d.name] is None:
+    if d.kind == "hessian" and d.inner is None:
         r.verdict, r.level, r.exit_code = "undecided", "undecided", 4
         r.how = ("the gradient has no closed form at symbolic sizes, so a hand Hessian "
                  "cannot be reduced to a gradient check")
@@ -237,9 +237,14 @@ def _verdict(r: HigherReport, d: HigherDerivative, hand, settings, text: str) ->
         if _reduced(d, hand.T, settings, text).ok:
             r.diagnosis.insert(0, "transposed: denominator layout: your Jacobian transposed is "
                                   "right (the Jacobian has rows = outputs)")
-    if report.verdict == "mismatch" and d.closed is not None:
-        r.diagnosis = [x for x in r.diagnosis if not x.startswith("correct gradient")]
-        r.diagnosis.append(f"correct {WHAT[d.kind]}: {plain(d.closed)}")
+    if report.verdict == "mismatch":
+        r.diagnosis = [x for x in r.diagnosis if not x.startswith(("correct gradient",
+                                                                   "wrong component"))]
+        entries = _wrong_entries(hand, d)
+        if entries:
+            r.diagnosis.insert(min(1, len(r.diagnosis)), entries)
+        if d.closed is not None:
+            r.diagnosis.append(f"correct {WHAT[d.kind]}: {plain(d.closed)}")
 
 
 def _reworded(line: str, d: HigherDerivative) -> str:
@@ -247,6 +252,27 @@ def _reworded(line: str, d: HigherDerivative) -> str:
     prefix = f"d/d{d.name}: "
     line = line[len(prefix):] if line.startswith(prefix) else line
     return line.replace("true gradient", f"true {WHAT[d.kind]}")
+
+
+def _wrong_entries(hand, d: HigherDerivative, limit: int = 8) -> str | None:
+    """``wrong entries: [1, 0], [0, 1] of 2 x 2`` from the hand and derived matrices at a
+    sample point (None when there is no closed form, or every entry is wrong)."""
+    if d.closed is None or not is_matrix(hand) or not is_matrix(d.closed):
+        return None
+    for point, _ in _points(d):
+        h, c = _value(hand, d, point), _value(d.closed, d, point)
+        if h is None or c is None or h.shape != c.shape:
+            return None
+        if not (torch.isfinite(h).all() and torch.isfinite(c).all()):
+            continue
+        bad = ((h - c).abs() > 1e-9 * (1 + c.abs())).nonzero().tolist()
+        if not bad or len(bad) == h.numel():
+            return None
+        shown = ", ".join(f"[{i}, {j}]" for i, j in bad[:limit])
+        more = f" and {len(bad) - limit} more" if len(bad) > limit else ""
+        return (f"wrong entries: {shown}{more} of {h.shape[0]} x {h.shape[1]} (the others "
+                f"agree at a sample point)")
+    return None
 
 
 def _cotangent_name(variables, base: str) -> str:
@@ -259,16 +285,13 @@ def _cotangent_name(variables, base: str) -> str:
 
 
 def _dim(s):
-    return int(s) if s.is_Integer else str(s)
+    return int(s) if isinstance(s, int) or s.is_Integer else str(s)
 
 
 def _reduced(d: HigherDerivative, hand, settings, text: str) -> Report:
     """The gradient check that decides the hand ``d``: see the module docstring."""
     x = d.variable
-    if d.kind == "jacobian":
-        inner, base = d.function, "u"
-    else:
-        inner, base = d.gradient.gradient[d.name], "v"
+    inner, base = d.inner, ("u" if d.kind == "jacobian" else "v")
     variables = d.variables
     if is_matrix(inner):
         u = Variable.matrix(_cotangent_name(variables, base), *map(_dim, inner.shape))
