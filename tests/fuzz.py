@@ -17,9 +17,11 @@ NUMBERS = ["0", "1", "2", "-1", "0.5", "1e308", "1e400", "1e-400", "10**100", "9
            "1" * 45, "1" * 5000, "0x10", "1_000", "3.", ".5", "1e", "inf", "nan", "2**-101"]
 JUNK = ["(", ")", "[", "]", ",", ".", ".T", ":", ";", "'", '"', "\\", "@", "**", "*", "/",
         "//", "%", "^", "&", "|", "~", "==", "<", "lambda: 0", "().__class__", "{}", "\x00",
-        "é", "\n", "#", "...", "if", "for", "x[0, 0]", "X[9, 9]", "*args", "f'{x}'"]
+        "é", "\n", "#", "...", "if", "for", "x[0, 0]", "X[9, 9]", "*args", "f'{x}'",
+        "[[x, 1], [2, x]]", "[[x], [y]]", "[[]]", "[x, y]", "[[x, [y]]]"]
 
-atoms = st.one_of(st.sampled_from(NAMES), st.sampled_from(NUMBERS))
+LITERALS = ["[[x, 1], [2, x]]", "[[x], [y]]", "[[1, 2]]", "[[x]]"]
+atoms = st.one_of(st.sampled_from(NAMES), st.sampled_from(NUMBERS), st.sampled_from(LITERALS))
 expressions = st.recursive(
     atoms,
     lambda inner: st.one_of(

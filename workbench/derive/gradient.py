@@ -112,7 +112,11 @@ def derive_gradient(function, variables: Sequence[Variable], wrt: Sequence[str])
     if not d.uses_matrices and not any(table[n].is_matrix for n in wrt):
         with time_limit(DIFF_SECONDS, "differentiation"):
             for name in wrt:
-                d.gradient[name] = tidy(sympy.diff(function, table[name].symbol()))
+                try:
+                    d.gradient[name] = tidy(sympy.diff(function, table[name].symbol()))
+                except (NotImplementedError, TypeError, ValueError, AttributeError) as exc:
+                    raise ResourceLimit(f"SymPy cannot differentiate this expression "
+                                        f"({type(exc).__name__}); no verdict") from None
                 d.method[name] = "scalar"
         return d
     for name in wrt:

@@ -66,6 +66,8 @@ def matrix_sum(m):
     """Sum of all entries of ``m`` as a scalar."""
     if not is_matrix(m):
         return m
+    if isinstance(m, sympy.MatrixBase):               # written out: the sum of its entries
+        return sympy.Add(*m)
     return sympy.Trace(_ones(m.shape[1], m.shape[0]) * m)
 
 
@@ -83,6 +85,8 @@ def hadamard_power(m, k):
     """Elementwise power of a matrix (as NumPy's ``**``)."""
     if is_1x1(m):
         return as_scalar(m) ** k
+    if isinstance(m, sympy.MatrixBase):               # written out: entry by entry
+        return m.applyfunc(lambda e: e ** k)
     return sympy.HadamardPower(m, k)
 
 
@@ -97,6 +101,8 @@ def _hadamard(a, b):
         return as_scalar(a) * as_scalar(b)
     if a.shape != b.shape:
         raise ShapeError(f"hadamard needs equal shapes, got {a.shape} and {b.shape}")
+    if isinstance(a, sympy.MatrixBase) and isinstance(b, sympy.MatrixBase):
+        return a.multiply_elementwise(b)
     return sympy.HadamardProduct(a, b)
 
 
@@ -137,6 +143,7 @@ def _diag(v):
 
 def _size(d, what: str):
     """A dimension argument: a positive integer or a dimension name such as n."""
+    d = sympy.Integer(d) if isinstance(d, int) else d
     if isinstance(d, sympy.Symbol) and d.is_integer and d.is_positive:
         return d
     if d.is_Integer and 1 <= int(d) <= 64:

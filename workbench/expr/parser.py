@@ -299,7 +299,12 @@ class _Builder:
                 " or ".join(map(str, arity)) if isinstance(arity, tuple) else str(arity))
             raise self.fail(node, f"{name}() takes {want} argument(s), got {n}")
         args = [self.build(a, depth) for a in node.args]
-        return builder(*args)
+        out = builder(*args)
+        if any(isinstance(a, sympy.MatrixBase) for a in args) and \
+                isinstance(out, (sympy.Trace, sympy.Determinant, sympy.MatrixExpr)) and \
+                not isinstance(out, sympy.MatrixBase):
+            out = out.doit()          # of a written-out matrix: written out too (16 x 16 at most)
+        return out
 
 
 _BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.MatMult: "mul", ast.Div: "div",
