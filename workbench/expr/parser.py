@@ -76,7 +76,10 @@ def parse(text: str, variables: Iterable[Variable] | Mapping[str, Variable]) -> 
         raise ParseError(f"expression nested deeper than {MAX_CHAIN} levels as Python reads it "
                          f"({height}: each + in x + x + ... is one more): group long sums and "
                          f"products in parentheses")
-    return _Builder(table, offset).build(tree.body, 0)
+    out = _Builder(table, offset).build(tree.body, 0)
+    if isinstance(out, sympy.MatrixBase) and out.shape == (1, 1):
+        return out[0, 0]                  # a written-out 1x1 matrix is a scalar, as elsewhere
+    return out
 
 
 def _height(root: ast.AST) -> int:
