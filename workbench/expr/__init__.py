@@ -1,9 +1,18 @@
-"""Safe expression language: the parser, and the domains and shapes of variables."""
+"""Safe expression language: the parser, and the domains and shapes of variables.
 
-from workbench.expr.functions import FUNCTIONS, is_matrix
-from workbench.expr.parser import free_names, parse
-from workbench.expr.spaces import (Domain, Variable, dim_symbol, dimension_names,
-                                   sizes_from_point)
+The names below load their module on first use, so that :mod:`workbench.expr.syntax` (the
+parser's first stage, without SymPy) can be imported alone."""
 
-__all__ = ["FUNCTIONS", "Domain", "Variable", "dim_symbol", "dimension_names", "free_names", "is_matrix",
-           "parse", "sizes_from_point"]
+import importlib
+
+_EXPORTS = {"FUNCTIONS": "functions", "is_matrix": "functions", "free_names": "parser",
+            "parse": "parser", "Domain": "spaces", "Variable": "spaces", "dim_symbol": "spaces",
+            "dimension_names": "spaces", "sizes_from_point": "spaces"}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)

@@ -58,10 +58,6 @@ def _softplus(x):
     return sympy.log(1 + sympy.exp(x))
 
 
-def _ones(rows, cols):
-    return sympy.OneMatrix(rows, cols)
-
-
 def matrix_sum(m):
     """Sum of all entries of ``m`` as a scalar."""
     if not is_matrix(m):

@@ -28,10 +28,8 @@ from workbench.errors import ParseError, ShapeError, UserError
 from workbench.expr.functions import (FUNCTIONS, VARIADIC, as_scalar, hadamard_power, is_1x1,
                                       is_matrix)
 from workbench.expr.spaces import Variable, dim_symbol, dimension_names
+from workbench.expr.syntax import MAX_DEPTH, MAX_LENGTH, read_tree
 
-MAX_LENGTH = 2000
-MAX_DEPTH = 48
-MAX_CHAIN = 200
 MAX_DIGITS = 40
 MAX_EXPONENT = 100
 MAX_RESULT_DIGITS = 2000
@@ -46,51 +44,11 @@ def parse(text: str, variables: Iterable[Variable] | Mapping[str, Variable]) -> 
     or its limits, and :class:`ShapeError` for matrices that do not fit together.
     """
     table = dict(variables) if isinstance(variables, Mapping) else {v.name: v for v in variables}
-    if not isinstance(text, str):
-        raise ParseError(f"expected text, got {type(text).__name__}")
-    if len(text) > MAX_LENGTH:
-        raise ParseError(f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
-    for i, ch in enumerate(text):
-        if not (ch.isascii() and (ch.isprintable() or ch in " \t")):
-            raise ParseError(f"character {ch!r} is not allowed", f"col {i + 1}")
-    stripped = text.strip()
-    if not stripped:
-        raise ParseError("empty expression")
-    offset = len(text) - len(text.lstrip())
-    depth = 0
-    for i, ch in enumerate(stripped):
-        depth += ch in "([" and 1 or (-1 if ch in ")]" else 0)
-        if depth > MAX_DEPTH:
-            raise ParseError(f"nesting deeper than {MAX_DEPTH}", f"col {offset + i + 1}")
-    try:
-        tree = ast.parse(stripped, mode="eval")
-    except SyntaxError as exc:
-        if not exc.offset:
-            raise ParseError("unexpected end of expression",
-                             f"col {offset + len(stripped) + 1}") from None
-        raise ParseError(f"syntax error: {exc.msg}", f"col {offset + exc.offset}") from None
-    except (RecursionError, MemoryError, ValueError):
-        raise ParseError("expression too deeply nested or malformed") from None
-    height = _height(tree.body)
-    if height > MAX_CHAIN:
-        raise ParseError(f"expression nested deeper than {MAX_CHAIN} levels as Python reads it "
-                         f"({height}: each + in x + x + ... is one more): group long sums and "
-                         f"products in parentheses")
+    tree, offset = read_tree(text)
     out = _Builder(table, offset).build(tree.body, 0)
     if isinstance(out, sympy.MatrixBase) and out.shape == (1, 1):
         return out[0, 0]                  # a written-out 1x1 matrix is a scalar, as elsewhere
     return out
-
-
-def _height(root: ast.AST) -> int:
-    """The height of an expression's tree (its ``ast.expr`` nodes), without recursion."""
-    height, stack = 0, [(root, 1)]
-    while stack:
-        node, level = stack.pop()
-        height = max(height, level)
-        stack.extend((child, level + 1) for child in ast.iter_child_nodes(node)
-                     if isinstance(child, ast.expr))
-    return height
 
 
 MAX_LITERAL_SIZE = 16

@@ -129,7 +129,22 @@ def _problem(args):
         raise
 
 
+def _syntax(args) -> None:
+    """EXPR and every --hand read as syntax first: a syntax error answers before SymPy loads."""
+    from workbench.expr.syntax import read_tree
+    names = [w.strip() for w in args.wrt.split(",")]
+    hands = getattr(args, "hand", None) or []
+    for where, text in [("EXPR", args.expr),
+                        *((f"--hand {names[i] if i < len(names) else i + 1}", h)
+                          for i, h in enumerate(hands))]:
+        try:
+            read_tree(text)
+        except UserError as exc:
+            raise exc.located(where) from None
+
+
 def cmd_derive(args) -> int:
+    _syntax(args)
     higher = _higher_problem(args)
     if higher is not None:
         return _higher(args, *higher)
@@ -253,6 +268,7 @@ def _evaluate(problem, at: dict[str, float]) -> dict:
 
 def cmd_verify(args) -> int:
     _check_numbers(args)
+    _syntax(args)
     from workbench.expr.parser import parse
     higher = _higher_problem(args)
     if higher is not None:
