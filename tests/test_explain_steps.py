@@ -133,3 +133,12 @@ def test_steps_are_bounded_and_fall_back_to_the_engine():
                       problem.gradient["x"])
     assert sd.verified
     assert len(sd.steps) <= steps_module.MAX_STEPS + 1
+
+
+def test_a_function_of_entries_gets_checked_steps_not_an_internal_error(tmp_path):
+    """``w[0, 0]`` of a fixed-size vector: the differential is read entry by entry."""
+    f = tmp_path / "rosenbrock.toml"
+    f.write_text('title = "t"\nfunction = "(1 - w[0, 0])**2 + 100*(w[1, 0] - w[0, 0]**2)**2"\n'
+                 'wrt = ["w"]\n[variables]\nw = { shape = [2, 1] }\n')
+    (sd,) = explain_steps(load(f).problem)
+    assert sd.verified and sd.result.shape == (2, 1)

@@ -20,6 +20,7 @@ import sympy
 from sympy import (Determinant, HadamardPower, HadamardProduct, Inverse, MatAdd, MatMul,
                    MatrixSymbol, Trace, Transpose, ZeroMatrix)
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.matrices.expressions.matexpr import MatrixElement
 
 from workbench.derive.identify import NoRule, identify
 from workbench.expr.functions import is_matrix
@@ -40,6 +41,10 @@ class Differential:
             return ZeroMatrix(*e.shape) if is_matrix(e) else sympy.Integer(0)
         if e in self.wrt:
             return self.wrt[e]
+        if isinstance(e, MatrixElement):
+            if e.parent in self.wrt:
+                return self.wrt[e.parent][e.i, e.j]
+            raise NoRule("an entry of a matrix expression")
         if isinstance(e, MatAdd):
             return self._sum(e.args)
         if isinstance(e, MatMul):
@@ -106,7 +111,7 @@ class Differential:
 
 def _parts(e, wrt) -> list:
     """The maximal matrix-valued subexpressions (and wrt symbols) of a scalar ``e``."""
-    if e in wrt or isinstance(e, (Trace, Determinant)) or is_matrix(e):
+    if e in wrt or isinstance(e, (Trace, Determinant, MatrixElement)) or is_matrix(e):
         return [e]
     out = []
     for a in e.args:

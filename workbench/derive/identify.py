@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sympy
 from sympy import HadamardProduct, Identity, MatAdd, MatMul, OneMatrix, Trace, Transpose
+from sympy.matrices.expressions.matexpr import MatrixElement
 
 from workbench.expr.functions import is_matrix
 
@@ -25,10 +26,29 @@ def identify(expr, dV):
         if G.has(dV) or G == 0:
             raise NoRule("the differential is not linear in the variable")
         return G
+    if _entrywise(expr, dV):
+        return _entry_gradient(expr, dV)
     pieces = [c * _coefficient(fs, dV) for c, fs in _terms(expr, dV)]
     if not pieces:
         raise NoRule("the differential does not involve the variable")
     return MatAdd(*pieces).doit(deep=False) if len(pieces) > 1 else pieces[0]
+
+
+def _entrywise(expr, dV) -> bool:
+    """True when ``expr`` holds ``dV`` only through its entries (``dw[0, 0]``), at fixed size."""
+    if is_matrix(expr) or not all(isinstance(n, (int, sympy.Integer)) for n in dV.shape):
+        return False
+    entries = [a for a in expr.atoms(MatrixElement) if a.parent == dV]
+    return bool(entries) and not expr.xreplace({a: 0 for a in entries}).has(dV)
+
+
+def _entry_gradient(expr, dV):
+    """``G[i, j]`` = the coefficient of ``dV[i, j]`` in a differential written entry by entry."""
+    rows, cols = (int(n) for n in dV.shape)
+    G = sympy.ImmutableMatrix(rows, cols, lambda i, j: sympy.diff(expr, dV[i, j]))
+    if G.has(dV):
+        raise NoRule("the differential is not linear in the variable")
+    return G
 
 
 def _terms(e, dV):
