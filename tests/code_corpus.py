@@ -443,7 +443,7 @@ CASES: list[Case] = [
     Case("cube_function", "function", lambda: function(Cube, (X3,)), "match"),
     Case("sigmoid_function", "function", lambda: function(Sigmoid, (X3,)), "match"),
     Case("relu_function", "function", lambda: function(Relu, (X3,)), "match",
-         note="the subgradient 0 at the kink x = 0 (see KNOWN_FALSE_ALARMS)"),
+         note="the subgradient 0 at the kink x = 0: points there are skipped as kinks"),
     Case("linear_module", "module", lambda: module(MyLinear(), (_randn(4, 3, seed=3),)),
          "match"),
     Case("least_square_numpy", "numpy", _ls("gradient"), "match"),
@@ -518,13 +518,11 @@ KNOWN_MISSES: dict[str, str] = {}
 """Planted bugs check_gradient does not catch (name -> reason); kept in CASES. None at
 examples=30 and 50 on 2026-12-03."""
 
-KNOWN_FALSE_ALARMS: dict[str, str] = {
-    "relu_function": "Hypothesis shrinks to x = 0, the kink, where the backward's subgradient "
-                     "is 0 and the only reference left (Richardson: the complex step refuses "
-                     "clamp) gives the central difference 1/2; with no second reference the "
-                     "disagreement counts as confirmed instead of being skipped as a kink",
-}
-"""Right code check_gradient rejects (name -> reason); kept in CASES with expect="match"."""
+KNOWN_FALSE_ALARMS: dict[str, str] = {}
+"""Right code check_gradient rejects (name -> reason); kept in CASES with expect="match".
+relu_function was one until the one-sided-differences kink test (check.py ``_kink``):
+Hypothesis shrank to x = 0, where the subgradient 0 differed from Richardson's central
+difference 1/2 with no second reference (the complex step refuses clamp) to mark the kink."""
 
 BY_NAME = {c.name: c for c in CASES}
 assert len(BY_NAME) == len(CASES)
