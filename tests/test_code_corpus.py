@@ -2,7 +2,7 @@
 confirmed mismatch whose result names it, every right backward matches.
 
 Each test fails if the checker were wrong: a checker that always said "match" fails the
-planted cases (and the strict xfail of a known false alarm), one that always said "mismatch"
+planted cases (and the strict xfail of any known false alarm), one that always said "mismatch"
 fails the right ones. Classes not diagnosed in words (a missing chain-rule factor that is not
 a constant; a part of the domain that the diagnosis cannot split on one coordinate) assert the
 verdict only: their Case has empty ``diagnosis_words`` and a ``note`` saying why.
