@@ -73,3 +73,16 @@ def test_gradcheck_harness_checks_the_same_hand_gradient():
                 m = c.make()
                 passed = torch.autograd.gradcheck(m.gc_fn, m.gc_inputs, raise_exception=False)
                 assert passed == (c.expect == "match"), c.name
+
+
+def test_a_kink_skips_only_a_subgradient():
+    """At |x|'s kink (Richardson the only reference: numpy's abs of a complex number is not
+    the complex step's) sign(x) is a subgradient and passes; twice it is still wrong away from
+    the kink, and a planted error at the kink's side is not excused."""
+    import numpy as np
+    x = np.array([0.5, -1.0, 2.0])
+    f = lambda x: np.sum(np.abs(x))
+    assert check_gradient(f, (x,), grad=np.sign, examples=EXAMPLES)
+    assert not check_gradient(f, (x,), grad=lambda x: 2 * np.sign(x), examples=EXAMPLES)
+    r = check_gradient(f, (x,), grad=lambda x: np.where(x >= 0, 1.0, 0.0), examples=EXAMPLES)
+    assert not r and r.level == "confirmed"
