@@ -212,7 +212,8 @@ def _disagreement(d: Derivation, name: str, closed) -> str | None:
     v = {x.name: x for x in d.variables}[name]
     key = v.name if v.is_matrix else v.symbol()
     return guard(d.function, d.variables, d.dims, lambda values, sizes, rng: (
-        precise.evaluate(closed, values), precise.derivative(d.function, values, key)))
+        precise.evaluate(closed, values),
+        precise.derivative(d.function, values, key, escalate=True)))
 
 
 def guard(function, variables, dims, sides) -> str | None:

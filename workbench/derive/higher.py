@@ -271,7 +271,8 @@ def _both_sides(d: HigherDerivative, closed, values: dict, sizes, rng):
         scalar, lhs = u_sym * inner, closed * u_sym
     values = {**values, (_U if is_matrix(inner) else u_sym): u}
     got = precise.evaluate(lhs, values)
-    want = precise.derivative(scalar, values, x.name if x.is_matrix else x.symbol())
+    want = precise.derivative(scalar, values, x.name if x.is_matrix else x.symbol(),
+                              escalate=True)
     return got, want
 
 

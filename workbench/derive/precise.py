@@ -356,7 +356,7 @@ def _matmul(ev, node):
     for a in node.args:
         v = ev(a)
         if _is_mat(v):
-            out = v if out is None else _product_of(ev, out, v)
+            out = v if out is None else out * v
         else:
             scalar *= v
     return out * scalar if out is not None else scalar
@@ -592,20 +592,24 @@ def _adaptive(expr, values, digits: int) -> Precise:
 
 
 def derivative(function: sympy.Basic, values: Mapping, name, digits: int = DIGITS,
-               seconds: float = 4 * SECONDS) -> Precise:
+               seconds: float = 4 * SECONDS, escalate: bool = False) -> Precise:
     """The gradient of the scalar ``function`` with respect to ``name`` (a scalar symbol, or
     the name of a matrix in ``values``) at the exact point ``values``, without differentiating
     symbolically: central differences with steps ``10**-digits`` and ``10**-(digits + 3)``
     relative to the entry (absolute at 0), each side evaluated to ``3 * digits`` digits; the two
     estimates must agree.
 
-    The reference when no closed form is at hand, and a check of one that is.
+    The reference when no closed form is at hand, and a check of one that is. With
+    ``escalate``, sides whose rounding swamps the difference are evaluated again up to 12x the
+    digits (guards of closed forms, where sums of huge and tiny terms are common); without it
+    up to 6x (a verdict's confirmation: near-singular points would make 12x slow).
     """
+    factors = (3, 6, 12) if escalate else (3, 6)
     x = values[name]
     with time_limit(seconds, "a high-precision derivative"):
         if isinstance(x, sympy.MatrixBase):
             rows, cols = x.shape
-            entries = [_partial(function, values, name, (i, j), digits)
+            entries = [_partial(function, values, name, (i, j), digits, factors)
                        for i in range(rows) for j in range(cols)]
             ctx = _CTX
             ctx.dps = digits + 10
@@ -613,26 +617,32 @@ def derivative(function: sympy.Basic, values: Mapping, name, digits: int = DIGIT
                                 for i in range(rows)])
             return Precise(value, max(e.error for e in entries), digits,
                            all(e.settled for e in entries))
-        return _partial(function, values, name, None, digits)
+        return _partial(function, values, name, None, digits, factors)
 
 
-def _partial(function, values, name, index, digits: int) -> Precise:
+def _partial(function, values, name, index, digits: int, factors=(3,)) -> Precise:
     """One partial derivative by central differences: each side evaluated to ``3 * digits``
     digits, then 6x and 12x when rounding of ``f`` still swamps the difference (a tiny
     partial of a huge sum, ``exp(-33)`` beside ``exp(82)``)."""
     last = None
-    for factor in (3, 6, 12):
+    for factor in factors:
         if factor * digits > MAX_DIGITS:
             break
-        estimate = _difference_quotient(function, values, name, index, digits, factor)
+        estimate, rounding_bound = _difference_quotient(function, values, name, index, digits,
+                                                        factor)
         if estimate.settled:
             return estimate
         last = estimate
+        if not rounding_bound:        # the two steps disagree: curvature, not rounding; more
+            break                     # digits would not help
     raise OutOfReach("central differences did not settle (extreme curvature, or a point near "
                      "a singularity)" if last is not None else "precision budget exceeded")
 
 
-def _difference_quotient(function, values, name, index, digits: int, factor: int) -> Precise:
+def _difference_quotient(function, values, name, index, digits: int, factor: int
+                         ) -> tuple[Precise, bool]:
+    """The central difference at ``factor * digits`` working digits, and whether what keeps
+    it from settling is the rounding of ``f`` (which more digits cure)."""
     ctx = _CTX
     work = factor * digits
     ctx.dps = work + 10
@@ -662,7 +672,8 @@ def _difference_quotient(function, values, name, index, digits: int, factor: int
                     max(abs(plus), abs(minus))) / (2 * h)
     error = max(abs(estimates[0] - estimates[1]), rounding)
     scale = max(abs(estimates[1]), ctx.mpf(10) ** (-work))
-    return Precise(estimates[1], error, digits, error <= ctx.mpf(10) ** (-digits) * scale)
+    return (Precise(estimates[1], error, digits, error <= ctx.mpf(10) ** (-digits) * scale),
+            rounding >= abs(estimates[0] - estimates[1]))
 
 
 def compare(a: Precise, b: Precise, digits: int = DIGITS) -> str:
