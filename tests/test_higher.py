@@ -247,3 +247,17 @@ def test_a_matrix_literal_hessian_is_checked_entry_by_entry():
     x = [Variable.scalar("x"), Variable.scalar("y")]
     assert _check("jacobian", "[[x*y], [x**2]]", x, "x", "[[y], [2*x]]").ok
     assert not _check("jacobian", "[[x*y], [x**2]]", x, "x", "[[y], [x]]").ok
+
+
+def test_large_fixed_sizes_are_derived_at_symbolic_sizes_and_proved():
+    """X of 30 x 20 (600 entries): guarded at small probe sizes, not written out at 30 x 20."""
+    from workbench.derive.gradient import derive_gradient
+    v = [Variable.matrix("X", 30, 20), Variable.matrix("y", 30, 1), Variable.matrix("b", 20, 1)]
+    f = parse("(X@b - y).T@(X@b - y)/30", v)
+    d = derive_gradient(f, v, ["b"])
+    assert d.gradient["b"] is not None and any("symbolic sizes" in n for n in d.notes)
+    assert d.gradient["b"].shape == (20, 1)
+    r = check_higher("hessian", f, v, "b", parse("2*X.T@X/30", v), FAST)
+    assert r.verdict == "match" and r.level == "proved", r.to_text()
+    r = check_higher("hessian", f, v, "b", parse("X.T@X/30", v), FAST)
+    assert r.verdict == "mismatch", r.to_text()

@@ -179,7 +179,8 @@ class Twin:
     def back(self, expr):
         if expr is None:
             return None
-        return sympy.sympify(expr).xreplace({**self._back, **self._dims_back})
+        expr = sympy.Integer(expr) if isinstance(expr, int) else expr
+        return expr.xreplace({**self._back, **self._dims_back})
 
 
 def _resize(expr, dims: Mapping):
