@@ -11,6 +11,7 @@ import pytest
 import torch
 
 import workbench
+from code_corpus import Cube
 from workbench.code import assert_gradient_code, check_gradient
 from workbench.errors import UserError
 
@@ -154,24 +155,6 @@ def test_cross_entropy_with_labels_and_reduction():
 
 
 # ------------------------------------------------------------------ autograd.Function, modules
-
-class Cube(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        ctx.save_for_forward(x)
-        return x ** 3
-
-    @staticmethod
-    def backward(ctx, g):
-        x, = ctx.saved_tensors
-        return 3 * x * x * g
-
-    @staticmethod
-    def jvp(ctx, t):
-        x, = ctx.saved_tensors
-        return 3 * x * x * t
-
 
 class CubeWrongBackward(Cube):
     @staticmethod

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from hypothesis import HealthCheck, Phase, Verbosity, given, seed as hseed, settings as hsettings
+from hypothesis import Phase
 
 from workbench.code.diagnosis import diagnose_code
 from workbench.code.inputs import Case, CodeError, cases, seeded_directions
@@ -27,6 +27,7 @@ from workbench.errors import UserError
 from workbench.oracles.checked import compare_gradients
 from workbench.oracles.tolerances import Tolerance, tolerance_for
 from workbench.verify.evidence import Evidence, PointCheck, Range, SampleEvidence, ShapeEvidence
+from workbench.verify.strategies import first_failure
 from workbench.verify.verdict import decide
 
 DTYPE_DRIFT_KIND = "finite_difference"
@@ -329,21 +330,8 @@ class Checker:
         s = self.settings
         strategy = cases(self.code.plan, self.directions)
 
-        @hsettings(max_examples=s.examples, database=None, deadline=None,
-                   derandomize=s.seed is None, verbosity=Verbosity.quiet,
-                   phases=SEARCH_PHASES, report_multiple_bugs=False,
-                   suppress_health_check=list(HealthCheck))
-        @given(strategy)
-        def prop(case):
-            self.examine(case)
-
-        if s.seed is not None:
-            prop = hseed(s.seed)(prop)
-        try:
-            prop()
-        except _Failure as failure:
-            return failure
-        return None
+        return first_failure(strategy, self.examine, _Failure, examples=s.examples,
+                             seed=s.seed, phases=SEARCH_PHASES)
 
 
 def scaled_compare(got, expected, tol: Tolerance) -> list:

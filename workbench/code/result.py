@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from workbench.verify.evidence import Evidence
-from workbench.verify.verdict import Verdict
+from workbench.verify.verdict import Verdict, verdict_line
 
 
 @dataclass
@@ -77,12 +77,7 @@ class CodeResult:
         return bool(self)
 
     def verdict_line(self) -> str:
-        if self.verdict == "match":
-            return f"match ({self.how})"
-        if self.verdict == "mismatch":
-            return f"mismatch confirmed: {self.how}"
-        return f"undecided: {self.how}" + (f" ({'; '.join(self.reasons)})" if self.reasons
-                                            else "")
+        return verdict_line(self.verdict, self.how, self.reasons)
 
     def summary(self) -> str:
         """One line: the first diagnosis of a mismatch, else the verdict."""

@@ -20,7 +20,7 @@ from typing import Mapping
 import numpy as np
 import sympy
 import torch
-from hypothesis import HealthCheck, Phase, Verbosity, given, seed as hseed, settings as hsettings
+from hypothesis import Phase
 
 from workbench.derive.explicit import probe_sizes
 from workbench.derive.landmarks import find_landmarks, matrix_roles
@@ -33,7 +33,7 @@ from workbench.verify.diagnose import Sample, diagnose
 from workbench.verify.evidence import Evidence, PointCheck, Range, SampleEvidence
 from workbench.verify.exact import exact_evidence, shape_evidence
 from workbench.verify.report import Report, explicit_text
-from workbench.verify.strategies import BULK_SIZES, Case, SamplingPlan, cases
+from workbench.verify.strategies import BULK_SIZES, Case, SamplingPlan, cases, first_failure
 from workbench.verify.verdict import decide
 
 MAX_EXPLICIT_DIM = 3
@@ -426,24 +426,15 @@ class CrossChecker:
 
         phases = tuple(Phase) if shrink else (Phase.explicit, Phase.reuse, Phase.generate)
 
-        @hsettings(max_examples=self.examples, database=None, deadline=None,
-                   derandomize=s.seed is None, verbosity=Verbosity.quiet, phases=phases,
-                   report_multiple_bugs=False, suppress_health_check=list(HealthCheck))
-        @given(strategy)
-        def prop(case):
+        def check(case):
             try:
                 self._evaluate(case)
             except _Failure as failure:
                 last.append(failure)
                 raise
 
-        if s.seed is not None:
-            prop = hseed(s.seed)(prop)
-        try:
-            prop()
-        except _Failure as failure:
-            return failure
-        return None
+        return first_failure(strategy, check, _Failure, examples=self.examples, seed=s.seed,
+                             phases=phases)
 
     def _diagnosis_samples(self) -> list[Sample]:
         out = []

@@ -10,7 +10,7 @@ from typing import Any
 from workbench.derive.explicit import probe_sizes
 from workbench.expr.functions import is_matrix
 from workbench.verify.evidence import Evidence, PointCheck
-from workbench.verify.verdict import Verdict
+from workbench.verify.verdict import Verdict, verdict_line
 
 
 @dataclass
@@ -91,12 +91,7 @@ class Report:
     def verdict_line(self) -> str:
         """``match (proved: ...)``, ``match (agrees on ...)``, ``mismatch confirmed: ...``,
         ``undecided: ...``."""
-        if self.verdict == "match":
-            return f"match ({self.how})"
-        if self.verdict == "mismatch":
-            return f"mismatch confirmed: {self.how}"
-        return f"undecided: {self.how}" + (f" ({'; '.join(self.reasons)})" if self.reasons
-                                            else "")
+        return verdict_line(self.verdict, self.how, self.reasons)
 
     def summary(self) -> str:
         """One line: verdict and the first diagnosis."""

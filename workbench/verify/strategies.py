@@ -17,6 +17,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import torch
+from hypothesis import HealthCheck, Verbosity, given, seed as hseed, settings as hsettings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -201,6 +202,27 @@ def cases(draw, plan: SamplingPlan, max_dim: int = 4, max_drawn: int = 4,
     bulk = bulk_sizes[draw(st.integers(0, len(bulk_sizes) - 1))]
     seed = draw(st.integers(0, 2**31 - 1))
     return Case(sizes, drawn, bulk, seed)
+
+
+def first_failure(strategy, check, failure: type[Exception], *, examples: int,
+                  seed: int | None, phases) -> Exception | None:
+    """Run ``check`` on values of ``strategy`` drawn (and, in the ``phases`` that shrink,
+    shrunk) by Hypothesis: the ``failure`` it finally raised, or None. ``seed`` None is
+    derandomized (reproducible); no database, deadline or health checks."""
+    @hsettings(max_examples=examples, database=None, deadline=None, derandomize=seed is None,
+               verbosity=Verbosity.quiet, phases=phases, report_multiple_bugs=False,
+               suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def prop(value):
+        check(value)
+
+    if seed is not None:
+        prop = hseed(seed)(prop)
+    try:
+        prop()
+    except failure as exc:
+        return exc
+    return None
 
 
 def points(variables: Sequence[Variable], max_dim: int = 4, batch: int = 8,

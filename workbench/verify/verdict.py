@@ -105,6 +105,16 @@ def decide(e: Evidence) -> Verdict:
                    ((_skipped_sentence(s),) if s is not None else ()) + caveats)
 
 
+def verdict_line(outcome: str, how: str, reasons=()) -> str:
+    """The verdict in one line, as every report says it: ``match (proved: ...)``, ``match
+    (agrees on ...)``, ``mismatch confirmed: ...``, ``undecided: ... (reasons)``."""
+    if outcome == "match":
+        return f"match ({how})"
+    if outcome == "mismatch":
+        return f"mismatch confirmed: {how}"
+    return f"undecided: {how}" + (f" ({'; '.join(reasons)})" if reasons else "")
+
+
 def _scope(scope: str) -> str:
     return f" {scope}" if scope else ""
 
@@ -148,4 +158,4 @@ def _short(v, limit: int = 48) -> str:
     return text if len(text) <= limit else text[:limit] + " ..."
 
 
-__all__ = ["EXIT_CODES", "MIN_AGREEING", "Verdict", "decide"]
+__all__ = ["EXIT_CODES", "MIN_AGREEING", "Verdict", "decide", "verdict_line"]
