@@ -42,3 +42,14 @@ def test_an_expected_value_that_is_infinite_is_not_ok(tmp_path, capsys):
               '[variables]\nx = "positive"\n[[at]]\nx = 1\nexpect = { x = "1/(x - 1)" }\n')
     assert main(["check", str(f), "--examples", "3"]) != 0
     capsys.readouterr()
+
+
+def test_a_complex_valued_expression_is_bad_input_not_an_internal_error(capsys):
+    """SymPy reads sqrt(-4) as 2*I and differentiates sqrt(-1 - x**2) to I*x/sqrt(x**2 + 1):
+    no torch rule, no real value; one line naming EXPR, exit 2."""
+    assert main(["derive", "x + sqrt(-4)", "--wrt", "x"]) == 2
+    err = capsys.readouterr().err
+    assert "EXPR: col 1: not real-valued" in err and len(err.strip().splitlines()) == 1
+    assert main(["verify", "sqrt(-1 - x**2)", "--wrt", "x", "--hand", "-x/sqrt(-1 - x**2)"]) == 2
+    err = capsys.readouterr().err
+    assert "EXPR: no real derivative" in err and len(err.strip().splitlines()) == 1

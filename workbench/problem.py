@@ -13,22 +13,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import sympy
-
-import torch
 
 from workbench.derive.gradient import Derivation, derive_gradient, tidy
 from workbench.derive.limits import time_limit
 from workbench.errors import ResourceLimit, UserError
 from workbench.expr.parser import parse
 from workbench.expr.spaces import Variable
-from workbench.oracles.autograd import AutogradOracle
-from workbench.oracles.base import GradientOracle, gradients_at
-from workbench.oracles.checked import CheckedOracle
-from workbench.oracles.finite_diff import FiniteDifferenceOracle
-from workbench.oracles.symbolic import SymbolicOracle, ValueFunction
+
+if TYPE_CHECKING:   # the oracles load torch: imported where used, so a check that needs no
+    import torch    # torch (a proof corroborated in high precision) never loads it
+
+    from workbench.oracles.base import GradientOracle
+    from workbench.oracles.symbolic import SymbolicOracle, ValueFunction
 
 ORACLE_KINDS = ("symbolic", "autograd", "finite-difference", "checked")
 GRADIENT_KINDS = ("symbolic", "autograd", "finite-difference")
@@ -69,11 +68,13 @@ class Problem:
 
     @cached_property
     def value_function(self) -> ValueFunction:
+        from workbench.oracles.symbolic import ValueFunction
         return ValueFunction(self.function, self.variables, self.extra_funcs)
 
     def hand_oracle(self, hand: Mapping[str, sympy.Basic]) -> SymbolicOracle:
         """An oracle answering with ``hand`` (closed forms per variable, e.g. a student's
         gradient) for the gradient, and this problem's function for the value."""
+        from workbench.oracles.symbolic import SymbolicOracle
         d = self.derivation
         return SymbolicOracle(Derivation(d.function, d.variables, tuple(hand), dict(hand),
                                          {k: "hand" for k in hand}), self.extra_funcs)
@@ -84,6 +85,7 @@ class Problem:
         """The gradient at ``point`` by each oracle kind, and by the ``hand`` closed forms
         (key ``hand``) when given: ``{kind: {name: tensor}}``. A kind that cannot answer there
         (a hand gradient of the wrong shape, explicit sizes over budget) gives None."""
+        from workbench.oracles.base import gradients_at
         oracles = {k: self.oracle(k) for k in kinds}
         if hand:
             oracles["hand"] = self.hand_oracle(hand)
@@ -114,6 +116,10 @@ class Problem:
     def oracle(self, kind: str = "symbolic", reference: str = "autograd") -> GradientOracle:
         """A gradient oracle: ``symbolic``, ``autograd``, ``finite-difference`` or ``checked``
         (``symbolic`` checked against ``reference`` on every call)."""
+        from workbench.oracles.autograd import AutogradOracle
+        from workbench.oracles.checked import CheckedOracle
+        from workbench.oracles.finite_diff import FiniteDifferenceOracle
+        from workbench.oracles.symbolic import SymbolicOracle
         if kind == "symbolic":
             return SymbolicOracle(self.derivation, self.extra_funcs)
         if kind == "autograd":

@@ -118,6 +118,10 @@ def derive_gradient(function, variables: Sequence[Variable], wrt: Sequence[str])
                     raise ResourceLimit(f"SymPy cannot differentiate this expression "
                                         f"({type(exc).__name__}); no verdict") from None
                 d.method[name] = "scalar"
+                if d.gradient[name].has(sympy.I):
+                    raise UserError(f"no real derivative: SymPy gives d/d{name} = "
+                                    f"{_short(d.gradient[name])}, complex for real values "
+                                    f"(is the function real anywhere?)", "EXPR")
         return d
     for name in wrt:
         closed, why = _matrix_calculus(function, table[name])

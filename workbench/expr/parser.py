@@ -46,6 +46,10 @@ def parse(text: str, variables: Iterable[Variable] | Mapping[str, Variable]) -> 
     table = dict(variables) if isinstance(variables, Mapping) else {v.name: v for v in variables}
     tree, offset = read_tree(text)
     out = _Builder(table, offset).build(tree.body, 0)
+    if out.has(sympy.I):          # sqrt(-1 - x**2) is I*sqrt(x**2 + 1) for SymPy: no real value
+        shown = str(out) if len(str(out)) <= 60 else str(out)[:60] + " ..."
+        raise ParseError(f"not real-valued: SymPy reads it as {shown}, complex for every real "
+                         f"value of the variables", f"col {offset + 1}")
     if isinstance(out, sympy.MatrixBase) and out.shape == (1, 1):
         return out[0, 0]                  # a written-out 1x1 matrix is a scalar, as elsewhere
     return out

@@ -41,6 +41,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--hand", action="append", required=True, metavar="H",
                    help="your gradient for the next variable of --wrt")
     _check_args(p)
+    p.add_argument("--autograd", action="store_true",
+                   help="corroborate a proof with torch autograd in every case (by default a "
+                        "proof about scalar variables is corroborated against high-precision "
+                        "differences, without loading torch)")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("check", help="check derivation files (default: derivations/)",
@@ -100,15 +104,17 @@ def _check_numbers(args) -> None:
         parse_device(args.device)                  # refuses the name without torch
 
 
-def _settings(args):
-    import torch
-    from workbench.devices import parse_device
+def _settings(args, corroborate: str = "autograd"):
+    """The check settings from the options; torch loads only for a device other than cpu."""
     from workbench.verify.crosscheck import CheckSettings
     _check_numbers(args)
-    device = parse_device(args.device)
-    return CheckSettings(max_examples=args.examples, dtype=getattr(torch, args.dtype),
-                         device=str(device), seed=args.seed,
-                         require_proof=args.require == "proof")
+    device = "cpu"
+    if args.device.strip().lower() != "cpu":
+        from workbench.devices import parse_device
+        device = str(parse_device(args.device))
+    return CheckSettings(max_examples=args.examples, dtype=args.dtype, device=device,
+                         seed=args.seed, require_proof=args.require == "proof",
+                         corroborate=corroborate)
 
 
 def _problem(args):
@@ -284,7 +290,8 @@ def cmd_verify(args) -> int:
         except UserError as exc:
             raise exc.located(f"--hand {name}") from None
     from workbench.verify.crosscheck import cross_check
-    report = cross_check(problem, hand, _settings(args), dict(zip(problem.wrt, args.hand)))
+    settings = _settings(args, "autograd" if args.autograd else "auto")
+    report = cross_check(problem, hand, settings, dict(zip(problem.wrt, args.hand)))
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
     return report.exit_code
 

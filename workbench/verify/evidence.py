@@ -105,7 +105,8 @@ class SampleEvidence:
     failure: PointCheck | None = None            # confirmed, shrunk by Hypothesis
     engine: PointCheck | None = None             # derived gradient vs autograd, confirmed
     unconfirmed: list[PointCheck] = field(default_factory=list)
-    dtype: str = "float64"
+    dtype: str = "float64"                       # the arithmetic points were compared in
+    reference: str = "autograd"                  # what they were compared with
 
     @property
     def agreeing(self) -> int:

@@ -44,6 +44,7 @@ class Report:
     ranges: dict[str, str] = field(default_factory=dict)
     time_s: dict[str, float] = field(default_factory=dict)
     dtype: str = "float64"
+    reference: str = "autograd"
     exit_code: int = 0
 
     @property
@@ -69,6 +70,7 @@ class Report:
             self.skipped = dict(s.skipped)
             self.skipped_points = sum(s.skipped.values())
             self.ranges = {k: r.text() for k, r in s.ranges.items()}
+            self.dtype, self.reference = s.dtype, s.reference
         if verdict.outcome == "mismatch":
             self.counterexample = _counterexample(evidence)
         if s is not None and s.engine is not None:
@@ -115,9 +117,13 @@ class Report:
         lines += [f"  note: {n}" for n in self.notes]
         skipped = ", ".join(f"{n:,} {why}" for why, n in self.skipped.items()) or "none"
         ranges = "; ".join(f"{k} in {r}" for k, r in self.ranges.items())
-        lines.append(f"checked {self.points:,} points in {self.examples} batches"
-                     + (f" ({self.rescued_points} in high precision)" if self.rescued_points
-                        else "") + f", {self.dtype}" + (f"; {ranges}" if ranges else "")
+        if self.reference == "autograd":
+            rescued = f" ({self.rescued_points} in high precision)" if self.rescued_points \
+                else ""
+            how = f"in {self.examples} batches{rescued}, {self.dtype}"
+        else:
+            how = f"against {self.reference} ({self.dtype}, without torch)"
+        lines.append(f"checked {self.points:,} points {how}" + (f"; {ranges}" if ranges else "")
                      + f"; skipped: {skipped}; "
                      + ", ".join(f"{k} {v:.2f}s" for k, v in self.time_s.items()))
         return "\n".join(lines)

@@ -1,20 +1,21 @@
-"""Cross-check gradients: gather evidence (shapes, exact comparison, numeric search), then let
-:func:`workbench.verify.verdict.decide` say what it means.
+"""The numeric search, in torch: Hypothesis batches against autograd.
 
-The numeric search draws batches with Hypothesis (:mod:`workbench.verify.strategies`). At every
-point the reference is torch autograd of the compiled function; a point is compared in float
-when autograd is finite, central differences agree with it and no one-sided difference shows a
-kink. Every float disagreement is re-examined in high precision before it counts
+The search draws batches with Hypothesis (:mod:`workbench.verify.strategies`). At every point
+the reference is torch autograd of the compiled function; a point is compared in float when
+autograd is finite, central differences agree with it and no one-sided difference shows a kink.
+Every float disagreement is re-examined in high precision before it counts
 (:mod:`workbench.verify.confirm`): confirmed, it fails the Hypothesis example, which is then
 shrunk; shown to be rounding, the point counts as agreeing. Some of the points float64 cannot
 compare (overflow, lost digits) are compared in high precision instead of being skipped.
+
+A proved verdict needs no search, only corroboration: a few seeded batches against autograd
+(:meth:`NumericSearch.run` with ``proved``).
 """
 
 from __future__ import annotations
 
 import math
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
@@ -23,18 +24,13 @@ import torch
 from hypothesis import Phase
 
 from workbench.derive.explicit import probe_sizes
-from workbench.derive.landmarks import find_landmarks, matrix_roles
 from workbench.errors import ResourceLimit
-from workbench.expr.functions import as_scalar, is_matrix
 from workbench.oracles.tolerances import tolerance_for
 from workbench.problem import Problem
 from workbench.verify.confirm import PreciseReference
-from workbench.verify.diagnose import Sample, diagnose
-from workbench.verify.evidence import Evidence, PointCheck, Range, SampleEvidence
-from workbench.verify.exact import exact_evidence, shape_evidence
-from workbench.verify.report import Report, explicit_text
-from workbench.verify.strategies import BULK_SIZES, Case, SamplingPlan, cases, first_failure
-from workbench.verify.verdict import decide
+from workbench.verify.diagnose import Sample
+from workbench.verify.evidence import PointCheck, Range, SampleEvidence
+from workbench.verify.strategies import Case, SamplingPlan, cases, first_failure
 
 MAX_EXPLICIT_DIM = 3
 RESCUE_POINTS = 24
@@ -43,30 +39,10 @@ QUICK_REL = 1e-3
 """A float disagreement this large (relative) fails a Hypothesis example at once, so that
 shrinking costs no high-precision work; the shrunk point is then confirmed in high precision,
 and if it is not, the search runs again re-examining every disagreement."""
-CORROBORATE = 0.1
-"""Share of the Hypothesis examples run when the verdict is already proved exactly (or there
-is no hand gradient, and the derived one is proved by its derivation): the numeric search then
-only corroborates, against autograd."""
 CORROBORATION_POINTS = 4096
 CONFIRMATIONS = 256
 """High-precision re-examinations of float disagreements, per check (then: unconfirmed). Each
 point's outcome is remembered, so that Hypothesis replaying a point sees the same answer."""
-
-
-@dataclass
-class CheckSettings:
-    """How hard to look: Hypothesis examples, batch sizes, dimension range, dtype, seed;
-    ``require_proof``: anything short of a proof is undecided."""
-
-    max_examples: int = 200
-    max_dim: int = 4
-    max_drawn: int = 4
-    dtype: torch.dtype = torch.float64
-    device: str = "cpu"
-    seed: int | None = None
-    diagnosis_points: int = 64
-    bulk_sizes: tuple[int, ...] = field(default=BULK_SIZES)
-    require_proof: bool = False
 
 
 class _Failure(Exception):
@@ -86,110 +62,54 @@ class _Batch:
     engine_bad: torch.Tensor
 
 
-class CrossChecker:
-    """Runs the checks of one problem against an optional hand gradient."""
+class NumericSearch:
+    """The numeric evidence about one problem (and an optional hand gradient, already fitted
+    to the variables' shapes), gathered in torch with ``settings``
+    (:class:`~workbench.verify.crosscheck.CheckSettings`) at points of ``plan``."""
 
-    def __init__(self, problem: Problem, hand: Mapping[str, sympy.Basic] | None = None,
-                 settings: CheckSettings | None = None,
-                 hand_text: Mapping[str, str] | None = None):
-        self.problem, self.settings = problem, settings or CheckSettings()
-        self.hand_text = dict(hand_text or {})
-        self.hand = None if hand is None else {k: fit_scalar(problem, k, h)
-                                               for k, h in hand.items()}
-        self.exact_tol = tolerance_for(self.settings.dtype, "exact")
+    def __init__(self, problem: Problem, hand: Mapping[str, sympy.Basic] | None, settings,
+                 plan: SamplingPlan, reference: PreciseReference):
+        self.problem, self.hand, self.settings = problem, hand, settings
+        self.plan, self.reference = plan, reference
+        self.dtype = getattr(torch, settings.dtype_name)
+        self.exact_tol = tolerance_for(self.dtype, "exact")
         self.fd_tol = tolerance_for(torch.float64, "finite_difference")
-        self.samples = SampleEvidence(dtype=str(self.settings.dtype).removeprefix("torch."))
+        self.samples = SampleEvidence(dtype=settings.dtype_name)
         self.budget = {"rescue": RESCUE_POINTS, "confirm": CONFIRMATIONS}
         self.seen: dict[tuple, PointCheck] = {}
         self.strict = False
-
-    # ------------------------------------------------------------------ the whole check
-
-    def run(self) -> Report:
-        p, s = self.problem, self.settings
-        t0 = time.perf_counter()
-        d = p.derivation
-        report = Report("match", str(p.text or p.function), list(p.wrt),
-                        {k: str(v) if v is not None else explicit_text(d, k)
-                         for k, v in d.gradient.items()}, dict(d.method), notes=list(d.notes),
-                        dtype=self.samples.dtype)
-        if self.hand is not None:
-            report.hand = {k: self.hand_text.get(k, str(v)) for k, v in self.hand.items()}
-        evidence = Evidence(self.hand is not None, tuple(p.wrt), require_proof=s.require_proof,
-                            derivation_scope=_derivation_scope(d))
-        roles = matrix_roles(d.function, d.variables)
-        landmarks = find_landmarks([d.function, *d.gradient.values(),
-                                    *(self.hand or {}).values()], d.variables)
-        self._exact_side(evidence, landmarks, roles)
-        t1 = time.perf_counter()
-        if not evidence.shapes:
-            self._numeric_side(evidence, landmarks, roles)
-        evidence.samples = self.samples
-        t2 = time.perf_counter()
-        verdict = decide(evidence)
-        report.set_verdict(verdict, evidence)
-        if verdict.outcome == "mismatch" and self.hand is not None and not evidence.shapes:
-            report.diagnosis += self._diagnosis(evidence)
-        report.finish_diagnosis()
-        report.time_s = {"sympy": round(t1 - t0, 3), "numeric": round(t2 - t1, 3),
-                         "diagnosis": round(time.perf_counter() - t2, 3)}
-        return report
-
-    def _exact_side(self, evidence: Evidence, landmarks, roles) -> None:
-        """Shapes, then the exact comparison of each hand gradient with the derived one."""
-        if self.hand is None:
-            return
-        d = self.problem.derivation
-        evidence.shapes = shape_evidence(d.variables, self.hand)
-        if not evidence.shapes:
-            evidence.exact = exact_evidence(d, self.hand, landmarks, roles)
-
-    def _numeric_side(self, evidence: Evidence, landmarks, roles) -> None:
-        """The Hypothesis search, a full one unless the exact side already proved the verdict
-        (then it only corroborates)."""
-        p, s, d = self.problem, self.settings, self.problem.derivation
-        self.plan = SamplingPlan.build(d.variables, roles, landmarks)
-        self.reference = PreciseReference(d, self.hand)
+        p, d = problem, problem.derivation
         self.oracles = {"symbolic": p.oracle("symbolic"), "autograd": p.oracle("autograd"),
                         "finite-difference": p.oracle("finite-difference")}
-        if self.hand is not None:
-            self.oracles["hand"] = p.hand_oracle(self.hand)
+        if hand is not None:
+            self.oracles["hand"] = p.hand_oracle(hand)
         # The derived gradient against autograd: the subject without a hand gradient; with
         # one, only where it is a closed form (elementwise differentiation at every size met
         # costs SymPy seconds, and the hand is compared with autograd anyway).
-        self.engine = self.hand is None or all(g is not None for g in d.gradient.values())
-        proved = len(evidence.exact) == len(p.wrt) and \
-            all(x.equality.equal for x in evidence.exact.values())
+        self.engine = hand is None or all(g is not None for g in d.gradient.values())
+
+    def run(self, proved: bool, examples: int) -> SampleEvidence:
+        """A search of ``examples`` Hypothesis examples for a hand gradient not proved; else
+        (``proved``, or no hand gradient) a corroboration of ``examples`` seeded batches'
+        worth (see :meth:`_corroborate`)."""
         if self.hand is not None and not proved:
-            self.examples = s.max_examples
+            self.examples = examples
             failure = self._search()
         else:
-            failure = self._corroborate(corroborating(s.max_examples))
+            failure = self._corroborate(examples)
         if failure is not None:
             if failure.check.kind == "engine":
                 self.samples.engine = failure.check
             else:
                 self.samples.failure = failure.check
-
-    def _diagnosis(self, evidence: Evidence) -> list[str]:
-        """The mistake in words, from samples at the probe sizes; an exact difference below
-        float resolution is said as such."""
-        found = diagnose(self._diagnosis_samples(), self.problem.derivation.variables,
-                         list(self.hand), self.exact_tol, self.plan.marks)
-        tiny = evidence.samples is None or evidence.samples.failure is None
-        for k, x in evidence.exact.items():
-            if x.equality.difference and not x.equality.equal:
-                found.append(f"d/d{k}: exactly, hand - true = {x.equality.difference}" + (
-                    "; below float tolerance, so finite-difference checkers such as gradcheck "
-                    "accept it" if tiny and x.equality.different else ""))
-        return found
+        return self.samples
 
     # ------------------------------------------------------------------ one batch
 
     def _evaluate(self, case: Case, budgeted: bool = True) -> _Batch:
         p, s = self.problem, self.settings
         arrays = case.arrays(self.plan)
-        point = {k: torch.as_tensor(a, dtype=s.dtype, device=s.device) for k, a in arrays.items()}
+        point = {k: torch.as_tensor(a, dtype=self.dtype, device=s.device) for k, a in arrays.items()}
         truth = self.oracles["autograd"](point, batched=True)
         n = truth.value.shape[0]
         finite = torch.isfinite(truth.value)
@@ -197,7 +117,7 @@ class CrossChecker:
             finite &= torch.isfinite(g.reshape(n, -1)).all(1)
         p64 = {k: v.double() for k, v in point.items()}
         fd, kinks = self.oracles["finite-difference"].with_kinks(p64)
-        t64 = truth.grad if s.dtype == torch.float64 else \
+        t64 = truth.grad if self.dtype == torch.float64 else \
             self.oracles["autograd"](p64, batched=True).grad
         fd_ok = torch.ones_like(finite)
         for k in p.wrt:
@@ -318,25 +238,14 @@ class CrossChecker:
         return worst[1]
 
     def _engine_outcome(self, name: str, values: dict):
-        """The derived closed form against high-precision differences of the function."""
-        from workbench.derive import precise
-        from workbench.verify.confirm import FAILURES
+        """The derived closed form against high-precision differences of the function: only a
+        confirmed difference counts (a bug of ours); anything else clears the point."""
         closed = self.problem.derivation.gradient.get(name)
         if closed is None:
             return "unconfirmed", None, None, "no closed form"
-        v = {x.name: x for x in self.problem.variables}[name]
-        try:
-            if self.reference.on_kink(values):
-                return "cleared", None, None, "on a kink"
-            got = precise.evaluate(closed, values)
-            true = precise.derivative(self.problem.function, values,
-                                      v.name if v.is_matrix else v.symbol())
-        except FAILURES:
-            return "cleared", None, None, "cannot be evaluated precisely"
-        status = precise.compare(got, true)
-        if status == "different" and true.settled:
-            return "confirmed", got, true, ""
-        return "cleared", got, true, ""
+        outcome, got, true, why = self.reference.by_differences(
+            name, values, {"derived": closed})["derived"]
+        return ("confirmed" if outcome == "confirmed" else "cleared"), got, true, why
 
     def _check(self, kind, b: _Batch, case: Case, i: int, name: str, outcome: str, got, true,
                why: str) -> PointCheck:
@@ -436,7 +345,7 @@ class CrossChecker:
         return first_failure(strategy, check, _Failure, examples=self.examples, seed=s.seed,
                              phases=phases)
 
-    def _diagnosis_samples(self) -> list[Sample]:
+    def diagnosis_samples(self) -> list[Sample]:
         out = []
         dims = tuple(self.problem.derivation.dims)
         for k, sizes in enumerate(probe_sizes(dims) if dims else ({},)):
@@ -449,18 +358,6 @@ class CrossChecker:
                               {n: g[keep] for n, g in b.hand.items()},
                               {n: g[keep] for n, g in b.truth.items()}))
         return out
-
-
-def corroborating(examples: int) -> int:
-    """The examples of a corroboration: a tenth, at least 20 (all of them when fewer were
-    asked for)."""
-    return examples if examples <= 20 else max(20, round(examples * CORROBORATE))
-
-
-def _derivation_scope(d) -> str:
-    if any(m == "explicit" for m in d.method.values()) and d.dims:
-        return "(elementwise at each size met)"
-    return ""
 
 
 def _magnitude(v):
@@ -477,15 +374,7 @@ def _per_point(ok: torch.Tensor) -> torch.Tensor:
     return ok.reshape(ok.shape[0], -1).all(1)
 
 
-def fit_scalar(problem: Problem, name: str, hand):
-    """A 1x1 hand gradient of a scalar variable, read as its entry."""
-    v = {x.name: x for x in problem.variables}.get(name)
-    if v is not None and not v.is_matrix and is_matrix(hand) and hand.shape == (1, 1):
-        return as_scalar(hand)
-    return hand
-
-
-class _OneThread:
+class OneThread:
     """Checking evaluates many tiny tensors: one torch thread is faster than several, and
     much faster when the machine is busy."""
 
@@ -497,13 +386,4 @@ class _OneThread:
         torch.set_num_threads(self.saved)
 
 
-def cross_check(problem: Problem, hand: Mapping[str, sympy.Basic] | None = None,
-                settings: CheckSettings | None = None,
-                hand_text: Mapping[str, str] | None = None) -> Report:
-    """Check ``problem``'s derived gradient, and ``hand`` if given (``hand_text``: as the user
-    typed it, for the report); see :class:`Report`."""
-    with _OneThread():
-        return CrossChecker(problem, hand, settings, hand_text).run()
-
-
-__all__ = ["CheckSettings", "CrossChecker", "cross_check", "fit_scalar"]
+__all__ = ["NumericSearch", "OneThread"]

@@ -13,10 +13,9 @@ from __future__ import annotations
 import math
 
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
-import torch
 from hypothesis import HealthCheck, Verbosity, given, seed as hseed, settings as hsettings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -25,6 +24,9 @@ from workbench.derive.landmarks import Landmark
 from workbench.expr.sampling import (LARGEST_EXPONENT, SIMPLE, SMALLEST_EXPONENT, condition,
                                      draw_matrices, draw_scalars, in_domain, typical_range)
 from workbench.expr.spaces import Domain, Variable, dimension_names
+
+if TYPE_CHECKING:
+    import torch
 
 BULK_SIZES = (0, 256, 1024, 4096)
 DRAWN_ENTRIES = 512
@@ -50,11 +52,12 @@ class SamplingPlan:
 
     @classmethod
     def build(cls, variables: Sequence[Variable], roles: Mapping[str, str] | None = None,
-              landmarks: Sequence[Landmark] = ()) -> "SamplingPlan":
-        from workbench.compile import compile_expr   # compile sits above expr; used on demand
+              landmarks: Sequence[Landmark] = (), relations: bool = True) -> "SamplingPlan":
+        """The plan; ``relations=False`` leaves out landmarks that depend on other variables
+        (they are compiled to torch)."""
         table = {v.name: v for v in variables}
         marks: dict[str, list[float]] = {}
-        relations = []
+        related = []
         for mark in landmarks:
             v = table[mark.variable]
             if mark.is_constant:
@@ -64,12 +67,13 @@ class SamplingPlan:
                     continue
                 if np.isfinite(value):
                     marks.setdefault(v.name, []).append(value)
-            else:
+            elif relations:
+                from workbench.compile import compile_expr   # loads torch: only when needed
                 try:
-                    relations.append((v, compile_expr(mark.value, variables)))
+                    related.append((v, compile_expr(mark.value, variables)))
                 except Exception:  # noqa: BLE001 - a landmark we cannot compile is skipped
                     continue
-        return cls(tuple(variables), dict(roles or {}), marks, relations)
+        return cls(tuple(variables), dict(roles or {}), marks, related)
 
     def elements(self, v: Variable) -> st.SearchStrategy[float]:
         """The Hypothesis strategy of one entry of ``v`` (built once: building is not free)."""
@@ -107,7 +111,10 @@ class SamplingPlan:
         which = rng.integers(0, len(options), count)
         offsets = OFFSETS[rng.integers(0, len(OFFSETS), count)] * \
             np.where(rng.random(count) < 0.5, -1.0, 1.0)
-        point = {k: torch.as_tensor(v) for k, v in out.items()}
+        point = {}
+        if self.relations:
+            import torch
+            point = {k: torch.as_tensor(v) for k, v in out.items()}
         for k, (name, target) in enumerate(options):
             rows = chosen & (which == k)
             if not rows.any():
@@ -146,8 +153,9 @@ class Case:
             out[v.name] = np.concatenate([drawn, bulk[v.name]])
         return out
 
-    def point(self, plan: SamplingPlan, dtype=torch.float64, device="cpu"
-              ) -> dict[str, torch.Tensor]:
+    def point(self, plan: SamplingPlan, dtype=None, device="cpu") -> dict[str, torch.Tensor]:
+        """All points as tensors (float64 unless ``dtype``)."""
+        import torch
         return {k: torch.as_tensor(a, dtype=dtype, device=device)
                 for k, a in self.arrays(plan).items()}
 
@@ -226,7 +234,7 @@ def first_failure(strategy, check, failure: type[Exception], *, examples: int,
 
 
 def points(variables: Sequence[Variable], max_dim: int = 4, batch: int = 8,
-           dtype=torch.float64) -> st.SearchStrategy[dict[str, torch.Tensor]]:
+           dtype=None) -> st.SearchStrategy[dict[str, torch.Tensor]]:
     """Public strategy: batches of ``batch`` points (dicts of tensors with a leading batch
     dimension) in the declared domains, for users' own property tests."""
     plan = SamplingPlan(tuple(variables))
@@ -238,5 +246,6 @@ def sample_points(plan: SamplingPlan, sizes: Mapping[str, int], count: int, seed
                   typical: bool = True) -> dict[str, torch.Tensor]:
     """``count`` seeded points (float64 tensors) at ``sizes``, from the typical range by
     default: for tables and figures."""
+    import torch
     return {k: torch.as_tensor(a) for k, a in
             plan.bulk(sizes, count, np.random.default_rng(seed), typical).items()}

@@ -60,7 +60,8 @@ def decide(e: Evidence) -> Verdict:
     if e.shapes:
         return Verdict("mismatch", "confirmed", "; ".join(x.sentence() for x in e.shapes))
     if s is not None and s.engine is not None:
-        return Verdict("undecided", "undecided", "the derived gradient and autograd disagree",
+        return Verdict("undecided", "undecided",
+                       f"the derived gradient and {s.reference} disagree",
                        (f"{_point_sentence(s.engine)}: a bug in the workbench (or in SymPy or "
                         f"torch), not in your derivation; please report it",), bug=True)
     if s is not None and s.failure is not None:
@@ -78,13 +79,13 @@ def decide(e: Evidence) -> Verdict:
     if e.has_hand and len(proofs) == len(e.wrt):
         return Verdict("match", "proved", "proved: " + "; ".join(
             f"d/d{k} by {x.equality.method}{_scope(x.scope)}" for k, x in proofs.items())
-            + _sampled_suffix(s))
+            + _sampled_suffix(s), _nothing_compared(s))
     if not e.has_hand:                # the derivation is the subject; samples corroborate it
         if s is None or s.agreeing > 0:
             return Verdict("match", "proved", "proved: derived by SymPy"
-                           + _scope(e.derivation_scope) + _sampled_suffix(s, "autograd"))
+                           + _scope(e.derivation_scope) + _sampled_suffix(s, name_reference=True))
         return Verdict("undecided", "undecided", "the derived gradient could not be compared "
-                       "with autograd", (_skipped_sentence(s),))
+                       f"with {s.reference}", (_skipped_sentence(s),))
     caveats = tuple(f"d/d{k}: exact comparison undecided: {x.equality.reason}"
                     for k, x in e.exact.items() if x.equality.status == "undecided")
     if s is not None and s.unconfirmed:
@@ -119,10 +120,12 @@ def _scope(scope: str) -> str:
     return f" {scope}" if scope else ""
 
 
-def _sampled_suffix(s: SampleEvidence | None, other: str = "") -> str:
+def _sampled_suffix(s: SampleEvidence | None, name_reference: bool = False) -> str:
+    """``; agrees on N samples (...)``, naming the reference when asked, or when it is not
+    autograd."""
     if s is None or not s.agreeing:
         return ""
-    against = f" with {other}" if other else ""
+    against = f" with {s.reference}" if name_reference or s.reference != "autograd" else ""
     return f"; agrees{against} on {_samples_sentence(s)}"
 
 
@@ -131,6 +134,15 @@ def _samples_sentence(s: SampleEvidence) -> str:
     extra = f", {s.rescued} of them re-checked in high precision after float64 failed" \
         if s.rescued else ""
     return f"{s.agreeing:,} samples ({ranges}{extra})"
+
+
+def _nothing_compared(s: SampleEvidence | None) -> tuple[str, ...]:
+    """The caveat of a proof that no point corroborates (a function undefined wherever the
+    points were drawn, say)."""
+    if s is None or s.agreeing:
+        return ()
+    return (f"no point could be compared with {s.reference} ({_skipped_sentence(s)}): is the "
+            f"function defined on the declared domain?",)
 
 
 def _skipped_sentence(s: SampleEvidence | None) -> str:
