@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from hypothesis import Phase
 
 from workbench.code.diagnosis import diagnose_code
 from workbench.code.inputs import Case, CodeError, cases, seeded_directions
@@ -27,7 +26,7 @@ from workbench.errors import UserError
 from workbench.oracles.checked import compare_gradients
 from workbench.oracles.tolerances import Tolerance, tolerance_for
 from workbench.verify.evidence import Evidence, PointCheck, Range, SampleEvidence, ShapeEvidence
-from workbench.verify.strategies import first_failure
+from workbench.verify.strategies import SHRINK_PHASES, first_failure
 from workbench.verify.verdict import decide
 
 DTYPE_DRIFT_KIND = "finite_difference"
@@ -40,7 +39,6 @@ KINK_LINEARITY = 0.1
 """The secants' gap per unit step of a smooth function agrees across steps to this share."""
 KINK_ENTRIES = 64
 """At most this many disagreeing entries are examined for kinks (beyond: confirmed)."""
-SEARCH_PHASES = (Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink)
 """Hypothesis's ``explain`` phase re-runs the shrunk case hundreds of times to say which parts
 of it matter (seconds for a module); the diagnosis says that in our words instead."""
 
@@ -331,7 +329,7 @@ class Checker:
         strategy = cases(self.code.plan, self.directions)
 
         return first_failure(strategy, self.examine, _Failure, examples=s.examples,
-                             seed=s.seed, phases=SEARCH_PHASES)
+                             seed=s.seed, phases=SHRINK_PHASES)
 
 
 def scaled_compare(got, expected, tol: Tolerance) -> list:

@@ -45,7 +45,8 @@ def _samples(checker, sizes, seed: int) -> Sample | None:
             return None
         rows.append((point, {k: torch.zeros_like(true[k]) if g is None else g
                              for k, g in got.items()}, true))
-    stack = lambda i, keys: {k: torch.stack([r[i][k] for r in rows]) for k in keys}
+    stack = lambda i, keys: {k: torch.stack([r[i][k] for r in rows]).detach().cpu().double()
+                             .numpy() for k in keys}
     wrt = checker.code.wrt
     return Sample(dict(sizes), stack(0, [s.name for s in checker.code.plan.slots
                                          if s.name in rows[0][0]]),
@@ -102,8 +103,8 @@ def diagnose_code(checker, case) -> list[str]:
 
 def _rel_error(s: Sample, name: str) -> float:
     h, t = s.hand[name], s.true[name]
-    scale = torch.maximum(h.abs(), t.abs()).max()
-    return float((h - t).abs().max() / scale) if float(scale) > 0 else 0.0
+    scale = np.maximum(abs(h), abs(t)).max()
+    return float(abs(h - t).max() / scale) if float(scale) > 0 else 0.0
 
 
 def _reduction_hint(sentence: str, plan) -> str:

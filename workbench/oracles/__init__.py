@@ -1,14 +1,29 @@
 """Gradient oracles: one interface (value and gradient at a point or a batch of points),
-with symbolic, autograd, finite-difference and checked implementations."""
+with symbolic, autograd, finite-difference and checked implementations.
 
-from workbench.oracles.autograd import AutogradOracle
-from workbench.oracles.base import Evaluation, Function, FunctionOracle, GradientOracle, Point
-from workbench.oracles.checked import CheckedOracle, Discrepancy, compare_gradients
-from workbench.oracles.finite_diff import FiniteDifferenceOracle, fd_step
-from workbench.oracles.tolerances import TOLERANCES, Tolerance, tolerance_for
+The names load on first use (PEP 562): the oracles load torch, and a check that needs only
+:mod:`workbench.oracles.tolerances` must not pay for it.
+"""
 
-__all__ = [
-    "AutogradOracle", "CheckedOracle", "Discrepancy", "Evaluation", "FiniteDifferenceOracle",
-    "Function", "FunctionOracle", "GradientOracle", "Point", "TOLERANCES", "Tolerance",
-    "compare_gradients", "fd_step", "tolerance_for",
-]
+from importlib import import_module
+
+_HOMES = {
+    "AutogradOracle": "autograd",
+    "Evaluation": "base", "Function": "base", "FunctionOracle": "base",
+    "GradientOracle": "base", "Point": "base",
+    "CheckedOracle": "checked", "Discrepancy": "checked", "compare_gradients": "checked",
+    "FiniteDifferenceOracle": "finite_diff", "fd_step": "finite_diff",
+    "TOLERANCES": "tolerances", "Tolerance": "tolerances", "tolerance_for": "tolerances",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module 'workbench.oracles' has no attribute {name!r}")
+    return getattr(import_module(f"workbench.oracles.{_HOMES[name]}"), name)
+
+
+def __dir__():
+    return __all__

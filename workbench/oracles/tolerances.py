@@ -3,13 +3,19 @@ computed. ``exact``: two closed forms or autograd (only rounding differs); ``fin
 one side is a central difference (truncation error too).
 
 A float64 derivative off by 1e-7 relative must fail the ``exact`` test, so its rtol is below that.
+``precise``: both sides evaluated in high precision and rounded to float64 (no rounding error to
+forgive, so relative only).
+
+Comparisons work on torch tensors and numpy arrays alike; the table is keyed by dtype name, so
+this module loads no torch.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
-import torch
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -19,32 +25,40 @@ class Tolerance:
     rtol: float
     atol: float
 
-    def allowed(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        return self.atol + self.rtol * torch.maximum(a.abs(), b.abs())
+    def allowed(self, a, b):
+        xp = _namespace(a)
+        return self.atol + self.rtol * xp.maximum(abs(a), abs(b))
 
-    def close(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    def close(self, a, b):
         """Elementwise agreement; NaN agrees with nothing, equal infinities agree, and an
         infinity agrees with nothing else (the relative tolerance of an infinity is no
         licence)."""
-        diff = (a - b).abs()
-        ok = (diff <= self.allowed(a, b)) & torch.isfinite(a) & torch.isfinite(b)
+        xp = _namespace(a)
+        with np.errstate(invalid="ignore", over="ignore"):    # inf - inf: nan, not close
+            ok = (abs(a - b) <= self.allowed(a, b)) & xp.isfinite(a) & xp.isfinite(b)
         return ok | (a == b)
 
 
-TOLERANCES: dict[tuple[torch.dtype, str], Tolerance] = {
-    (torch.float64, "exact"): Tolerance(rtol=1e-8, atol=1e-10),
-    (torch.float64, "finite_difference"): Tolerance(rtol=1e-5, atol=1e-6),
-    (torch.float32, "exact"): Tolerance(rtol=1e-4, atol=1e-5),
-    (torch.float32, "finite_difference"): Tolerance(rtol=5e-2, atol=1e-2),
+def _namespace(a):
+    """torch for a tensor (then already imported), else numpy."""
+    return sys.modules["torch"] if type(a).__module__.startswith("torch") else np
+
+
+TOLERANCES: dict[tuple[str, str], Tolerance] = {
+    ("float64", "exact"): Tolerance(rtol=1e-8, atol=1e-10),
+    ("float64", "finite_difference"): Tolerance(rtol=1e-5, atol=1e-6),
+    ("float64", "precise"): Tolerance(rtol=1e-14, atol=0.0),
+    ("float32", "exact"): Tolerance(rtol=1e-4, atol=1e-5),
+    ("float32", "finite_difference"): Tolerance(rtol=5e-2, atol=1e-2),
 }
 
 
-def tolerance_for(dtype: torch.dtype, kind: str = "exact") -> Tolerance:
-    """The tolerance for comparing two gradients of ``dtype``; ``kind`` is ``exact`` or
-    ``finite_difference``."""
+def tolerance_for(dtype, kind: str = "exact") -> Tolerance:
+    """The tolerance for comparing two gradients of ``dtype`` (a torch dtype or its name);
+    ``kind`` is ``exact``, ``finite_difference`` or ``precise``."""
     try:
-        return TOLERANCES[(dtype, kind)]
+        return TOLERANCES[(str(dtype).removeprefix("torch."), kind)]
     except KeyError:
-        known = sorted({str(d).removeprefix("torch.") for d, _ in TOLERANCES})
+        known = sorted({d for d, _ in TOLERANCES})
         raise ValueError(f"no tolerance for dtype {dtype} and kind {kind!r}; "
                          f"dtypes with tolerances: {', '.join(known)}") from None

@@ -42,9 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="your gradient for the next variable of --wrt")
     _check_args(p)
     p.add_argument("--autograd", action="store_true",
-                   help="corroborate a proof with torch autograd in every case (by default a "
-                        "proof about scalar variables is corroborated against high-precision "
-                        "differences, without loading torch)")
+                   help="compare with torch autograd in every case (by default, once the "
+                        "exact side has decided about scalar variables, the points are "
+                        "compared in high precision, without loading torch)")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("check", help="check derivation files (default: derivations/)",
@@ -104,7 +104,7 @@ def _check_numbers(args) -> None:
         parse_device(args.device)                  # refuses the name without torch
 
 
-def _settings(args, corroborate: str = "autograd"):
+def _settings(args, without_torch: bool = False):
     """The check settings from the options; torch loads only for a device other than cpu."""
     from workbench.verify.crosscheck import CheckSettings
     _check_numbers(args)
@@ -114,7 +114,7 @@ def _settings(args, corroborate: str = "autograd"):
         device = str(parse_device(args.device))
     return CheckSettings(max_examples=args.examples, dtype=args.dtype, device=device,
                          seed=args.seed, require_proof=args.require == "proof",
-                         corroborate=corroborate)
+                         without_torch=without_torch)
 
 
 def _problem(args):
@@ -290,7 +290,7 @@ def cmd_verify(args) -> int:
         except UserError as exc:
             raise exc.located(f"--hand {name}") from None
     from workbench.verify.crosscheck import cross_check
-    settings = _settings(args, "autograd" if args.autograd else "auto")
+    settings = _settings(args, without_torch=not args.autograd)
     report = cross_check(problem, hand, settings, dict(zip(problem.wrt, args.hand)))
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
     return report.exit_code

@@ -91,8 +91,8 @@ def _at_point(problem: Problem, hand, reference: PreciseReference, point: dict,
         found = reference.by_differences(name, values, got)
         for label, (outcome, value, true, why) in found.items():
             if outcome == "confirmed":
-                return _check("engine" if label == "derived" else "hand", point, name, value,
-                              true)
+                return PointCheck.confirmed("engine" if label == "derived" else "hand", point,
+                                            name, value, true, False, f"against {REFERENCE}")
             if outcome == "unconfirmed":
                 return _skip_reason(why)
     return ""
@@ -104,14 +104,6 @@ def _skip_reason(why: str) -> str:
     if "Undefined" in why:
         return "not defined there"
     return "out of reach in high precision (did not settle)"
-
-
-def _check(kind: str, point: dict, name: str, got, true) -> PointCheck:
-    gap = float(abs(got.value - true.value))
-    scale = max(float(abs(got.value)), float(abs(true.value)), 1e-300)
-    return PointCheck(kind, "confirmed", dict(point), {}, name, float(got), float(true),
-                      str(got), str(true), gap, gap / scale, got.digits, False,
-                      f"against {REFERENCE}")
 
 
 __all__ = ["MIN_POINTS", "POINTS", "REFERENCE", "applies", "precisely"]

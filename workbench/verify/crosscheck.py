@@ -1,15 +1,16 @@
 """Cross-check gradients: gather evidence (shapes, exact comparison, numeric evidence), then let
 :func:`workbench.verify.verdict.decide` say what it means.
 
-Numeric evidence comes one of two ways:
+Numeric evidence comes from torch, or, for scalar variables, from high precision alone:
 
 - :mod:`workbench.verify.search` (torch): a Hypothesis search of batches against autograd, every
-  float disagreement re-examined in high precision. It runs whenever the exact side has not
-  proved the verdict, and by default it also corroborates proofs.
-- :mod:`workbench.verify.corroborate` (no torch): a proof about scalar variables corroborated
-  at seeded points against high-precision differences of the function. With
-  ``corroborate="auto"`` (the ``verify`` command) it is used wherever it applies, so that a
-  proved scalar verdict answers without loading torch.
+  float disagreement re-examined in high precision; it corroborates proofs with seeded batches.
+- With ``without_torch`` (the ``verify`` command), where the variables are scalars (float64, CPU)
+  and the exact side has decided: a proof is corroborated at seeded points against
+  high-precision differences of the function (:mod:`workbench.verify.corroborate`), and a
+  difference is searched for, shrunk and diagnosed in high precision
+  (:mod:`workbench.verify.precise_search`). A scalar verdict then answers in about a second.
+  An exact side that could not decide still takes the torch search.
 
 This module imports neither torch nor the search: both load only when a check needs them.
 """
@@ -27,7 +28,7 @@ from workbench.derive.landmarks import find_landmarks, matrix_roles
 from workbench.expr.functions import as_scalar, is_matrix
 from workbench.problem import Problem
 from workbench.verify import corroborate
-from workbench.verify.confirm import PreciseReference
+from workbench.verify.confirm import FAILURES, PreciseReference
 from workbench.verify.evidence import Evidence, SampleEvidence
 from workbench.verify.exact import exact_evidence, shape_evidence
 from workbench.verify.report import Report, explicit_text
@@ -38,16 +39,15 @@ CORROBORATE = 0.1
 """Share of the Hypothesis examples run when the verdict is already proved exactly (or there
 is no hand gradient, and the derived one is proved by its derivation): the numeric search then
 only corroborates, against autograd."""
-CORROBORATION_KINDS = ("autograd", "auto")
 
 
 @dataclass
 class CheckSettings:
     """How hard to look: Hypothesis examples, batch sizes, dimension range, dtype (its name,
     ``float64`` or ``float32``, or the torch dtype), device, seed; ``require_proof``: anything
-    short of a proof is undecided; ``corroborate``: how a proof is corroborated, ``autograd``
-    (always, in torch) or ``auto`` (in high precision without torch where that applies: scalar
-    variables, float64 on the CPU)."""
+    short of a proof is undecided; ``without_torch``: where the exact side decided about scalar
+    variables, gather the numeric evidence in high precision instead of torch (see module
+    docstring)."""
 
     max_examples: int = 200
     max_dim: int = 4
@@ -58,7 +58,7 @@ class CheckSettings:
     diagnosis_points: int = 64
     bulk_sizes: tuple[int, ...] = field(default=BULK_SIZES)
     require_proof: bool = False
-    corroborate: str = "autograd"
+    without_torch: bool = False
 
     @property
     def dtype_name(self) -> str:
@@ -73,9 +73,6 @@ class CrossChecker:
                  settings: CheckSettings | None = None,
                  hand_text: Mapping[str, str] | None = None):
         self.problem, self.settings = problem, settings or CheckSettings()
-        if self.settings.corroborate not in CORROBORATION_KINDS:
-            raise ValueError(f"corroborate must be one of {CORROBORATION_KINDS}, got "
-                             f"{self.settings.corroborate!r}")
         self.hand_text = dict(hand_text or {})
         self.hand = None if hand is None else {k: fit_scalar(problem, k, h)
                                                for k, h in hand.items()}
@@ -124,16 +121,21 @@ class CrossChecker:
             evidence.exact = exact_evidence(d, self.hand, landmarks, roles)
 
     def _numeric_side(self, evidence: Evidence, landmarks, roles) -> SampleEvidence:
-        """Corroboration of a proof (without torch where it applies and was asked for), else
-        the search in torch: a full one unless the verdict is already proved."""
+        """Without torch where it applies and was asked for (see module docstring), else the
+        search in torch: a full one unless the verdict is already proved."""
         p, s, d = self.problem, self.settings, self.problem.derivation
         self.landmarks, self.roles = landmarks, roles
         self.reference = PreciseReference(d, self.hand)
         proved = len(evidence.exact) == len(p.wrt) and \
             all(x.equality.equal for x in evidence.exact.values())
-        if (proved or self.hand is None) and s.corroborate == "auto" and \
-                corroborate.applies(p, s):
+        different = any(x.equality.different for x in evidence.exact.values())
+        if s.without_torch and corroborate.applies(p, s) and \
+                (proved or different or self.hand is None):
             plan = SamplingPlan.build(d.variables, roles, landmarks, relations=False)
+            if different:
+                from workbench.verify.precise_search import PreciseSearch
+                self.search = PreciseSearch(p, self.hand, s, plan, self.reference)
+                return self.search.run()
             samples = corroborate.precisely(p, self.hand, plan, self.reference, s.seed)
             if samples is not None:
                 return samples
@@ -156,9 +158,10 @@ class CrossChecker:
         """The mistake in words, from samples at the probe sizes; an exact difference below
         float resolution is said as such."""
         from workbench.verify.diagnose import diagnose
-        search = self._search()
+        search = self.search or self._search()
         found = diagnose(search.diagnosis_samples(), self.problem.derivation.variables,
-                         list(self.hand), search.exact_tol, search.plan.marks)
+                         list(self.hand), search.tolerance, search.plan.marks,
+                         self._really_right)
         tiny = evidence.samples is None or evidence.samples.failure is None
         for k, x in evidence.exact.items():
             if x.equality.difference and not x.equality.equal:
@@ -166,6 +169,17 @@ class CrossChecker:
                     "; below float tolerance, so finite-difference checkers such as gradcheck "
                     "accept it" if tiny and x.equality.different else ""))
         return found
+
+
+    def _really_right(self, name: str, point: dict, sizes: dict) -> bool | None:
+        """Is the hand's d/d``name`` right at ``point``, in high precision? (None: cannot
+        tell.)"""
+        try:
+            values = self.reference.values(point, sizes)
+        except FAILURES:
+            return None
+        outcome = self.reference.compare(name, values, "hand")[0]
+        return {"confirmed": False, "cleared": True}.get(outcome)
 
 
 def corroborating(examples: int) -> int:

@@ -2,16 +2,18 @@
 shape, which component, or only part of the domain.
 
 Works on samples: for each of a few explicit sizes, the hand and true gradients at many valid
-points (tensors with a leading batch dimension).
+points (float64 numpy arrays with a leading batch dimension; torch searches convert theirs).
+A "right on part of the domain" seen in float is asked of ``really_right`` (high precision)
+before it is said: a hand wrong by less than float tolerance there is wrong everywhere.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
-import torch
+import numpy as np
 
 from workbench.expr.spaces import Variable
 from workbench.oracles.tolerances import Tolerance
@@ -22,15 +24,18 @@ class Sample:
     """Hand and true gradients at ``point`` (all with a leading batch dimension N)."""
 
     sizes: Mapping[str, int]
-    point: Mapping[str, torch.Tensor]
-    hand: Mapping[str, torch.Tensor]
-    true: Mapping[str, torch.Tensor]
+    point: Mapping[str, np.ndarray]
+    hand: Mapping[str, np.ndarray]
+    true: Mapping[str, np.ndarray]
 
 
 def diagnose(samples: Sequence[Sample], variables: Sequence[Variable], wrt: Sequence[str],
-             tol: Tolerance, marks: Mapping[str, Sequence[float]] | None = None) -> list[str]:
+             tol: Tolerance, marks: Mapping[str, Sequence[float]] | None = None,
+             really_right: Callable[[str, dict, dict], bool | None] | None = None) -> list[str]:
     """Sentences naming the mistakes found (empty when the samples agree). ``marks``: the
-    landmarks of each scalar variable (kinks ...), where a wrong part of the domain starts."""
+    landmarks of each scalar variable (kinks ...), where a wrong part of the domain starts.
+    ``really_right(name, point, sizes)``: True/False when high precision can tell whether the
+    hand's d/d``name`` is right at a point where float says so (None: cannot tell)."""
     out: list[str] = []
     table = {v.name: v for v in variables}
     wrong = [n for n in wrt if any(not bool(tol.close(s.hand[n], s.true[n]).all())
@@ -42,63 +47,76 @@ def diagnose(samples: Sequence[Sample], variables: Sequence[Variable], wrt: Sequ
         out.append(f"wrong component: d/d{', d/d'.join(wrong)} wrong; "
                    f"d/d{', d/d'.join(right)} right")
     for name in wrong:
-        out.extend(_diagnose_variable(samples, name, table, tol, marks or {}))
+        out.extend(_diagnose_variable(samples, name, table, tol, marks or {}, really_right))
     return out
 
 
-def _diagnose_variable(samples, name, table, tol, marks) -> list[str]:
+def _diagnose_variable(samples, name, table, tol, marks, really_right) -> list[str]:
     label = f"d/d{name}"
     if all(bool(tol.close(s.hand[name], -s.true[name]).all()) for s in samples):
         return [f"{label}: sign error: hand = -(true gradient)"]
     v = table[name]
     if v.is_matrix and all(s.hand[name].shape[-1] == s.hand[name].shape[-2] for s in samples) \
-            and all(bool(tol.close(s.hand[name], s.true[name].transpose(-1, -2)).all())
+            and all(bool(tol.close(s.hand[name], np.swapaxes(s.true[name], -1, -2)).all())
                     for s in samples):
         return [f"{label}: transposed: hand = (true gradient)^T"]
-    factor = _constant_factor(samples, name)
+    factor = _constant_factor(samples, name, min(1e-6, 100 * tol.rtol))
     if factor is not None:
         return [f"{label}: constant factor: {factor}"]
     found = []
     if v.is_matrix:
         found.extend(_wrong_entries(samples, name, tol))
-    found.extend(_part_of_domain(samples, name, table, tol, marks))
+    found.extend(_part_of_domain(samples, name, table, tol, marks, really_right))
     return found
 
 
-def _ratios(s: Sample, name: str) -> torch.Tensor:
+def _ratios(s: Sample, name: str) -> np.ndarray:
     h, t = s.hand[name].reshape(-1), s.true[name].reshape(-1)
-    keep = (t.abs() > 1e-6) & torch.isfinite(h) & torch.isfinite(t)
+    keep = (abs(t) > 1e-6) & np.isfinite(h) & np.isfinite(t)
     return h[keep] / t[keep]
 
 
-def _constant_factor(samples, name) -> str | None:
+def _constant_factor(samples, name, spread: float = 1e-6) -> str | None:
+    """The factor when hand / true is one constant at every point (to ``spread`` relative:
+    float noise; values computed in high precision allow far less). Equalities of factors
+    and sizes hold to ``spread / 1000``."""
+    tiny = spread / 1000
     per_size = []
     for s in samples:
         r = _ratios(s, name)
-        if r.numel() < 2:
+        if r.size < 2:
             return None
-        c = float(r.median())
-        if c == 0 or float((r - c).abs().max()) > 1e-6 * abs(c) or abs(c - 1) < 1e-9:
+        c = float(np.median(r))
+        if c == 0 or float(abs(r - c).max()) > spread * abs(c) or abs(c - 1) < tiny:
             return None
         per_size.append((c, s.sizes))
     for dim in per_size[0][1]:
-        if all(abs(c - sz[dim]) < 1e-9 * sz[dim] for c, sz in per_size) and \
+        if all(abs(c - sz[dim]) < tiny * sz[dim] for c, sz in per_size) and \
                 len({sz[dim] for _, sz in per_size}) > 1:
             return f"hand = {dim} x true gradient: a missing 1/{dim}?"
-        if all(abs(c * sz[dim] - 1) < 1e-9 for c, sz in per_size) and \
+        if all(abs(c * sz[dim] - 1) < tiny for c, sz in per_size) and \
                 len({sz[dim] for _, sz in per_size}) > 1:
             return f"hand = true gradient / {dim}: a spurious 1/{dim}?"
     cs = [c for c, _ in per_size]
-    if max(cs) - min(cs) > 1e-9 * max(abs(c) for c in cs):
+    if max(cs) - min(cs) > tiny * max(abs(c) for c in cs):
         return None
     frac = Fraction(cs[0]).limit_denominator(1000)
-    if abs(float(frac) - cs[0]) > 1e-9 * abs(cs[0]):
-        return f"hand = {cs[0]:.12g} x true gradient"
+    if abs(float(frac) - cs[0]) > tiny * abs(cs[0]):
+        return f"hand = {_shown(cs[0], tiny)} x true gradient"
     shown = str(frac)
     if frac == -1:
         return "hand = -(true gradient): a sign error"
     hint = (f"a missing factor {1 / frac}?" if abs(frac) < 1 else f"a spurious factor {shown}?")
     return f"hand = {shown} x true gradient: {hint}"
+
+
+def _shown(c: float, tiny: float) -> str:
+    """``c`` in as few significant digits (12 at least) as show it to ``tiny`` relative."""
+    for digits in (12, 15):
+        text = f"{c:.{digits}g}"
+        if abs(float(text) - c) <= 10 * tiny * abs(c):
+            return text
+    return f"{c:.17g}"
 
 
 def _wrong_entries(samples, name, tol) -> list[str]:
@@ -107,23 +125,29 @@ def _wrong_entries(samples, name, tol) -> list[str]:
     per_entry = bad.any(0)
     if bool(per_entry.all()):
         return []
-    idx = [tuple(int(i) for i in ix) for ix in per_entry.nonzero()]
+    idx = [tuple(int(i) for i in ix) for ix in np.argwhere(per_entry)]
     shown = ", ".join(str(list(i)) for i in idx[:6]) + (" ..." if len(idx) > 6 else "")
-    return [f"d/d{name}: wrong component: only entries {shown} of {per_entry.numel()} are wrong "
+    return [f"d/d{name}: wrong component: only entries {shown} of {per_entry.size} are wrong "
             f"(at sizes {dict(s.sizes)})"]
 
 
-def _part_of_domain(samples, name, table, tol, marks) -> list[str]:
+def _part_of_domain(samples, name, table, tol, marks, really_right) -> list[str]:
     s = samples[0]
     bad = ~tol.close(s.hand[name], s.true[name])
     bad_pt = bad.reshape(bad.shape[0], -1).any(1)
-    n_bad = int(bad_pt.sum())
-    if n_bad == 0 or n_bad == bad_pt.numel():
+    n_bad, n = int(bad_pt.sum()), bad_pt.size
+    if n_bad == 0 or n_bad == n:
         return []
+    hidden = _hidden(s, name, bad_pt, really_right)
+    if hidden is not None:
+        where = ", ".join(f"{k}={_number(v)}" for k, v in hidden.items())
+        return [f"d/d{name}: wrong everywhere, though {n - n_bad}/{n} points agree within float "
+                f"tolerance: the error there is below it (e.g. at {where}, confirmed in high "
+                f"precision)"]
     for v in table.values():
         if v.name not in s.point:
             continue
-        coords = s.point[v.name].reshape(bad_pt.numel(), -1)
+        coords = s.point[v.name].reshape(n, -1)
         for j in range(coords.shape[1]):
             split = _threshold(coords[:, j], bad_pt, marks.get(v.name, ()))
             if split is not None:
@@ -131,19 +155,36 @@ def _part_of_domain(samples, name, table, tol, marks) -> list[str]:
                 op, other = split[0], {"<": ">", ">": "<"}[split[0]]
                 return [f"d/d{name}: wrong only on part of the domain: where {entry} {op} "
                         f"{split[1]:g} (right where {entry} {other} {split[1]:g}); "
-                        f"{n_bad}/{bad_pt.numel()} points wrong"]
-    return [f"d/d{name}: wrong at {n_bad}/{bad_pt.numel()} points only"]
+                        f"{n_bad}/{n} points wrong"]
+    return [f"d/d{name}: wrong at {n_bad}/{n} points only"]
 
 
-def _threshold(x: torch.Tensor, bad: torch.Tensor, marks: Sequence[float] = ()):
+def _hidden(s: Sample, name: str, bad_pt: np.ndarray, really_right, tries: int = 3):
+    """A point that passes in float64 but where high precision shows the hand wrong; None
+    when the points tried are right (or no ``really_right`` was given)."""
+    if really_right is None:
+        return None
+    good = np.flatnonzero(~bad_pt)
+    for i in good[np.linspace(0, len(good) - 1, min(tries, len(good))).astype(int)]:
+        point = {k: a[i] for k, a in s.point.items()}
+        if really_right(name, point, dict(s.sizes)) is False:
+            return point
+    return None
+
+
+def _number(a) -> str:
+    return f"{float(a):.6g}" if np.ndim(a) == 0 else "[...]"
+
+
+def _threshold(x: np.ndarray, bad: np.ndarray, marks: Sequence[float] = ()):
     """('<', t) when the bad points are exactly those with x < t (or '>'), else None; ``t`` is
     a landmark (or 0) when one lies between the last bad and the first good point."""
-    order = torch.argsort(x)
+    order = np.argsort(x, kind="stable")
     xs, bs = x[order], bad[order]
-    for op, labels in (("<", bs), (">", bs.flip(0))):
+    for op, labels in (("<", bs), (">", bs[::-1])):
         k = int(labels.sum())
         if bool(labels[:k].all()):
-            values = xs if op == "<" else xs.flip(0)
+            values = xs if op == "<" else xs[::-1]
             if k == 0 or k == len(values):
                 return None
             lo, hi = float(values[k - 1]), float(values[k])

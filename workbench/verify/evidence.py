@@ -90,6 +90,16 @@ class PointCheck:
     drawn_by_hypothesis: bool = True
     reason: str = ""
 
+    @classmethod
+    def confirmed(cls, kind: str, point: dict, name: str, got, true, drawn: bool,
+                  reason: str = "") -> "PointCheck":
+        """A disagreement confirmed in high precision at a point of scalar variables: ``got``
+        and ``true`` are precise values (:class:`~workbench.derive.precise.Precise`)."""
+        gap = float(abs(got.value - true.value))
+        scale = max(float(abs(got.value)), float(abs(true.value)), 1e-300)
+        return cls(kind, "confirmed", dict(point), {}, name, float(got), float(true), str(got),
+                   str(true), gap, gap / scale, got.digits, drawn, reason)
+
 
 @dataclass
 class SampleEvidence:

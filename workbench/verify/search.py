@@ -21,7 +21,6 @@ from typing import Mapping
 import numpy as np
 import sympy
 import torch
-from hypothesis import Phase
 
 from workbench.derive.explicit import probe_sizes
 from workbench.errors import ResourceLimit
@@ -30,7 +29,8 @@ from workbench.problem import Problem
 from workbench.verify.confirm import PreciseReference
 from workbench.verify.diagnose import Sample
 from workbench.verify.evidence import PointCheck, Range, SampleEvidence
-from workbench.verify.strategies import Case, SamplingPlan, cases, first_failure
+from workbench.verify.strategies import (SEARCH_PHASES, SHRINK_PHASES, Case, SamplingPlan,
+                                         cases, first_failure)
 
 MAX_EXPLICIT_DIM = 3
 RESCUE_POINTS = 24
@@ -72,7 +72,7 @@ class NumericSearch:
         self.problem, self.hand, self.settings = problem, hand, settings
         self.plan, self.reference = plan, reference
         self.dtype = getattr(torch, settings.dtype_name)
-        self.exact_tol = tolerance_for(self.dtype, "exact")
+        self.exact_tol = self.tolerance = tolerance_for(self.dtype, "exact")
         self.fd_tol = tolerance_for(torch.float64, "finite_difference")
         self.samples = SampleEvidence(dtype=settings.dtype_name)
         self.budget = {"rescue": RESCUE_POINTS, "confirm": CONFIRMATIONS}
@@ -333,7 +333,7 @@ class NumericSearch:
         strategy = cases(self.plan, max_dim, drawn, tuple(bulk_sizes))
         last: list[_Failure] = []
 
-        phases = tuple(Phase) if shrink else (Phase.explicit, Phase.reuse, Phase.generate)
+        phases = SHRINK_PHASES if shrink else SEARCH_PHASES
 
         def check(case):
             try:
@@ -354,9 +354,9 @@ class NumericSearch:
             case = Case(sizes, empty, self.settings.diagnosis_points, 1234 + k, typical=True)
             b = self._evaluate(case, budgeted=False)
             keep = b.valid
-            out.append(Sample(sizes, {n: t[keep] for n, t in b.point.items()},
-                              {n: g[keep] for n, g in b.hand.items()},
-                              {n: g[keep] for n, g in b.truth.items()}))
+            out.append(Sample(sizes, {n: _numpy(t[keep]) for n, t in b.point.items()},
+                              {n: _numpy(g[keep]) for n, g in b.hand.items()},
+                              {n: _numpy(g[keep]) for n, g in b.truth.items()}))
         return out
 
 
@@ -368,6 +368,10 @@ def _magnitude(v):
 
 def _tolist(a):
     return a.tolist() if hasattr(a, "tolist") else a
+
+
+def _numpy(t: torch.Tensor) -> np.ndarray:
+    return t.detach().cpu().double().numpy()
 
 
 def _per_point(ok: torch.Tensor) -> torch.Tensor:

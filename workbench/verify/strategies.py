@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
-from hypothesis import HealthCheck, Verbosity, given, seed as hseed, settings as hsettings
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed as hseed, settings as hsettings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -38,6 +38,10 @@ small matrices, 16 or more of 60 x 50 ones; memory and finite differences scale 
 LANDMARK_SHARE = 0.2
 """Share of the bulk placed near a landmark (when the problem has any)."""
 OFFSETS = np.array([1e-9, 1e-6, 1e-3, 1e-1, 1.0])
+SEARCH_PHASES = (Phase.explicit, Phase.reuse, Phase.generate)
+"""Hypothesis phases of a search without shrinking."""
+SHRINK_PHASES = SEARCH_PHASES + (Phase.shrink,)
+"""... and with it (not ``explain``: its report is never shown, and it costs a shrink again)."""
 
 
 @dataclass

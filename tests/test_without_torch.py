@@ -1,7 +1,12 @@
-"""Proofs corroborated without torch (:mod:`workbench.verify.corroborate`): ``workbench verify``
-of a scalar formula never loads torch, the corroboration still catches a wrong derivative or a
-wrong "proof" planted behind it (every class of mistake, 1e-7 relative included), it compares
-where float64 overflows, and it hands over to autograd where it cannot say enough."""
+"""Scalar verdicts without torch: ``workbench verify`` of a scalar formula never loads torch.
+
+Proofs (:mod:`workbench.verify.corroborate`): the corroboration still catches a wrong derivative
+or a wrong "proof" planted behind it (every class of mistake, 1e-7 relative included), it
+compares where float64 overflows, and it hands over to autograd where it cannot say enough.
+
+Mismatches (:mod:`workbench.verify.precise_search`): every class of planted mistake is confirmed,
+shrunk to a simple point and diagnosed, mistakes far below float tolerance included; a wrong
+derivative behind the search is a bug of ours."""
 
 import json
 import os
@@ -21,7 +26,7 @@ from workbench.verify.evidence import ExactEvidence
 from workbench.verify.strategies import SamplingPlan
 
 ROOT = Path(__file__).resolve().parents[1]
-AUTO = CheckSettings(max_examples=20, corroborate="auto")
+AUTO = CheckSettings(max_examples=20, without_torch=True)
 X = [Variable.scalar("x")]
 
 
@@ -36,15 +41,21 @@ def samples_of(function, variables=X, hand=None):
     return corroborate.precisely(p, hand, plan, PreciseReference(p.derivation, hand))
 
 
-def test_verify_of_a_scalar_proof_answers_without_loading_torch():
+def verify_in_a_fresh_process(hand):
+    """The verify command's JSON report and exit code, and whether torch was loaded."""
     code = ("import sys\nfrom workbench.cli import main\n"
-            "rc = main(['verify', 'x*exp(x)', '--wrt', 'x', '--hand', '(1 + x)*exp(x)', "
-            "'--json'])\nprint('torch loaded' if 'torch' in sys.modules else 'no torch', rc)")
+            f"rc = main(['verify', 'x*exp(x)', '--wrt', 'x', '--hand', {hand!r}, '--json'])\n"
+            "print('torch loaded' if 'torch' in sys.modules else 'no torch', rc)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT)
     *report, last = done.stdout.strip().splitlines()
-    assert last == "no torch 0"
-    data = json.loads("\n".join(report))
+    torch, rc = last.rsplit(" ", 1)
+    return json.loads("\n".join(report)), int(rc), torch
+
+
+def test_verify_of_a_scalar_proof_answers_without_loading_torch():
+    data, rc, torch = verify_in_a_fresh_process("(1 + x)*exp(x)")
+    assert torch == "no torch" and rc == 0
     assert data["verdict"] == "match" and data["level"] == "proved"
     assert data["reference"] == "high-precision differences"
     assert data["points"] >= corroborate.MIN_POINTS
@@ -117,7 +128,7 @@ def test_hands_over_to_autograd_when_it_cannot_say_enough():
 
 
 @pytest.mark.parametrize("settings", [CheckSettings(max_examples=20),
-                                      CheckSettings(max_examples=20, corroborate="auto",
+                                      CheckSettings(max_examples=20, without_torch=True,
                                                     dtype="float32")])
 def test_autograd_unless_asked_for_and_applicable(settings):
     r = check("x*exp(x)", {"x": "(1 + x)*exp(x)"}, settings=settings)
@@ -136,3 +147,65 @@ def test_the_verify_command_takes_autograd_on_request(capsys):
                  "--examples", "20", "--autograd"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0 and data["reference"] == "autograd" and data["dtype"] == "float64"
+
+
+# ---------------------------------------------------------------- mismatches without torch
+
+
+def test_verify_of_a_wrong_scalar_hand_answers_without_loading_torch():
+    data, rc, torch = verify_in_a_fresh_process("x*exp(x)")
+    assert torch == "no torch" and rc == 1 and data["verdict"] == "mismatch"
+    assert data["counterexample"]["point"] == {"x": 0.0}
+    assert data["counterexample"]["drawn_by_hypothesis"]
+    assert any("hand - true = -exp(x)" in d for d in data["diagnosis"])
+
+
+@pytest.mark.parametrize("function, hand, words", [
+    ("exp(-x)", "exp(-x)", "sign error"),
+    ("x**3", "6*x**2", "constant factor: hand = 2 x true gradient"),
+    ("x**2", "2*x*(1 + 1/10**7)", "constant factor: hand = 1.0000001 x true gradient"),
+    ("Abs(x)", "1", "wrong only on part of the domain: where x < 0"),
+    ("x*exp(x)", "x*exp(x)", "hand - true = -exp(x)"),
+    ("log(1 + exp(x))", "1/(1 + exp(-x)) + 1/10**9", "hand - true = 1/1000000000"),
+    ("exp(x)", "exp(x)*(1 + 1/10**12)", "constant factor: hand = 1.000000000001 x"),
+    ("x**2", "2*x + 1e-300", "hand - true = 1.00000000000000e-300"),
+])
+def test_every_class_of_mistake_is_confirmed_shrunk_and_diagnosed(function, hand, words):
+    r = check(function, {"x": hand})
+    assert r.verdict == "mismatch" and r.exit_code == 1, r.to_text()
+    assert r.reference == "the derived closed form", r.to_text()
+    assert r.counterexample["kind"] == "hand" and abs(r.counterexample["point"]["x"]) <= 1
+    assert any(words in d for d in r.diagnosis), r.diagnosis
+
+
+def test_an_additive_error_is_not_called_a_factor():
+    r = check("log(1 + exp(x))", {"x": "1/(1 + exp(-x)) + 1/10**9"})
+    assert not any("factor" in d for d in r.diagnosis), r.diagnosis
+
+
+def test_the_wrong_component_is_named():
+    v = [Variable.scalar("x"), Variable.scalar("y")]
+    r = check("x*y**2", {"x": "y**2", "y": "x*y"}, v)
+    assert r.verdict == "mismatch" and r.reference == "the derived closed form"
+    assert any("wrong component: d/dy wrong; d/dx right" in d for d in r.diagnosis)
+    assert any("missing factor 2" in d for d in r.diagnosis)
+
+
+def test_a_wrong_derivative_behind_a_mismatch_is_a_bug_of_ours():
+    """The derived gradient planted wrong (2(1 + x)e^x) and a hand that differs from it: the
+    counterexample is checked against high-precision differences, which contradict the
+    derived gradient, not the hand."""
+    p = Problem.from_text("x*exp(x)", X, ["x"])
+    p.derivation.gradient["x"] = parse("2*(1 + x)*exp(x)", X)
+    r = cross_check(p, {"x": parse("(1 + x)*exp(x)", X)}, AUTO)
+    assert r.exit_code == 3 and r.counterexample["kind"] == "engine", r.to_text()
+
+
+def test_float_tolerance_does_not_make_a_part_of_the_domain_right():
+    """In torch, x*e^x for (1 + x)*e^x passes float64's absolute tolerance where e^x is tiny:
+    the diagnosis asks high precision before it says "right where x < ...", and says wrong
+    everywhere instead."""
+    r = check("x*exp(x)", {"x": "x*exp(x)"}, settings=CheckSettings(max_examples=20))
+    assert r.reference == "autograd"
+    assert not any("part of the domain" in d for d in r.diagnosis), r.diagnosis
+    assert any("wrong everywhere, though" in d for d in r.diagnosis), r.diagnosis

@@ -1,0 +1,143 @@
+"""A mismatch shown without torch: the shrunk counterexample and the diagnosis, in high precision.
+
+When the exact side has shown a hand gradient of scalar variables to differ from the derived one,
+the verdict is a confirmed mismatch; what remains is a simple counterexample and the mistake in
+words. Here Hypothesis draws points of the sampling plan, one per example, and each is compared
+in high precision (the hand against the derived closed form,
+:meth:`~workbench.verify.confirm.PreciseReference.compare`), so that Hypothesis shrinks the first
+disagreement to a simple point. That point is then checked once more against high-precision
+differences of the function, which owe nothing to SymPy's derivative (a disagreement there is a
+bug of ours, exit 3). The diagnosis reads typical points compared the same way, rounded to
+float64 only at the end: no float tolerance hides a mistake below it.
+
+Like :mod:`workbench.verify.corroborate`, it applies to scalar variables in float64 on the CPU
+(:func:`~workbench.verify.corroborate.applies`) and loads no torch.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+import numpy as np
+import sympy
+from hypothesis import strategies as st
+
+from workbench.derive import precise
+from workbench.derive.precise import DIGITS
+from workbench.oracles.tolerances import tolerance_for
+from workbench.problem import Problem
+from workbench.verify.confirm import FAILURES, PreciseReference
+from workbench.verify.diagnose import Sample
+from workbench.verify.evidence import PointCheck, Range, SampleEvidence
+from workbench.verify.strategies import SHRINK_PHASES, SamplingPlan, first_failure
+
+REFERENCE = "the derived closed form"
+DIAGNOSIS_POINTS = 64
+
+
+class _Failure(Exception):
+    def __init__(self, check: PointCheck):
+        super().__init__(check.variable)
+        self.check = check
+
+
+class PreciseSearch:
+    """The numeric evidence about a hand gradient of scalar variables that the exact side has
+    shown wrong (see module docstring); ``settings``: a
+    :class:`~workbench.verify.crosscheck.CheckSettings` (examples, seed)."""
+
+    def __init__(self, problem: Problem, hand: Mapping[str, sympy.Basic], settings,
+                 plan: SamplingPlan, reference: PreciseReference):
+        self.problem, self.hand, self.settings = problem, dict(hand), settings
+        self.plan, self.reference = plan, reference
+        self.tolerance = tolerance_for("float64", "precise")
+        self.samples = SampleEvidence(dtype=f"{DIGITS}-digit", reference=REFERENCE)
+
+    def run(self) -> SampleEvidence:
+        """Search (:attr:`settings.max_examples` Hypothesis examples at most); a confirmed
+        disagreement, shrunk, lands in ``failure`` (or in ``engine`` when the derived gradient
+        is the one the function's differences contradict)."""
+        strategy = st.fixed_dictionaries({v.name: self.plan.elements(v)
+                                          for v in self.problem.variables})
+        failed: list[PointCheck] = []
+
+        def check(point):
+            if not failed:
+                self.samples.examples += 1
+            found = self._compare(point, count=not failed)
+            if found is not None:
+                failed.append(found)
+                raise _Failure(found)
+
+        failure = first_failure(strategy, check, _Failure, examples=self.settings.max_examples,
+                                seed=self.settings.seed, phases=SHRINK_PHASES)
+        if failure is not None:
+            check = failure.check
+            if self._derived_contradicted(check):
+                self.samples.engine = PointCheck("engine", "confirmed", check.point, {},
+                                                 check.variable, None, check.true,
+                                                 None, check.precise_true, reason=(
+                                                     "against high-precision differences"))
+            else:
+                self.samples.failure = check
+        return self.samples
+
+    def _compare(self, point: dict, count: bool) -> PointCheck | None:
+        """The first confirmed disagreement at ``point``; else counts it as agreeing or
+        skipped (when ``count``)."""
+        try:
+            values = self.reference.values(point, {})
+        except FAILURES:
+            return None
+        skipped = ""
+        for name in self.hand:
+            outcome, got, true, why = self.reference.compare(name, values, "hand")
+            if outcome == "confirmed":
+                return PointCheck.confirmed("hand", point, name, got, true, True)
+            if outcome == "unconfirmed":
+                skipped = why
+        if count:
+            if skipped:
+                self.samples.skip("at a kink" if skipped == "on a kink" else
+                                  "not decided in high precision")
+            else:
+                self.samples.points += 1
+                for k, x in point.items():
+                    self.samples.ranges.setdefault(k, Range()).add(x, x, abs(x) or math.inf)
+        return None
+
+    def _derived_contradicted(self, check: PointCheck) -> bool:
+        """True when high-precision differences of the function contradict the derived
+        gradient at the counterexample (then the mistake is ours, not the hand's)."""
+        values = self.reference.values(check.point, {})
+        derived = self.problem.derivation.gradient[check.variable]
+        outcome = self.reference.by_differences(check.variable, values,
+                                                {"derived": derived})["derived"][0]
+        return outcome == "confirmed"
+
+    def diagnosis_samples(self) -> list[Sample]:
+        """Hand and true gradients at typical points, each value computed in high precision
+        (points where either has no value are left out)."""
+        arrays = self.plan.bulk({}, DIAGNOSIS_POINTS, np.random.default_rng(1234), typical=True)
+        rows = []
+        for i in range(DIAGNOSIS_POINTS):
+            point = {k: float(a[i]) for k, a in arrays.items()}
+            try:
+                values = self.reference.values(point, {})
+                pairs = {name: (float(precise.evaluate(self.hand[name], values)),
+                                float(self.reference.true(name, values))) for name in self.hand}
+            except FAILURES:
+                continue
+            if not all(math.isfinite(x) for pair in pairs.values() for x in pair):
+                continue                   # beyond float64: a comparison of infinities
+            rows.append((point, pairs))
+        if not rows:
+            return []
+        names = list(self.hand)
+        return [Sample({}, {k: np.array([p[k] for p, _ in rows]) for k in rows[0][0]},
+                       {n: np.array([g[n][0] for _, g in rows]) for n in names},
+                       {n: np.array([g[n][1] for _, g in rows]) for n in names})]
+
+
+__all__ = ["PreciseSearch", "REFERENCE"]
