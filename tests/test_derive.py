@@ -66,9 +66,13 @@ def test_logdet_zero_and_raising_cases_fall_back():
         sympy.simplify)
     assert wrong == sympy.zeros(2, 2)                        # d/dA log det A = A^-T
     d = derive_gradient(parse("sum(relu(A))", [a]), [a], ["A"])
+    assert d.method["A"] == "differentials"              # relu' = (sign + 1)/2 elementwise
+    got = make_explicit(d.gradient["A"], [a], {"n": 2})
+    assert got.shape == (2, 2) and got[0, 1].has(sympy.sign)
+    d = derive_gradient(parse("trace(relu(A))", [a]), [a], ["A"])
     assert d.method["A"] == "explicit" and d.gradient["A"] is None   # no route: explicit
     got = d.explicit({"n": 2})["A"]
-    assert got.shape == (2, 2) and got[0, 1].has(sympy.sign)          # relu' = (sign + 1)/2
+    assert got.shape == (2, 2) and got[0, 0].has(sympy.sign) and got[0, 1] == 0
     x = Variable.matrix("x", "n", 1)
     d = derive_gradient(parse("(x.T@x)**2", [x]), [x], ["x"])
     # whichever route was taken, the gradient it gives is 4 (x^T x) x

@@ -176,7 +176,9 @@ class NumericSearch:
         s.points += int(agree.sum())
         self._ranges(b, agree)
         s.skip("not finite in " + s.dtype, int((~finite).sum()))
-        s.skip("at a kink (one-sided differences disagree)", int((finite & kinks).sum()))
+        s.skip("at a kink (one-sided differences disagree)" if self.reference.kinks else
+               "one-sided differences disagree (steep, or lost to rounding: the expression "
+               "has no kink)", int((finite & kinks).sum()))
         s.skip("finite differences unreliable", int((finite & ~kinks & ~fd_ok).sum()))
         if self.hand is not None:
             self._rescue(b, case)
