@@ -50,8 +50,9 @@ def test_every_word_is_in_both_languages_and_asks_for_no_unknown_field():
             fr, en = ({f for _, f, _, _ in Formatter().parse(t) if f} for t in texts)
             assert fr <= en, key             # French may leave a number out, never add one
     assert word("page.checked-points", "en", points=3, examples=2, skipped=0,
-                dtype="float64") == "3 points checked in 2 Hypothesis examples (0 skipped " \
-        "near singularities), float64."
+                dtype="float64") == "3 points compared with autograd, in 2 batches drawn by " \
+        "Hypothesis (0 skipped: undefined, at a kink, or where finite differences are " \
+        "unreliable), float64."
 
 
 def test_sums_start_with_a_positive_term():

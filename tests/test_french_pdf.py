@@ -24,8 +24,8 @@ PAGES = ("course_02_exp2", "course_05_least_squares_mean_wrong", "wrong_abs_part
          "linalg_logdet")
 SHEETS = ("course_02_exp2", "course_05_least_squares_mean_wrong")
 ENGLISH = ("Statement", "Step by step", "Result", "Hand derivation", "Diagnosis",
-           "Numerical verification", "Differentiate", "with respect to", "points checked",
-           "examples", "skipped", "MATCH", "MISMATCH", "proved", "confirmed", "Counterexample",
+           "Numerical verification", "Differentiate", "with respect to", "points compared",
+           "batches drawn", "skipped", "MATCH", "MISMATCH", "proved", "confirmed", "Counterexample",
            "True gradient", "Hand", "Symbolic", "Finite diff", "Rel. error", "chain rule",
            "product rule", "sum rule", "Where", "the", "and", "of", "is", "Computational graph",
            "Automatic route", "Page made by", "Exercise", "Compute", "student", "mistake",

@@ -53,3 +53,12 @@ def test_a_complex_valued_expression_is_bad_input_not_an_internal_error(capsys):
     assert main(["verify", "sqrt(-1 - x**2)", "--wrt", "x", "--hand", "-x/sqrt(-1 - x**2)"]) == 2
     err = capsys.readouterr().err
     assert "EXPR: no real derivative" in err and len(err.strip().splitlines()) == 1
+
+
+def test_every_command_refuses_a_seed_the_same_way(capsys):
+    """One check of seeds (workbench.seeds) for verify, check, check-code, momentum, train."""
+    message = "--seed: must be an integer from 0 to 4294967295, got 4294967296"
+    for argv in (["verify", "x**2", "--wrt", "x", "--hand", "2*x"], ["check"],
+                 ["check-code", "nowhere.py:f"]):
+        assert main([*argv, "--seed", str(2**32)]) == 2
+        assert message in capsys.readouterr().err

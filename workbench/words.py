@@ -53,10 +53,12 @@ WORDS: dict[str, tuple[str, str]] = {
                      "autograd and finite differences agree or not)."),
     "page.expected-mismatch": ("Erreur volontaire : le vérificateur devait la trouver.",
                                "A deliberate mistake: the checker had to find it."),
-    "page.checked-points": ("{points} points vérifiés en {examples} exemples Hypothesis "
-                            "({skipped} écartés près de singularités), {dtype}.",
-                            "{points} points checked in {examples} Hypothesis examples "
-                            "({skipped} skipped near singularities), {dtype}."),
+    "page.checked-points": ("{points} points comparés à autograd, en {examples} lots tirés par "
+                            "Hypothesis ({skipped} écartés : valeur non définie, point anguleux "
+                            "ou différences finies peu fiables), {dtype}.",
+                            "{points} points compared with autograd, in {examples} batches "
+                            "drawn by Hypothesis ({skipped} skipped: undefined, at a kink, or "
+                            "where finite differences are unreliable), {dtype}."),
     "page.counterexample": ("Contre-exemple (réduit par Hypothesis)",
                             "Counterexample (shrunk by Hypothesis)"),
     "page.step-confirmed": ("vérifié", "checked"),

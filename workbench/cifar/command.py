@@ -78,11 +78,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     from workbench.cifar import checkpoint
     from workbench.cifar.distributed import from_environment, local_device, shutdown
     from workbench.cifar.oracle import oracle_factory
-    from workbench.cifar.train import (CHECKPOINT_FILE, SEED_MAX, TrainConfig, TrainingDiverged,
-                                       train)
+    from workbench.cifar.train import CHECKPOINT_FILE, TrainConfig, TrainingDiverged, train
+    from workbench.seeds import check_seed
 
-    if not 0 <= args.seed <= SEED_MAX:
-        raise UserError(f"must be an integer from 0 to {SEED_MAX}, got {args.seed}", "--seed")
+    check_seed(args.seed)
     for flag, value, low in (("--check-every", args.check_every, 0), ("--limit", args.limit, 1)):
         if value is not None and value < low:
             raise UserError(f"must be at least {low}, got {value}", flag)

@@ -38,9 +38,6 @@ from workbench.progress import Progress
 
 METRICS_FILE = "metrics.json"
 CURVE_POINTS_PER_EPOCH = 20
-SEED_MAX = 2**32 - 1
-"""Seeds run from 0 to this, the range numpy and torch both accept (an epoch's generator is
-seeded with ``seed << 20`` plus the epoch, well inside torch's 64 bits)."""
 
 
 class TrainingDiverged(WorkbenchError):

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from workbench.errors import UserError
+from workbench.seeds import check_seed
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
@@ -117,8 +118,8 @@ def _domains(items: list[str]) -> dict[str, str]:
 def cmd_check_code(args) -> int:
     if not 1 <= args.examples <= 100_000:
         raise UserError(f"must be between 1 and 100,000, got {args.examples}", "--examples")
-    if args.seed is not None and not 0 <= args.seed < 2**32:
-        raise UserError(f"must be between 0 and 2**32 - 1, got {args.seed}", "--seed")
+    if args.seed is not None:
+        check_seed(args.seed)
     from workbench.devices import parse_device
     device = parse_device(args.device)
     file, name = _split(args.target)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from numbers import Integral
 
 import torch
 
@@ -24,6 +23,7 @@ from workbench.expr.spaces import Variable
 from workbench.momentum.descent import Run, run_heavy_ball
 from workbench.oracles import AutogradOracle, GradientOracle, Point
 from workbench.problem import Problem
+from workbench.seeds import check_seed
 
 LOSS_TEXT = "(X@beta - y).T@(X@beta - y)/n"
 VARIABLES = (Variable.matrix("X", "n", "p"), Variable.matrix("y", "n", 1),
@@ -38,9 +38,6 @@ standard normal X gives about that), so the course's step sizes stay meaningful.
 N_RANGE = (1, 1000)
 FEATURES_RANGE = (1, 10)
 KAPPA_RANGE = (1.0, 1e12)
-SEED_MAX = 2**32 - 1
-"""Seeds run from 0 to this, the range numpy and torch both accept; torch would take a negative
-seed only as another name for a large one."""
 
 
 def mean_squared_loss(point: Point) -> torch.Tensor:
@@ -98,9 +95,7 @@ class LeastSquareData:
             raise UserError(f"must be at least features ({features}), got {n}: with fewer "
                             f"samples than coefficients the Hessian is singular", "n")
         _check_range("noise", noise, (0.0, 1e6), "the standard deviation of the noise")
-        if isinstance(seed, bool) or not isinstance(seed, Integral) or not 0 <= seed <= SEED_MAX:
-            raise UserError(f"must be an integer from 0 to {SEED_MAX}, got {seed!r}", "seed")
-        g = torch.Generator().manual_seed(int(seed))
+        g = torch.Generator().manual_seed(check_seed(seed, "seed"))
         if kappa is None:
             X = torch.randn(n, features, generator=g, dtype=DTYPE)
         else:

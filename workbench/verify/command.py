@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from workbench.errors import UserError
+from workbench.seeds import check_seed
 
 # The library (SymPy, torch) is imported inside the handlers: `workbench --help` and a bad
 # argument must answer in a fraction of a second.
@@ -96,8 +97,8 @@ def _check_numbers(args) -> None:
     if not 1 <= args.examples <= MAX_EXAMPLES:
         raise UserError(f"must be between 1 and {MAX_EXAMPLES:,}, got {args.examples}",
                         "--examples")
-    if args.seed is not None and not 0 <= args.seed < 2**32:
-        raise UserError(f"must be between 0 and 2**32 - 1, got {args.seed}", "--seed")
+    if args.seed is not None:
+        check_seed(args.seed)
     if args.device.strip().lower() not in ("cpu", "auto") and \
             not args.device.strip().lower().startswith("cuda"):
         from workbench.devices import parse_device

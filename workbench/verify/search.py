@@ -34,7 +34,10 @@ from workbench.verify.strategies import (SEARCH_PHASES, SHRINK_PHASES, Case, Sam
 
 MAX_EXPLICIT_DIM = 3
 RESCUE_POINTS = 24
-"""Points float64 could not compare that are compared in high precision instead, per check."""
+"""Points float64 could not compare that are compared in high precision instead, per check;
+a point of more than :data:`RESCUE_POINT_SIZE` numbers counts as several (a 60 x 50 matrix
+point costs seconds in 60-digit arithmetic)."""
+RESCUE_POINT_SIZE = 64
 QUICK_REL = 1e-3
 """A float disagreement this large (relative) fails a Hypothesis example at once, so that
 shrinking costs no high-precision work; the shrunk point is then confirmed in high precision,
@@ -195,11 +198,13 @@ class NumericSearch:
 
     def _rescue(self, b: _Batch, case: Case) -> None:
         """Compare a few points that float could not in high precision (two per batch)."""
+        numbers = sum(math.prod(a.shape[1:]) for a in b.arrays.values()) or 1
+        cost = -(-numbers // RESCUE_POINT_SIZE)
         for i in (~b.valid).nonzero().flatten().tolist()[:2]:
             if self._key(b, case, i, "hand") not in self.seen:
                 if self.budget["rescue"] <= 0:
                     return
-                self.budget["rescue"] -= 1
+                self.budget["rescue"] -= cost
             check = self._confirm(b, case, i, "hand")
             if check.outcome == "confirmed":
                 raise _Failure(check, case, i, b)
