@@ -209,3 +209,14 @@ def test_float_tolerance_does_not_make_a_part_of_the_domain_right():
     assert r.reference == "autograd"
     assert not any("part of the domain" in d for d in r.diagnosis), r.diagnosis
     assert any("wrong everywhere, though" in d for d in r.diagnosis), r.diagnosis
+
+
+@pytest.mark.parametrize("seconds", [0.0, 0.01])
+def test_a_search_over_its_time_budget_still_ends_in_the_exact_mismatch(monkeypatch, seconds):
+    """Out of time before any point (or while shrinking): the verdict is the exact witness's or
+    the best point found so far, never an internal error of Hypothesis replaying a point."""
+    from workbench.verify import precise_search
+    monkeypatch.setattr(precise_search, "SECONDS", seconds)
+    r = check("2**x", {"x": "x*2**(x - 1)"})
+    assert r.verdict == "mismatch" and r.exit_code == 1, r.to_text()
+    assert r.counterexample is not None

@@ -101,26 +101,28 @@ class PreciseReference:
         outcome = {"different": "confirmed", "equal": "cleared"}.get(status, "unconfirmed")
         return outcome, value, true, "" if outcome != "unconfirmed" else "did not settle"
 
-    def by_differences(self, name: str, values: dict, got: Mapping[str, sympy.Basic]
-                       ) -> dict[str, tuple]:
+    def by_differences(self, name: str, values: dict, got: Mapping[str, sympy.Basic],
+                       seconds: float | None = None) -> dict[str, tuple]:
         """Closed forms of d/d``name`` (label -> expression: the derived one, the hand) against
         high-precision central differences of the function at ``values``, which owe nothing to
         symbolic differentiation: label -> (outcome, precise got, precise true, why).
         ``confirmed``: they differ and the differences settled; ``cleared``: equal;
-        ``unconfirmed``: on a kink, not computable there, or not settled."""
+        ``unconfirmed``: on a kink, not computable there (or not within ``seconds`` per
+        evaluation), or not settled."""
         v = {x.name: x for x in self.d.variables}[name]
+        limit = {} if seconds is None else {"seconds": seconds}
         try:
             if self.on_kink(values):
                 return {k: ("unconfirmed", None, None, "on a kink") for k in got}
             true = precise.derivative(self.d.function, values,
-                                      v.name if v.is_matrix else v.symbol())
+                                      v.name if v.is_matrix else v.symbol(), **limit)
         except FAILURES as exc:
             why = f"high precision failed ({_why(exc)})"
             return {k: ("unconfirmed", None, None, why) for k in got}
         out = {}
         for label, expr in got.items():
             try:
-                value = precise.evaluate(expr, values)
+                value = precise.evaluate(expr, values, **limit)
             except FAILURES as exc:
                 out[label] = ("unconfirmed", None, true, f"high precision failed ({_why(exc)})")
                 continue

@@ -65,7 +65,8 @@ def precisely(problem: Problem, hand: Mapping[str, sympy.Basic] | None, plan: Sa
             break
         point = {k: float(a[i]) for k, a in arrays.items()}
         values = reference.values(point, {})
-        outcome = _at_point(problem, hand, reference, point, values)
+        outcome = _at_point(problem, hand, reference, point, values,
+                            max(0.05, deadline - time.perf_counter()))
         if isinstance(outcome, PointCheck):
             if outcome.kind == "engine":
                 samples.engine = outcome
@@ -82,13 +83,14 @@ def precisely(problem: Problem, hand: Mapping[str, sympy.Basic] | None, plan: Sa
 
 
 def _at_point(problem: Problem, hand, reference: PreciseReference, point: dict,
-              values: dict) -> PointCheck | str:
-    """A confirmed disagreement, the reason the point is skipped, or "" when it agrees."""
+              values: dict, seconds: float) -> PointCheck | str:
+    """A confirmed disagreement, the reason the point is skipped, or "" when it agrees
+    (``seconds``: the budget of each high-precision evaluation)."""
     for name in problem.wrt:
         got = {"derived": problem.derivation.gradient[name]}
         if hand is not None and hand[name] != got["derived"]:     # the same tree: once
             got["hand"] = hand[name]
-        found = reference.by_differences(name, values, got)
+        found = reference.by_differences(name, values, got, seconds)
         for label, (outcome, value, true, why) in found.items():
             if outcome == "confirmed":
                 return PointCheck.confirmed("engine" if label == "derived" else "hand", point,

@@ -17,6 +17,7 @@ Like :mod:`workbench.verify.corroborate`, it applies to scalar variables in floa
 from __future__ import annotations
 
 import math
+import time
 from typing import Mapping
 
 import numpy as np
@@ -34,6 +35,10 @@ from workbench.verify.strategies import SHRINK_PHASES, SamplingPlan, first_failu
 
 REFERENCE = "the derived closed form"
 DIAGNOSIS_POINTS = 64
+SECONDS = 10.0
+"""Budget of the search: points drawn after it are skipped (those met before keep their
+outcome, so that shrinking ends on a point it has seen fail)."""
+DIAGNOSIS_SECONDS = 3.0
 
 
 class _Failure(Exception):
@@ -61,14 +66,21 @@ class PreciseSearch:
         strategy = st.fixed_dictionaries({v.name: self.plan.elements(v)
                                           for v in self.problem.variables})
         failed: list[PointCheck] = []
+        seen: dict[tuple, PointCheck | None] = {}
+        deadline = time.perf_counter() + SECONDS
 
         def check(point):
-            if not failed:
-                self.samples.examples += 1
-            found = self._compare(point, count=not failed)
-            if found is not None:
-                failed.append(found)
-                raise _Failure(found)
+            key = tuple(sorted(point.items()))
+            if key not in seen:
+                if time.perf_counter() > deadline:
+                    self.samples.skip("search time budget spent")
+                    return
+                if not failed:
+                    self.samples.examples += 1
+                seen[key] = self._compare(point, count=not failed)
+            if seen[key] is not None:
+                failed.append(seen[key])
+                raise _Failure(seen[key])
 
         failure = first_failure(strategy, check, _Failure, examples=self.settings.max_examples,
                                 seed=self.settings.seed, phases=SHRINK_PHASES)
@@ -121,7 +133,10 @@ class PreciseSearch:
         (points where either has no value are left out)."""
         arrays = self.plan.bulk({}, DIAGNOSIS_POINTS, np.random.default_rng(1234), typical=True)
         rows = []
+        deadline = time.perf_counter() + DIAGNOSIS_SECONDS
         for i in range(DIAGNOSIS_POINTS):
+            if time.perf_counter() > deadline:
+                break
             point = {k: float(a[i]) for k, a in arrays.items()}
             try:
                 values = self.reference.values(point, {})
