@@ -220,3 +220,12 @@ def test_a_search_over_its_time_budget_still_ends_in_the_exact_mismatch(monkeypa
     r = check("2**x", {"x": "x*2**(x - 1)"})
     assert r.verdict == "mismatch" and r.exit_code == 1, r.to_text()
     assert r.counterexample is not None
+
+
+def test_a_function_absorbed_by_rounding_is_not_a_bug_of_ours():
+    """log(1 + exp(x)) at x = -773 is 1.8e-336, which vanishes beside the 1 at any working
+    precision: its differences are 0 at both steps, which must not count as a settled 0 (the
+    derived exp(x)/(exp(x) + 1) would then look wrong, exit 3). Found by the property test."""
+    r = check("log(exp(x) + 1)", {"x": "exp(x)/(exp(x) + 1)"})
+    assert r.verdict == "match" and r.exit_code == 0, r.to_text()
+    assert r.reference == "high-precision differences"
