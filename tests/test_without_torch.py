@@ -229,3 +229,15 @@ def test_a_function_absorbed_by_rounding_is_not_a_bug_of_ours():
     r = check("log(exp(x) + 1)", {"x": "exp(x)/(exp(x) + 1)"})
     assert r.verdict == "match" and r.exit_code == 0, r.to_text()
     assert r.reference == "high-precision differences"
+
+
+@pytest.mark.parametrize("settings", [AUTO, CheckSettings(max_examples=20)],
+                         ids=["no-torch", "torch"])
+def test_a_difference_hidden_beside_a_huge_value_is_an_exact_mismatch(settings):
+    """exp(x) + Max(0, x - 700) for exp(x): wrong for x > 700, by far less than float64 (or
+    30 digits) can see beside e^700. The difference itself, evaluated at a point past the kink,
+    is the witness. It was "match (agrees on 252,607 samples)" with a caveat."""
+    r = check("exp(x)", {"x": "exp(x) + Max(0, x - 700)"}, settings=settings)
+    assert r.verdict == "mismatch" and r.exit_code == 1, r.to_text()
+    assert "hand - true = " in r.how and r.counterexample["kind"] == "exact"
+    assert r.counterexample["point"]["x"] > 700 and r.counterexample["difference"]

@@ -55,6 +55,7 @@ class Equality:
     difference: str | None = None
     witness: dict | None = None
     values: tuple | None = None
+    gap: object = None              # hand - true at the witness, when the values alone hide it
     points: int = 0
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
@@ -122,11 +123,11 @@ def _compare(a, b, draw, landmark_points, seed, points, symbolic_seconds) -> Equ
     shown = _short(simple)
     rng = random.Random(seed)
     candidates = list(landmark_points) + [draw(rng) for _ in range(points)]
-    witness = _witness(a, b, candidates)
+    witness = _witness(a, b, candidates) or _witness(a, b, candidates, simple)
     if witness is not None:
-        point, va, vb, n = witness
+        point, va, vb, n, gap = witness
         return Equality("different", "exact witness", difference=shown, witness=point,
-                        values=(va, vb), points=n)
+                        values=(va, vb), gap=gap, points=n)
     if _all_undefined(a, b, candidates):
         return Equality("undecided", reason="neither side could be evaluated at any drawn point",
                         difference=shown)
@@ -152,7 +153,7 @@ def _compare_matrix(a, b, draw, seed, points, entry_seconds) -> Equality:
     candidates = [draw(rng) for _ in range(points)]
     witness = _witness(a, b, candidates)
     if witness is not None:
-        point, va, vb, n = witness
+        point, va, vb, n, _ = witness
         return Equality("different", "exact witness", witness=point, values=(va, vb), points=n)
     diff = a - b
     entries = list(diff) if isinstance(diff, sympy.MatrixBase) else [diff]
@@ -195,9 +196,13 @@ def _prove_zero(diff, draw, seed, points, seconds, reduced: bool = False) -> tup
     return "zero", how
 
 
-def _witness(a, b, candidates):
-    """(point, value of a, value of b, points tried) for the first candidate where ``a`` and
-    ``b`` are both defined and differ; None when there is none."""
+def _witness(a, b, candidates, diff=None):
+    """(point, value of a, value of b, points tried, gap) for the first candidate where ``a``
+    and ``b`` are both defined and differ; None when there is none. Without ``diff`` their
+    values must differ (to 30 digits of the larger); with ``diff`` (``a - b`` simplified) it is
+    enough that ``diff`` is clearly nonzero there, measured against its own terms: ``exp(x) +
+    Max(0, x - 700)`` and ``exp(x)`` agree to 300 digits at x = 701, yet differ by 1, the
+    ``gap``."""
     for n, point in enumerate(candidates, 1):
         try:
             va = precise.evaluate(a, point)
@@ -205,8 +210,15 @@ def _witness(a, b, candidates):
         except (precise.Undefined, precise.OutOfReach, precise.Unsupported, ResourceLimit,
                 RecursionError):
             continue
-        if precise.compare(va, vb) == "different":
-            return point, va, vb, n
+        if diff is None:
+            if precise.compare(va, vb) == "different":
+                return point, va, vb, n, None
+        elif _zero_at(diff, point) is False:
+            try:
+                return point, va, vb, n, precise.evaluate(diff, point)
+            except (precise.Undefined, precise.OutOfReach, precise.Unsupported, ResourceLimit,
+                    RecursionError):
+                continue
     return None
 
 

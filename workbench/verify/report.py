@@ -140,6 +140,7 @@ def _counterexample(e: Evidence) -> dict[str, Any] | None:
                     "point": {k: v for k, v in point.items() if "[" not in k},
                     "exact_point": {str(k): _exact_text(v) for k, v in eq.witness.items()},
                     "hand": str(eq.values[0]), "true": str(eq.values[1]),
+                    "difference": None if eq.gap is None else str(eq.gap),
                     "confirmed_digits": eq.values[0].digits}
     return None
 
@@ -182,8 +183,9 @@ def _counterexample_lines(ce: dict | None) -> list[str]:
     if ce["kind"] == "exact":
         where = ", ".join(f"{k}={v}" for k, v in ce["exact_point"].items())
         scope = f" {ce['scope']}" if ce.get("scope") else ""
+        gap = f", hand - true = {ce['difference']}" if ce.get("difference") else ""
         return [f"  counterexample (exact{scope}): {where}",
-                f"    d/d{ce['variable']}: hand {ce['hand']}, true {ce['true']} "
+                f"    d/d{ce['variable']}: hand {ce['hand']}, true {ce['true']}{gap} "
                 f"({ce['confirmed_digits']} digits)"]
     sizes = f" at sizes {ce['sizes']}" if ce.get("sizes") else ""
     how = "shrunk by Hypothesis" if ce.get("drawn_by_hypothesis") else "from the seeded bulk"

@@ -72,9 +72,10 @@ def decide(e: Evidence) -> Verdict:
     if witnesses:
         w = witnesses[0]
         where = f" {w.scope}" if w.scope else ""
+        gap = f" (hand - true = {w.equality.gap} there)" if w.equality.gap is not None else ""
         return Verdict("mismatch", "confirmed",
                        f"d/d{w.variable} differs exactly{where} at {_exact_point(w.equality)}: "
-                       f"hand {w.equality.values[0]}, true {w.equality.values[1]}")
+                       f"hand {w.equality.values[0]}, true {w.equality.values[1]}{gap}")
     proofs = {k: x for k, x in e.exact.items() if x.equality.equal}
     if e.has_hand and len(proofs) == len(e.wrt):
         return Verdict("match", "proved", "proved: " + "; ".join(
