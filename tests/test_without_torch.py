@@ -241,3 +241,10 @@ def test_a_difference_hidden_beside_a_huge_value_is_an_exact_mismatch(settings):
     assert r.verdict == "mismatch" and r.exit_code == 1, r.to_text()
     assert "hand - true = " in r.how and r.counterexample["kind"] == "exact"
     assert r.counterexample["point"]["x"] > 700 and r.counterexample["difference"]
+
+
+def test_more_examples_compare_more_points():
+    few = check("x*exp(x)", {"x": "(1 + x)*exp(x)"})
+    many = check("x*exp(x)", {"x": "(1 + x)*exp(x)"},
+                 settings=CheckSettings(max_examples=600, without_torch=True))
+    assert few.points <= corroborate.POINTS < 2 * corroborate.POINTS < many.points

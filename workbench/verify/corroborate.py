@@ -30,7 +30,8 @@ from workbench.verify.evidence import PointCheck, Range, SampleEvidence
 from workbench.verify.strategies import SamplingPlan
 
 POINTS = 256
-"""Points drawn (all of them compared unless the time budget runs out first)."""
+"""Points drawn (all of them compared unless the time budget runs out first), at the default
+200 examples; more examples, proportionally more points and time."""
 MIN_POINTS = 64
 """Fewer agreeing points than this, and the corroboration is left to autograd."""
 SECONDS = 0.75
@@ -49,7 +50,7 @@ def applies(problem: Problem, settings) -> bool:
 def precisely(problem: Problem, hand: Mapping[str, sympy.Basic] | None, plan: SamplingPlan,
               reference: PreciseReference, seed: int | None = None,
               points: int = POINTS, seconds: float = SECONDS) -> SampleEvidence | None:
-    """What :data:`POINTS` seeded points of ``plan`` say of the derived gradient (and of
+    """What ``points`` seeded points of ``plan`` say of the derived gradient (and of
     ``hand``, when given) against high-precision differences, as
     :class:`~workbench.verify.evidence.SampleEvidence` (a confirmed disagreement in ``engine``
     or ``failure``); None when too few points could be compared (see module docstring)."""

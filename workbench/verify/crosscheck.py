@@ -35,6 +35,7 @@ from workbench.verify.report import Report, explicit_text
 from workbench.verify.strategies import BULK_SIZES, SamplingPlan
 from workbench.verify.verdict import decide
 
+DEFAULT_EXAMPLES = 200
 CORROBORATE = 0.1
 """Share of the Hypothesis examples run when the verdict is already proved exactly (or there
 is no hand gradient, and the derived one is proved by its derivation): the numeric search then
@@ -49,7 +50,7 @@ class CheckSettings:
     variables, gather the numeric evidence in high precision instead of torch (see module
     docstring)."""
 
-    max_examples: int = 200
+    max_examples: int = DEFAULT_EXAMPLES
     max_dim: int = 4
     max_drawn: int = 4
     dtype: Any = "float64"
@@ -136,7 +137,10 @@ class CrossChecker:
                 from workbench.verify.precise_search import PreciseSearch
                 self.search = PreciseSearch(p, self.hand, s, plan, self.reference)
                 return self.search.run()
-            samples = corroborate.precisely(p, self.hand, plan, self.reference, s.seed)
+            more = max(1.0, s.max_examples / DEFAULT_EXAMPLES)    # --examples 2000: 10x
+            samples = corroborate.precisely(p, self.hand, plan, self.reference, s.seed,
+                                            round(corroborate.POINTS * more),
+                                            corroborate.SECONDS * more)
             if samples is not None:
                 return samples
         search = self._search()
