@@ -163,3 +163,18 @@ def test_matrices_are_valid_for_their_role_even_from_zero_draws():
     assert (np.linalg.eigvalsh(condition(zeros, "spd")) > 0).all()
     exact = rational_matrix(Domain(), "invertible", 3, 3, random.Random(0))
     assert exact.det() != 0
+
+
+def test_a_log_of_one_plus_a_vanishing_term_is_not_an_exact_zero():
+    """log(1 + exp(-773)) rounds to log(1) = 0 at 30 or 90 digits; its value is 1.95e-336.
+    More digits are taken, as for a cancelling sum; beyond reach, 0 carries the rounding of 1
+    as its error, so that nothing compares it as exact."""
+    import sympy
+
+    from workbench.derive import precise
+    x = sympy.Symbol("x", real=True)
+    f = sympy.log(1 + sympy.exp(x))
+    near = precise.evaluate(f, {x: precise.exact(-773.0)})
+    assert 1.95 < float(near.value * 10**336) < 1.96 and near.settled
+    far = precise.evaluate(f, {x: precise.exact(-5000.0)})
+    assert float(far) == 0 and far.error > 0

@@ -263,6 +263,13 @@ def _log(ev, node):
     xs = ev.args(node)
     if any(x <= 0 for x in xs):
         raise Undefined("log of a non-positive number")
+    if xs[0] == 1 and isinstance(node.args[0], sympy.Add):
+        # log(1 + exp(-773)): the sum rounded to exactly 1 and the log to exactly 0, where the
+        # value is 1.8e-336. More digits, as for a cancelling sum; at the last precision the
+        # answer is 0 within the rounding of 1.
+        if not ev.final:
+            raise _Cancelled()
+        ev.loss += ev.ctx.mpf(10) ** (-ev.ctx.dps)
     out = ev.ctx.log(xs[0])
     return out / ev.ctx.log(xs[1]) if len(xs) > 1 else out
 
