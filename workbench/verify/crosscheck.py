@@ -72,8 +72,8 @@ class CrossChecker:
 
     def __init__(self, problem: Problem, hand: Mapping[str, sympy.Basic] | None = None,
                  settings: CheckSettings | None = None,
-                 hand_text: Mapping[str, str] | None = None):
-        self.problem, self.settings = problem, settings or CheckSettings()
+                 hand_text: Mapping[str, str] | None = None, noun: str = "gradient"):
+        self.problem, self.settings, self.noun = problem, settings or CheckSettings(), noun
         self.hand_text = dict(hand_text or {})
         self.hand = None if hand is None else {k: fit_scalar(problem, k, h)
                                                for k, h in hand.items()}
@@ -165,7 +165,7 @@ class CrossChecker:
         search = self.search or self._search()
         found = diagnose(search.diagnosis_samples(), self.problem.derivation.variables,
                          list(self.hand), search.tolerance, search.plan.marks,
-                         self._really_right)
+                         self._really_right, self.noun)
         s = evidence.samples        # no float failure in a float search: below float tolerance
         tiny = s is None or (s.failure is None and s.reference == "autograd")
         for k, x in evidence.exact.items():
@@ -209,10 +209,11 @@ def fit_scalar(problem: Problem, name: str, hand):
 
 def cross_check(problem: Problem, hand: Mapping[str, sympy.Basic] | None = None,
                 settings: CheckSettings | None = None,
-                hand_text: Mapping[str, str] | None = None) -> Report:
+                hand_text: Mapping[str, str] | None = None, noun: str = "gradient") -> Report:
     """Check ``problem``'s derived gradient, and ``hand`` if given (``hand_text``: as the user
-    typed it, for the report); see :class:`Report`."""
-    return CrossChecker(problem, hand, settings, hand_text).run()
+    typed it, for the report; ``noun``: what the diagnosis calls the true value, when the
+    gradient checked stands for a Jacobian or a Hessian); see :class:`Report`."""
+    return CrossChecker(problem, hand, settings, hand_text, noun).run()
 
 
 __all__ = ["CheckSettings", "CrossChecker", "cross_check", "fit_scalar"]

@@ -31,11 +31,13 @@ class Sample:
 
 def diagnose(samples: Sequence[Sample], variables: Sequence[Variable], wrt: Sequence[str],
              tol: Tolerance, marks: Mapping[str, Sequence[float]] | None = None,
-             really_right: Callable[[str, dict, dict], bool | None] | None = None) -> list[str]:
+             really_right: Callable[[str, dict, dict], bool | None] | None = None,
+             noun: str = "gradient") -> list[str]:
     """Sentences naming the mistakes found (empty when the samples agree). ``marks``: the
     landmarks of each scalar variable (kinks ...), where a wrong part of the domain starts.
     ``really_right(name, point, sizes)``: True/False when high precision can tell whether the
-    hand's d/d``name`` is right at a point where float says so (None: cannot tell)."""
+    hand's d/d``name`` is right at a point where float says so (None: cannot tell).
+    ``noun``: what the true value is called (a reduced Jacobian check says "Jacobian")."""
     out: list[str] = []
     table = {v.name: v for v in variables}
     wrong = [n for n in wrt if any(not bool(tol.close(s.hand[n], s.true[n]).all())
@@ -47,20 +49,21 @@ def diagnose(samples: Sequence[Sample], variables: Sequence[Variable], wrt: Sequ
         out.append(f"wrong component: d/d{', d/d'.join(wrong)} wrong; "
                    f"d/d{', d/d'.join(right)} right")
     for name in wrong:
-        out.extend(_diagnose_variable(samples, name, table, tol, marks or {}, really_right))
+        out.extend(_diagnose_variable(samples, name, table, tol, marks or {}, really_right,
+                                      noun))
     return out
 
 
-def _diagnose_variable(samples, name, table, tol, marks, really_right) -> list[str]:
+def _diagnose_variable(samples, name, table, tol, marks, really_right, noun) -> list[str]:
     label = f"d/d{name}"
     if all(bool(tol.close(s.hand[name], -s.true[name]).all()) for s in samples):
-        return [f"{label}: sign error: hand = -(true gradient)"]
+        return [f"{label}: sign error: hand = -(true {noun})"]
     v = table[name]
     if v.is_matrix and all(s.hand[name].shape[-1] == s.hand[name].shape[-2] for s in samples) \
             and all(bool(tol.close(s.hand[name], np.swapaxes(s.true[name], -1, -2)).all())
                     for s in samples):
-        return [f"{label}: transposed: hand = (true gradient)^T"]
-    factor = _constant_factor(samples, name, min(1e-6, 100 * tol.rtol))
+        return [f"{label}: transposed: hand = (true {noun})^T"]
+    factor = _constant_factor(samples, name, min(1e-6, 100 * tol.rtol), noun)
     if factor is not None:
         return [f"{label}: constant factor: {factor}"]
     found = []
@@ -76,7 +79,8 @@ def _ratios(s: Sample, name: str) -> np.ndarray:
     return h[keep] / t[keep]
 
 
-def _constant_factor(samples, name, spread: float = 1e-6) -> str | None:
+def _constant_factor(samples, name, spread: float = 1e-6, noun: str = "gradient"
+                     ) -> str | None:
     """The factor when hand / true is one constant at every point (to ``spread`` relative:
     float noise; values computed in high precision allow far less). Equalities of factors
     and sizes hold to ``spread / 1000``."""
@@ -93,21 +97,21 @@ def _constant_factor(samples, name, spread: float = 1e-6) -> str | None:
     for dim in per_size[0][1]:
         if all(abs(c - sz[dim]) < tiny * sz[dim] for c, sz in per_size) and \
                 len({sz[dim] for _, sz in per_size}) > 1:
-            return f"hand = {dim} x true gradient: a missing 1/{dim}?"
+            return f"hand = {dim} x true {noun}: a missing 1/{dim}?"
         if all(abs(c * sz[dim] - 1) < tiny for c, sz in per_size) and \
                 len({sz[dim] for _, sz in per_size}) > 1:
-            return f"hand = true gradient / {dim}: a spurious 1/{dim}?"
+            return f"hand = true {noun} / {dim}: a spurious 1/{dim}?"
     cs = [c for c, _ in per_size]
     if max(cs) - min(cs) > tiny * max(abs(c) for c in cs):
         return None
     frac = Fraction(cs[0]).limit_denominator(1000)
     if abs(float(frac) - cs[0]) > tiny * abs(cs[0]):
-        return f"hand = {_shown(cs[0], tiny)} x true gradient"
+        return f"hand = {_shown(cs[0], tiny)} x true {noun}"
     shown = str(frac)
     if frac == -1:
-        return "hand = -(true gradient): a sign error"
+        return f"hand = -(true {noun}): a sign error"
     hint = (f"a missing factor {1 / frac}?" if abs(frac) < 1 else f"a spurious factor {shown}?")
-    return f"hand = {shown} x true gradient: {hint}"
+    return f"hand = {shown} x true {noun}: {hint}"
 
 
 def _shown(c: float, tiny: float) -> str:

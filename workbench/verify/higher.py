@@ -248,10 +248,10 @@ def _verdict(r: HigherReport, d: HigherDerivative, hand, settings, text: str) ->
 
 
 def _reworded(line: str, d: HigherDerivative) -> str:
-    """A diagnosis of the reduced gradient check, said of the Jacobian or Hessian."""
+    """A diagnosis of the reduced gradient check (which names the true value by the kind),
+    without its d/d prefix: the Jacobian or Hessian is the one subject."""
     prefix = f"d/d{d.name}: "
-    line = line[len(prefix):] if line.startswith(prefix) else line
-    return line.replace("true gradient", f"true {WHAT[d.kind]}")
+    return line[len(prefix):] if line.startswith(prefix) else line
 
 
 def _wrong_entries(hand, d: HigherDerivative, limit: int = 8) -> str | None:
@@ -303,7 +303,7 @@ def _reduced(d: HigherDerivative, hand, settings, text: str) -> Report:
     else:
         g, grad, shown = inner, hand, text
     problem = Problem(g, tuple(variables), (d.name,), str(g))
-    report = cross_check(problem, {d.name: grad}, settings, {d.name: shown})
+    report = cross_check(problem, {d.name: grad}, settings, {d.name: shown}, WHAT[d.kind])
     return report
 
 
