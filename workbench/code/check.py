@@ -148,7 +148,8 @@ class Checker:
             "hand", "confirmed", _shown(case.values), self._sizes(case), worst.variable,
             got=_list(got[worst.variable]), true=_list(true[worst.variable]),
             abs_error=worst.abs_error, rel_error=worst.rel_error, digits=16,
-            drawn_by_hypothesis=case.drawn_by_hypothesis)
+            drawn_by_hypothesis=case.drawn_by_hypothesis,
+            reason="by " + ", ".join(r.name for r in self.refs) + ", in float64")
         raise _Failure(self.samples.failure, case)
 
     def tolerance(self, index: int):

@@ -66,8 +66,7 @@ def decide(e: Evidence) -> Verdict:
                         f"torch), not in your derivation; please report it",), bug=True)
     if s is not None and s.failure is not None:
         return Verdict("mismatch", "confirmed",
-                       f"{_point_sentence(s.failure)}, confirmed in "
-                       f"{s.failure.digits}-digit arithmetic")
+                       f"{_point_sentence(s.failure)}, {_confirmed_how(s.failure)}")
     witnesses = [x for x in e.exact.values() if x.equality.different]
     if witnesses:
         w = witnesses[0]
@@ -151,6 +150,14 @@ def _skipped_sentence(s: SampleEvidence | None) -> str:
         return "no sample was drawn"
     why = ", ".join(f"{n:,} {reason}" for reason, n in s.skipped.items()) or "none drawn"
     return f"{s.agreeing} point(s) compared; skipped: {why}"
+
+
+def _confirmed_how(p: PointCheck) -> str:
+    """``confirmed in 60-digit arithmetic``, or, for a float confirmation by independent
+    references (code checks), by whom."""
+    if p.digits <= 16 and p.reason.startswith("by "):
+        return f"confirmed {p.reason}"
+    return f"confirmed in {p.digits}-digit arithmetic"
 
 
 def _point_sentence(p: PointCheck) -> str:
