@@ -114,3 +114,15 @@ def test_notebook_display():
     assert "MISMATCH" in shown._repr_latex_() and "sign error" in shown._repr_html_()
     french = Verification(page.result, page.df.problem, page.df.hand, "fr")._repr_html_()
     assert "INCORRECT" in french and "erreur de signe" in french and "sign error" not in french
+
+
+def test_a_mistake_card_shows_the_hand_gradient_not_the_answer():
+    """The gallery's "Mistakes to find" cards carry each page's one-line formula: for a
+    deliberately wrong file it is the hand gradient, asked with a ?, never the true one."""
+    from workbench.explain import page as pages
+    wrong = pages.build("derivations/wrong_sign.toml", "en", 5)
+    shown = pages.result_formula(wrong)
+    hand = next(iter(wrong.df.hand.values()))
+    assert r"\overset{?}{=}" in shown and shown.endswith(pages.math(hand))
+    right = pages.build(root / "course_02_exp2.toml", "en", 5)
+    assert r"\overset{?}{=}" not in pages.result_formula(right)

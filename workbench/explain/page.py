@@ -135,8 +135,13 @@ def _notes(page: Page) -> str:
 
 def result_formula(page: Page) -> str:
     """The gradient the page ends at, on one line (``\\frac{df}{dx} = 2^{x} \\ln 2``); the
-    function where there is no closed form."""
+    function where there is no closed form. A deliberately wrong derivation shows its hand
+    gradient, with a ``?`` over the equals sign: the card asks for the mistake, it does not
+    give the answer away."""
     p = page.df.problem
+    if page.df.expect == "mismatch" and page.df.hand:
+        return ",\\quad ".join(f"{gradient_lhs(p, name)} \\overset{{?}}{{=}} {math(h)}"
+                                for name, h in page.df.hand.items())
     parts = [f"{gradient_lhs(p, sd.wrt)} = {math(sd.result, sd.symbol_names)}"
              for sd in page.steps if sd.result is not None]
     return ",\\quad ".join(parts) or f"{function_lhs(p)} = {math(p.function)}"
