@@ -119,8 +119,8 @@ def test_notebook_display():
 def test_a_mistake_card_shows_the_hand_gradient_not_the_answer():
     """The gallery's "Mistakes to find" cards carry each page's one-line formula: for a
     deliberately wrong file it is the hand gradient, asked with a ?, never the true one."""
-    from workbench.explain import page as pages
-    wrong = pages.build("derivations/wrong_sign.toml", "en", 5)
+    root = Path(__file__).resolve().parents[1] / "derivations"
+    wrong = pages.build(root / "wrong_sign.toml", "en", 5)
     shown = pages.result_formula(wrong)
     hand = next(iter(wrong.df.hand.values()))
     assert r"\overset{?}{=}" in shown and shown.endswith(pages.math(hand))
