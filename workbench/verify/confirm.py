@@ -136,6 +136,15 @@ class PreciseReference:
         return out
 
 
+def skip_reason(why: str) -> str:
+    """How a point that high precision left ``unconfirmed`` (``why``) is counted as skipped."""
+    if why == "on a kink":
+        return "at a kink"
+    if "Undefined" in why:
+        return "not defined there"
+    return "out of reach in high precision (did not settle)"
+
+
 def _why(exc: Exception) -> str:
     text = str(exc).splitlines()[0] if str(exc) else ""
     return f"{type(exc).__name__}: {text}"[:120]
@@ -172,4 +181,4 @@ def _switch_arguments(node) -> list:
     return [node.args[0]]
 
 
-__all__ = ["PreciseReference"]
+__all__ = ["FAILURES", "PreciseReference", "skip_reason"]

@@ -16,7 +16,6 @@ second. It gives up (returns None, and the torch corroboration runs instead) whe
 
 from __future__ import annotations
 
-import math
 import time
 from typing import Mapping
 
@@ -25,8 +24,8 @@ import sympy
 
 from workbench.derive.precise import DIGITS
 from workbench.problem import Problem
-from workbench.verify.confirm import PreciseReference
-from workbench.verify.evidence import PointCheck, Range, SampleEvidence
+from workbench.verify.confirm import PreciseReference, skip_reason
+from workbench.verify.evidence import PointCheck, SampleEvidence
 from workbench.verify.strategies import SamplingPlan
 
 POINTS = 256
@@ -77,9 +76,7 @@ def precisely(problem: Problem, hand: Mapping[str, sympy.Basic] | None, plan: Sa
         if outcome:
             samples.skip(outcome)
             continue
-        samples.points += 1
-        for name, x in point.items():
-            samples.ranges.setdefault(name, Range()).add(x, x, abs(x) if x else math.inf)
+        samples.agree_at(point)
     return samples if samples.points >= MIN_POINTS else None
 
 
@@ -97,16 +94,8 @@ def _at_point(problem: Problem, hand, reference: PreciseReference, point: dict,
                 return PointCheck.confirmed("engine" if label == "derived" else "hand", point,
                                             name, value, true, False, f"against {REFERENCE}")
             if outcome == "unconfirmed":
-                return _skip_reason(why)
+                return skip_reason(why)
     return ""
-
-
-def _skip_reason(why: str) -> str:
-    if why == "on a kink":
-        return "at a kink"
-    if "Undefined" in why:
-        return "not defined there"
-    return "out of reach in high precision (did not settle)"
 
 
 __all__ = ["MIN_POINTS", "POINTS", "REFERENCE", "applies", "precisely"]

@@ -126,6 +126,12 @@ class SampleEvidence:
         if count:
             self.skipped[reason] = self.skipped.get(reason, 0) + count
 
+    def agree_at(self, point: dict[str, float]) -> None:
+        """One more agreeing point of scalar variables, its values added to the ranges."""
+        self.points += 1
+        for name, x in point.items():
+            self.ranges.setdefault(name, Range()).add(x, x, abs(x) if x else math.inf)
+
 
 @dataclass
 class Evidence:

@@ -28,9 +28,9 @@ from workbench.derive import precise
 from workbench.derive.precise import DIGITS
 from workbench.oracles.tolerances import tolerance_for
 from workbench.problem import Problem
-from workbench.verify.confirm import FAILURES, PreciseReference
+from workbench.verify.confirm import FAILURES, PreciseReference, skip_reason
 from workbench.verify.diagnose import Sample
-from workbench.verify.evidence import PointCheck, Range, SampleEvidence
+from workbench.verify.evidence import PointCheck, SampleEvidence
 from workbench.verify.strategies import SHRINK_PHASES, SamplingPlan, first_failure
 
 REFERENCE = "the derived closed form"
@@ -111,12 +111,9 @@ class PreciseSearch:
                 skipped = why
         if count:
             if skipped:
-                self.samples.skip("at a kink" if skipped == "on a kink" else
-                                  "not decided in high precision")
+                self.samples.skip(skip_reason(skipped))
             else:
-                self.samples.points += 1
-                for k, x in point.items():
-                    self.samples.ranges.setdefault(k, Range()).add(x, x, abs(x) or math.inf)
+                self.samples.agree_at(point)
         return None
 
     def _derived_contradicted(self, check: PointCheck) -> bool:
