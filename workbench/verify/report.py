@@ -123,7 +123,10 @@ class Report:
             how = f"in {self.examples} batches{rescued}, {self.dtype}"
         else:
             how = f"against {self.reference} ({self.dtype}, without torch)"
-        lines.append(f"checked {self.points:,} points {how}" + (f"; {ranges}" if ranges else "")
+        found = (self.counterexample or {}).get("kind") in ("hand", "engine")
+        points = f"{self.points:,} point{'' if self.points == 1 else 's'}"
+        counted = f"{points} agreed before the counterexample," if found else f"checked {points}"
+        lines.append(f"{counted} {how}" + (f"; {ranges}" if ranges else "")
                      + f"; skipped: {skipped}; "
                      + ", ".join(f"{k} {v:.2f}s" for k, v in self.time_s.items()))
         return "\n".join(lines)
