@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import workbench
-from code_corpus import Cube
+from code_corpus import Cube, CubeDetached, CubeWrongJvp
 from workbench.code import assert_gradient_code, check_gradient
 from workbench.errors import UserError
 
@@ -163,22 +163,6 @@ class CubeWrongBackward(Cube):
         return 2 * x * x * g
 
 
-class CubeDetachedBackward(Cube):
-    """First order right; the backward of the backward is wrong (x detached once)."""
-
-    @staticmethod
-    def backward(ctx, g):
-        x, = ctx.saved_tensors
-        return 3 * x.detach() * x * g
-
-
-class CubeWrongJvp(Cube):
-    @staticmethod
-    def jvp(ctx, t):
-        x, = ctx.saved_tensors
-        return 3 * x * t
-
-
 X3 = torch.tensor([0.5, -1.0, 2.0])
 
 
@@ -191,7 +175,7 @@ def test_function_backward_first_second_order_and_jvp():
 
 @pytest.mark.parametrize("cls, subject", [
     (CubeWrongBackward, "CubeWrongBackward.backward"),
-    (CubeDetachedBackward, "CubeDetachedBackward.backward, second order"),
+    (CubeDetached, "CubeDetached.backward, second order"),
     (CubeWrongJvp, "CubeWrongJvp.jvp"),
 ])
 def test_function_mistakes_by_order(cls, subject):

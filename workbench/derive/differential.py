@@ -23,6 +23,8 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from workbench.derive.identify import NoRule, identify
+from workbench.derive.limits import time_limit
+from workbench.errors import ResourceLimit
 from workbench.expr.functions import is_matrix
 
 Record = Callable[..., None]
@@ -250,5 +252,19 @@ def chain_form(G_r, dA, dr):
     return form if dr.shape[1] == 1 else Trace(form)
 
 
-__all__ = ["Differential", "NoRule", "chain_form", "differential_symbol", "factor_common",
+def attempt(work: Callable[[], object], seconds: float) -> tuple[object, str | None]:
+    """``(work(), None)`` within ``seconds``, or ``(None, why the differential route failed)``:
+    no rule, over budget, or an exception of SymPy's."""
+    try:
+        with time_limit(seconds, "matrix differentials"):
+            return work(), None
+    except NoRule as exc:
+        return None, f"found no rule ({exc})"
+    except ResourceLimit:
+        return None, "timed out"
+    except Exception as exc:  # noqa: BLE001 - SymPy raises many kinds on exotic nodes
+        return None, f"raised {type(exc).__name__}"
+
+
+__all__ = ["Differential", "NoRule", "attempt", "chain_form", "differential_symbol", "factor_common",
            "route", "shared_part"]

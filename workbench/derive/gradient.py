@@ -17,7 +17,7 @@ from typing import Mapping, Sequence
 import sympy
 
 from workbench.derive import precise
-from workbench.derive.differential import NoRule, differential_symbol, route
+from workbench.derive.differential import attempt, differential_symbol, route
 from workbench.derive.explicit import (exact_values, explicit_gradient, probe_sizes,
                                        symbolic_twin)
 from workbench.derive.landmarks import matrix_roles
@@ -159,15 +159,9 @@ def _through_twin(twin, function, variables, wrt) -> Derivation:
 def _differentials(function, v: Variable):
     """(closed form, None) from the differential route, or (None, why it failed)."""
     dV = differential_symbol(v.symbol(), v.name)
-    try:
-        with time_limit(DIFF_SECONDS, "matrix differentials"):
-            g = route(function, v.symbol(), dV, simplify=tidy)
-    except NoRule as exc:
-        return None, f"found no rule ({exc})"
-    except ResourceLimit:
-        return None, "timed out"
-    except Exception as exc:  # noqa: BLE001 - SymPy raises many kinds on exotic nodes
-        return None, f"raised {type(exc).__name__}"
+    g, why = attempt(lambda: route(function, v.symbol(), dV, simplify=tidy), DIFF_SECONDS)
+    if why is not None:
+        return None, why
     if v.is_matrix and not is_matrix(g):
         return None, "gave a scalar"
     if not v.is_matrix and is_matrix(g):

@@ -21,10 +21,10 @@ from typing import Mapping, Sequence
 import sympy
 
 from workbench.derive import precise
-from workbench.derive.differential import Differential, differential_symbol
+from workbench.derive.differential import Differential, attempt, differential_symbol
 from workbench.derive.explicit import make_explicit, symbolic_twin, to_matrix_elements
 from workbench.derive.gradient import DIFF_SECONDS, Derivation, derive_gradient, guard, tidy
-from workbench.derive.identify import NoRule, identify, identify_jacobian
+from workbench.derive.identify import identify, identify_jacobian
 from workbench.derive.limits import time_limit
 from workbench.errors import ResourceLimit, ShapeError, UserError
 from workbench.expr.functions import is_matrix
@@ -230,18 +230,13 @@ def _differential_jacobian(inner, x: Variable):
     ``(∇f)ᵀ`` for a scalar ``inner``."""
     X = x.symbol()
     dX = differential_symbol(X, x.name)
-    try:
-        with time_limit(DIFF_SECONDS, "matrix differentials"):
-            df = Differential({X: dX})(inner)
-            if is_matrix(inner) and inner.shape != (1, 1):
-                return identify_jacobian(df, dX), None
-            return identify(df, dX).T, None
-    except NoRule as exc:
-        return None, f"found no rule ({exc})"
-    except ResourceLimit:
-        return None, "timed out"
-    except Exception as exc:  # noqa: BLE001 - SymPy raises many kinds on exotic nodes
-        return None, f"raised {type(exc).__name__}"
+
+    def read_off():
+        df = Differential({X: dX})(inner)
+        if is_matrix(inner) and inner.shape != (1, 1):
+            return identify_jacobian(df, dX)
+        return identify(df, dX).T
+    return attempt(read_off, DIFF_SECONDS)
 
 
 def _guard(d: HigherDerivative, closed) -> str | None:
