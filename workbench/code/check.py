@@ -1,30 +1,37 @@
 """Checking a gradient written as code: the search over inputs and the evidence it leaves.
 
 Each point is a :class:`~workbench.code.inputs.Case`: the example first, then Hypothesis draws
-(sizes, values across magnitudes, cotangents), shrunk to the smallest failing one. At each
-point the gradient under check is compared with the best reference
-(:mod:`workbench.code.references`); a disagreement is confirmed only when every other reference
-agrees with the first and not with the code (otherwise the point is skipped: a kink, code that
-is not smooth there). The verdict comes from :func:`workbench.verify.verdict.decide`.
+(near the example, and across sizes and magnitudes), shrunk to the smallest failing one. At
+each point the code's gradient is projected on a random direction per input (``<g, v>``, what
+``gradcheck``'s fast mode does) and compared with the references' directional derivatives,
+each an :class:`~workbench.code.estimate.Estimate` with its own error bound
+(:mod:`workbench.code.directional`). A disagreement is *confirmed* only when it exceeds both
+sides' bounds and survives three tests (:meth:`Checker.verify`): it is not the rounding of an
+ill-conditioned point, the code is differentiable there (one-sided derivatives agree), and an
+independent second estimate reproduces it. Otherwise the point is skipped with its reason. The
+contract of a backward (:mod:`workbench.code.contract`) is checked at the example. The verdict
+comes from :func:`workbench.verify.verdict.decide`.
 """
 
 from __future__ import annotations
 
-import math
 import time
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from workbench.code.contract import breaches
 from workbench.code.diagnosis import diagnose_code
+from workbench.code.directional import Directional
+from workbench.code.estimate import EPS, EXACT_ULPS, Estimate
 from workbench.code.inputs import Case, CodeError, cases, seeded_directions
-from workbench.code.references import RICHARDSON_STEP, references, tolerance_kind
+from workbench.code.references import references, tolerance_kind
 from workbench.code.result import CodeResult
 from workbench.code.subject import COTANGENT, Code
 from workbench.errors import UserError
-from workbench.oracles.checked import compare_gradients
-from workbench.oracles.tolerances import Tolerance, tolerance_for
+from workbench.oracles.tolerances import tolerance_for
 from workbench.verify.evidence import Evidence, PointCheck, Range, SampleEvidence, ShapeEvidence
 from workbench.verify.strategies import SHRINK_PHASES, first_failure
 from workbench.verify.verdict import decide
@@ -32,31 +39,54 @@ from workbench.verify.verdict import decide
 DTYPE_DRIFT_KIND = "finite_difference"
 """The forward in the example's float32 and in float64 must agree to float32's
 finite-difference tolerance, or the code is not one function in both precisions."""
-KINK_STEPS = (1, 2, 10)
-"""Richardson's step divided by these: the one-sided secants that tell a kink (where a
-subgradient is as right as the central difference) from a wrong gradient."""
-KINK_LINEARITY = 0.1
-"""The secants' gap per unit step of a smooth function agrees across steps to this share."""
-KINK_ENTRIES = 64
-"""At most this many disagreeing entries are examined for kinks (beyond: confirmed)."""
-"""Hypothesis's ``explain`` phase re-runs the shrunk case hundreds of times to say which parts
-of it matter (seconds for a module); the diagnosis says that in our words instead."""
+TIGHT = 1e-9
+"""Richardson decides alone when its bound is below this share of the derivative (an error
+of 1e-7 relative is then well outside it); otherwise the exact references are asked too."""
+EXACT_EPS = EXACT_ULPS * EPS
+LOCALIZE_ENTRIES = 256
+"""A confirmed failure's reference gradient is estimated entry by entry up to this size."""
+MOVE = 1e-6
+"""Relative move of the point that reproduces a disagreement only exact references see."""
+ILL_CONDITIONED = "ill-conditioned here (the code's gradient moves by more than the " \
+                  "disagreement when the inputs move by a few ulps: rounding, not a mistake)"
+KINK = "not differentiable here (one-sided derivatives along a random direction differ: a " \
+       "kink, a tie, a jump)"
+UNSETTLED = "no reference settles here (differences do not converge: too large or too fast " \
+            "a variation for float64 steps)"
+DISAGREE = "references disagree with each other here (the code is not smooth or not " \
+           "analytic at this point)"
+ONE_SIDE = "a second estimate does not reproduce the disagreement (a domain end or a nearby " \
+           "jump)"
+ISOLATED = "the disagreement vanishes when the point moves slightly (an isolated point)"
+OVER_BUDGET = "search stopped at its time budget"
 
 
 @dataclass(frozen=True)
 class CodeSettings:
     """How hard to look: Hypothesis examples (after the example itself), seed (None:
-    derandomized), torch device."""
+    derandomized), torch device, a time budget in seconds for the search (points met before
+    it keep their outcome), ``search``: False checks the example only (``gradcheck``),
+    ``projections``: random directions per input at each point."""
 
     examples: int = 100
     seed: int | None = None
     device: str = "cpu"
+    budget: float = 20.0
+    search: bool = True
+    projections: int = 1
+    nondet_tol: float | None = None
 
 
 class _Failure(Exception):
     def __init__(self, check: PointCheck | None, case: Case):
         super().__init__("gradient mismatch")
         self.check, self.case = check, case
+
+
+class _Skip(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 class Checker:
@@ -66,22 +96,26 @@ class Checker:
         self.code, self.settings = code, settings
         self.samples = SampleEvidence()
         self.shapes: list[ShapeEvidence] = []
+        self.breaches: list[str] = []
         self.notes: list[str] = []
         self.missing: set[str] = set()
+        self.seen: dict[bytes, object] = {}
+        self._full_refs = None
+        self.started = time.perf_counter()
 
     # ------------------------------------------------------------ points
     def directions(self, sizes, values) -> dict | None:
-        """Cotangent shapes at this case (none for a single-element output); None when the
-        code cannot run there."""
+        """Cotangent shapes at this case (none for a hand gradient of a single-element
+        output); None when the code cannot run there."""
         try:
             outs = self.code.call(self._tensors(values))
         except UserError:
             raise
         except Exception:
             return None
-        if len(outs) == 1 and outs[0].numel() == 1:
+        if not self.code.takes_cotangent(outs):
             return {}
-        return {COTANGENT.format(i): tuple(o.shape) for i, o in enumerate(outs)}
+        return {COTANGENT.format(i): tuple(outs[i].shape) for i in self.code.used(outs)}
 
     def _tensors(self, values) -> dict[str, torch.Tensor]:
         return {k: torch.as_tensor(np.asarray(v), device=self.code.device)
@@ -97,8 +131,22 @@ class Checker:
             return None
         return Case(case.sizes, case.values, seeded_directions(shapes, rng), False)
 
+    @property
+    def refs(self):
+        """Full-gradient references (autograd, complex step, Richardson entry by entry), for
+        the diagnosis at typical points; built on first use."""
+        if self._full_refs is None:
+            point = self.point(self.example())
+            self._full_refs, _ = references(self.code.scalar, self.code.wrt, point,
+                                            with_autograd=self.code.autograd_is_reference)
+        return self._full_refs
+
+    def tolerance(self, index: int):
+        return tolerance_for(torch.float64, tolerance_kind(self.refs[index]))
+
     def pair(self, case: Case):
-        """The subject's and the first reference's gradients at ``case``, or a reason to skip."""
+        """The subject's and the first full reference's gradients at ``case`` (for the
+        diagnosis), or a reason to skip."""
         point = self.point(case)
         try:
             got = self.code.subject(point)
@@ -114,14 +162,36 @@ class Checker:
 
     # ------------------------------------------------------------ one case
     def examine(self, case: Case) -> None:
+        """Compare at ``case``; raise :class:`_Failure` on a confirmed mismatch. Outcomes are
+        remembered, so that Hypothesis replaying a case past the budget sees the same."""
+        key = _key(case)
+        if key in self.seen:
+            if isinstance(self.seen[key], _Failure):
+                raise self.seen[key]
+            return
+        if time.perf_counter() - self.started > self.settings.budget:
+            self.samples.skip(OVER_BUDGET)
+            return
+        try:
+            self._examine(case)
+            self.seen[key] = None
+        except _Skip as skip:
+            self.seen[key] = None
+            self.samples.skip(skip.reason)
+        except _Failure as failure:
+            self.seen[key] = failure
+            raise
+
+    def _examine(self, case: Case) -> None:
         if case.directions is None:
-            self.samples.skip("the code failed at these sizes")
-            return
-        pair = self.pair(case)
-        if isinstance(pair, str):
-            self.samples.skip(pair)
-            return
-        point, got, true = pair
+            raise _Skip("the code failed at these sizes")
+        point = self.point(case)
+        try:
+            got = self.code.subject(point)
+        except UserError:
+            raise
+        except Exception as exc:
+            raise _Skip(f"the gradient under check raised {type(exc).__name__}") from None
         for k, g in got.items():
             if g is not None and tuple(g.shape) != tuple(point[k].shape):
                 self.shapes.append(ShapeEvidence(k, tuple(point[k].shape) or None,
@@ -130,100 +200,107 @@ class Checker:
         self.missing |= {k for k, g in got.items() if g is None}
         got = {k: torch.zeros_like(point[k], dtype=torch.float64) if g is None else g
                for k, g in got.items()}
-        if not all(bool(torch.isfinite(t).all()) for d in (got, true) for t in d.values()):
-            self.samples.skip("non-finite values")
+        if not all(bool(torch.isfinite(t).all()) for t in got.values()):
+            raise _Skip("non-finite values")
+        try:
+            self.code.terms(point)
+        except UserError:
+            raise
+        except Exception as exc:
+            raise _Skip(f"the code raised {type(exc).__name__}") from None
+        rng = np.random.default_rng(zlib.crc32(_key(case)))
+        at = self.directional.at(point, got)
+        for _ in range(self.settings.projections):
+            self._compare(case, at, at.direction(self.code.wrt, rng))
+        self._agree(case, point)
+
+    def _compare(self, case: Case, at, v) -> None:
+        """Agree, or raise :class:`_Skip` or :class:`_Failure`, for the projection on ``v``
+        (every differentiated input at once: Richardson decides alone when its bound is
+        tight; the exact references join otherwise)."""
+        d = at.code(v)
+        first = at.richardson(v)
+        if first.usable and first.bound <= TIGHT * max(abs(first.value), d.bound / EXACT_EPS) \
+                and not d.disagrees(first):
             return
-        bad = scaled_compare(got, true, self.tolerance(0))
-        if not bad:
-            self._agree(case, point)
+        refs = at.references(v, first)
+        deciding = self._deciding(d, refs)
+        if not deciding:
             return
-        if not self._confirmed(point, got, true):
-            self.samples.skip("references disagree with each other (a kink?)")
-            return
-        if self._kink(point, got, true):
-            self.samples.skip("one-sided differences disagree (a kink)")
-            return
-        worst = max(bad, key=lambda d: d.rel_error)
-        self.samples.failure = PointCheck(
-            "hand", "confirmed", _shown(case.values), self._sizes(case), worst.variable,
-            got=_list(got[worst.variable]), true=_list(true[worst.variable]),
-            abs_error=worst.abs_error, rel_error=worst.rel_error, digits=16,
-            drawn_by_hypothesis=case.drawn_by_hypothesis,
-            reason="by " + ", ".join(r.name for r in self.refs) + ", in float64")
+        self.verify(at, v, d, refs, deciding)
+        self.samples.failure = self._localize(case, at, v, d, deciding[0])
         raise _Failure(self.samples.failure, case)
 
-    def tolerance(self, index: int):
-        return tolerance_for(torch.float64, tolerance_kind(self.refs[index]))
+    @staticmethod
+    def _deciding(d: Estimate, refs: list[Estimate]) -> list[Estimate]:
+        """The references ``d`` disagrees with; :class:`_Skip` when none settled or they
+        disagree with each other."""
+        if not refs:
+            raise _Skip(UNSETTLED)
+        for i, a in enumerate(refs):
+            if any(a.disagrees(b) for b in refs[i + 1:]):
+                raise _Skip(DISAGREE)
+        return [r for r in refs if d.disagrees(r)]
 
-    def _confirmed(self, point, got, true) -> bool:
-        """Every other reference agrees with the first one (to the finite-difference
-        tolerance), and none of the exact ones (autograd, complex step) agrees with the code:
-        Richardson vouches for the first reference but cannot see an error of 1e-7."""
-        loose = tolerance_for(torch.float64, "finite_difference")
-        for i, ref in enumerate(self.refs[1:], start=1):
-            try:
-                other = ref(point).grad
-            except Exception:
-                return False
-            if scaled_compare(other, true, loose):
-                return False
-            if tolerance_kind(ref) == "exact" and not scaled_compare(got, other,
-                                                                     self.tolerance(i)):
-                return False
-        return True
-
-    def _kink(self, point, got, true) -> bool:
-        """Richardson, the only reference left, straddles a kink of the code's scalar at
-        ``point`` in every entry where it disagrees with the code: along that entry's axis
-        (Richardson's own direction) the gap between the one-sided secant slopes is not
-        linear in the step (a smooth function's is: the second derivative times the step),
-        and the code's entry lies among those secants (a subgradient, as ReLU's 0 at 0, or
-        the right slope beside a kink that the central differences cross). Such a point is
-        skipped, not confirmed. With an exact reference (autograd, complex step) a kink shows
-        as references disagreeing instead."""
-        if tolerance_kind(self.refs[0]) == "exact":
-            return False
-        tol = self.tolerance(0)
-        entries = []
-        for k, t in true.items():
-            g = got[k].double()
-            scale = max(float(t.abs().max()) if t.numel() else 0.0,
-                        float(g.abs().max()) if g.numel() else 0.0)
-            wide = Tolerance(tol.rtol, tol.atol + tol.rtol * scale)
-            bad = ~wide.close(g, t.double())
-            err = (g - t.double()).abs().reshape(-1)
-            where = bad.reshape(-1).nonzero().flatten().tolist()
-            entries += [(float(err[i]), k, i) for i in where]
-        if not entries or len(entries) > KINK_ENTRIES:
-            return False
-        return all(self._kink_along(point, k, i, float(got[k].double().reshape(-1)[i]))
-                   for _, k, i in sorted(entries, reverse=True))
-
-    def _kink_along(self, point, name: str, index: int, code: float) -> bool:
-        x = point[name]
-        flat = x.reshape(-1)
-        steps = [RICHARDSON_STEP * max(1.0, abs(float(flat[index]))) / m for m in KINK_STEPS]
-        loose = tolerance_for(torch.float64, "finite_difference")
-
-        def f(t: float) -> float:
-            e = torch.zeros_like(flat)
-            e[index] = t
-            return float(self.code.scalar({**point, name: (flat + e).reshape(x.shape)}).real)
-
+    def verify(self, at, v, d: Estimate, refs, deciding) -> None:
+        """Raise :class:`_Skip` unless the disagreement of ``d`` with ``deciding`` is real:
+        not the rounding of an ill-conditioned point, not at a kink along ``v``, and
+        reproduced by an independent second estimate."""
         try:
-            f0 = f(0.0)
-            secants = [((f(h) - f0) / h, (f0 - f(-h)) / h) for h in steps]
-        except Exception:
-            return False
-        values = [v for pair in secants for v in pair]
-        if not all(math.isfinite(v) for v in values) or not math.isfinite(code):
-            return False
-        slack = loose.atol + loose.rtol * max(abs(v) for v in (*values, code))
-        # the gap per unit step: constant (the curvature) for a smooth function
-        curvature = [(a - b) * steps[0] / h for (a, b), h in zip(secants, steps)]
-        smooth = max(abs(c - curvature[0]) for c in curvature) <= \
-            KINK_LINEARITY * abs(curvature[0]) + slack
-        return not smooth and min(values) - slack <= code <= max(values) + slack
+            slack = max(d.gap(at.moved(self.directional.ulps).code(v)), at.jitter(v))
+        except Exception:    # noqa: BLE001 - the code failing a few ulps away
+            raise _Skip(ILL_CONDITIONED) from None
+        if not any(d.disagrees(r, slack) for r in refs):
+            raise _Skip(ILL_CONDITIONED)
+        plus, minus = at.one_sided(v)
+        if plus.usable and minus.usable and plus.disagrees(minus):
+            raise _Skip(KINK)
+        if any(r.name == at.RICHARDSON for r in deciding):
+            second = [e for e in (plus, minus) if e.usable]
+            if not second or not all(d.disagrees(e, slack) for e in second):
+                raise _Skip(ONE_SIDE)
+            return
+        try:
+            near = at.moved(self.directional.nearby(MOVE))
+        except Exception:    # noqa: BLE001
+            raise _Skip(ISOLATED) from None
+        names = {x.name for x in deciding}
+        exact = [r for r in near.references(v, richardson=False) if r.name in names]
+        if not exact or not near.code(v).disagrees(exact[0], slack):
+            raise _Skip(ISOLATED)
+
+    def _localize(self, case: Case, at, v, d: Estimate, ref: Estimate) -> PointCheck:
+        """The failure at ``case``: the first input whose own projection is confirmed wrong,
+        with its reference gradient entry by entry when small enough."""
+        for name in v:
+            part = {name: v[name]}
+            dk = at.code(part)
+            try:
+                refs = at.references(part)
+                deciding = self._deciding(dk, refs)
+                if deciding:
+                    self.verify(at, part, dk, refs, deciding)
+                    return self._failure_check(case, at, name, dk, deciding[0])
+            except _Skip:
+                continue
+        return self._failure_check(case, at, None, d, ref)
+
+    def _failure_check(self, case: Case, at, name: str | None, d: Estimate, ref: Estimate
+                       ) -> PointCheck:
+        gap = d.gap(ref)
+        rel = gap / max(abs(d.value), abs(ref.value), 1e-300)
+        reason = f"by {ref.name} (error bound {ref.bound:.2g}; the code's {d.bound:.2g}), " \
+                 f"in float64"
+        common = dict(abs_error=gap, rel_error=rel, digits=16,
+                      drawn_by_hypothesis=case.drawn_by_hypothesis, reason=reason)
+        got = at.grad[name] if name is not None else None
+        if got is None or got.numel() > LOCALIZE_ENTRIES:
+            label = "the inputs" if name is None else name
+            return PointCheck("hand", "confirmed", _shown(case.values), self._sizes(case),
+                              f"{label} (along a random direction)", got=d.value,
+                              true=ref.value, **common)
+        return PointCheck("hand", "confirmed", _shown(case.values), self._sizes(case), name,
+                          got=_list(got), true=_list(at.entrywise(name)), **common)
 
     def _agree(self, case: Case, point) -> None:
         s = self.samples
@@ -242,7 +319,6 @@ class Checker:
 
     # ------------------------------------------------------------ the run
     def run(self) -> CodeResult:
-        start = time.perf_counter()
         self._prepare()
         failure = None
         example = self.example()
@@ -250,21 +326,23 @@ class Checker:
             self.examine(example)
         except _Failure as f:
             failure = f
-        if not self.shapes:
+        if not self.shapes and self.settings.search:
             failure = self._search() or failure
             if failure is not None and failure.check is not None:
                 self.samples.failure = failure.check
+        if not self.shapes:
+            self.breaches = breaches(self, example)
         evidence = Evidence(has_hand=True, wrt=tuple(self.code.wrt), shapes=self.shapes[:1],
-                            samples=self.samples)
-        verdict = decide(evidence)
-        diagnosis = []
-        if verdict.outcome == "mismatch":
+                            samples=self.samples, contract=self.breaches)
+        verdict = decide(evidence, min_agreeing=1 if not self.settings.search else None)
+        diagnosis = list(self.breaches)
+        if verdict.outcome == "mismatch" and not self.breaches:
             diagnosis = diagnose_code(self, failure.case if failure else example)
         self.samples.examples = self.settings.examples
         return CodeResult.build(self.code, verdict, evidence, diagnosis,
                                 failure.case if failure else None,
-                                [r.name for r in self.refs], self.notes,
-                                time.perf_counter() - start)
+                                self.directional.names, self.notes,
+                                time.perf_counter() - self.started)
 
     def example(self) -> Case:
         """The example inputs, with seeded cotangents."""
@@ -277,20 +355,31 @@ class Checker:
         return Case(case.sizes, case.values, seeded_directions(shapes, rng), False)
 
     def _prepare(self) -> None:
-        """Choose the references at the example, try other sizes, flag float32 drift."""
-        example = self.example()
-        point = self.point(example)
+        """Find the outputs torch differentiates, choose the references at the example, try
+        other sizes, flag float32 drift."""
+        plain = self.point(self.code.plan.example_case())
         try:
-            self.code.subject(point)
+            left_out = self.code.find_outputs(plain)
+        except UserError:
+            raise
+        except Exception as exc:
+            raise CodeError(f"the code fails on its own example inputs: {type(exc).__name__}: "
+                            f"{str(exc)[:120]}", "fn") from None
+        if left_out:
+            self.notes.append(f"output(s) {', '.join(map(str, left_out))} not checked: torch "
+                              f"does not differentiate them (as gradcheck)")
+        point = self.point(self.example())
+        try:
+            got = self.code.subject(point)
         except UserError:
             raise
         except Exception as exc:
             raise CodeError(f"the gradient under check fails on the example inputs: "
                             f"{type(exc).__name__}: {str(exc)[:120]}", "grad") from None
-        self.refs, notes = references(self.code.scalar, self.code.wrt, point,
-                                      with_autograd=self.code.autograd_is_reference)
-        self.notes.extend(notes)
-        self._probe_sizes()
+        self.directional = Directional(self.code, point, got)
+        self.notes.extend(self.directional.notes)
+        if self.settings.search:
+            self._probe_sizes()
         self._dtype_drift(point)
 
     def _probe_sizes(self) -> None:
@@ -328,24 +417,17 @@ class Checker:
     def _search(self) -> _Failure | None:
         s = self.settings
         strategy = cases(self.code.plan, self.directions)
-
         return first_failure(strategy, self.examine, _Failure, examples=s.examples,
                              seed=s.seed, phases=SHRINK_PHASES)
 
 
-def scaled_compare(got, expected, tol: Tolerance) -> list:
-    """:func:`~workbench.oracles.checked.compare_gradients` with the absolute tolerance raised
-    by ``rtol`` times the largest entry of either gradient: references and hand formulas round
-    relative to the size of the terms, so a small entry beside large ones is compared at their
-    scale."""
-    out = []
-    for k, e in expected.items():
-        scale = max(float(e.abs().max()) if e.numel() else 0.0,
-                    float(got[k].abs().max()) if got[k].numel() else 0.0)
-        scale = scale if math.isfinite(scale) else 0.0
-        out += compare_gradients({k: got[k]}, {k: e},
-                                 Tolerance(tol.rtol, tol.atol + tol.rtol * scale))
-    return out
+def _key(case: Case) -> bytes:
+    parts = [repr(sorted(case.sizes.items())).encode()]
+    for group in (case.values, case.directions or {}):
+        for k in sorted(group):
+            a = np.ascontiguousarray(group[k])
+            parts += [k.encode(), str(a.dtype).encode(), repr(a.shape).encode(), a.tobytes()]
+    return b"|".join(parts)
 
 
 def _list(t: torch.Tensor):

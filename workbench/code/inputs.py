@@ -33,6 +33,11 @@ MAGNITUDE_SHARE = 1 / 3
 """Share of drawn tensors scaled by 10**u, u uniform in the sampling module's exponent range;
 the others keep the typical range (exp-heavy code overflows at large magnitudes)."""
 SCALE_KINDS = ("real", "positive", "negative", "nonzero")
+NEAR = 0.5
+"""Relative spread of the cases drawn near the example."""
+NEAR_SHARE = 2 / 3
+"""Share of cases with values like the example's (the others across magnitudes, where
+shrinking goes first: to the simplest values that still fail)."""
 
 
 class CodeError(UserError):
@@ -236,14 +241,37 @@ def slot_values(slot: Slot, shape: tuple[int, ...]) -> st.SearchStrategy[np.ndar
     return raw
 
 
+def like_example(slot: Slot, shape: tuple[int, ...], spread: float,
+                 rng: np.random.Generator) -> np.ndarray:
+    """Values like the example's: at its shape the example itself, at another shape its
+    entries drawn with replacement; each times ``1 + spread * U(-1, 1)`` (signs, and so the
+    domains of real kinds, kept). Other domains are drawn afresh (seeded)."""
+    example = np.asarray(slot.example, dtype=np.float64)
+    if slot.domain.kind not in SCALE_KINDS or not slot.is_float or not example.size:
+        return slot.example if shape == slot.shape and not spread else \
+            seeded_values(slot, shape, rng)
+    base = example if shape == slot.shape else rng.choice(example.reshape(-1), size=shape)
+    return base * (1 + spread * rng.uniform(-1, 1, shape))
+
+
 @st.composite
 def cases(draw, plan: InputPlan, directions) -> Case:
-    """Sizes for the varying groups, values for every drawn slot, then the ``directions``
-    (cotangents, tangents): ``directions(sizes, values)`` gives their shapes by name, or None
-    when the code cannot run at these sizes (the case is then skipped)."""
+    """Sizes for the varying groups, then values: every entry and cotangent drawn (and
+    shrunk) by Hypothesis across magnitudes, or (NEAR_SHARE of the cases) values like the
+    example's, from a seed and a spread that Hypothesis draws, where the code surely runs.
+    ``directions(sizes, values)`` gives the cotangents' shapes by name, or None when the code
+    cannot run at these sizes (the case is then skipped)."""
     sizes = plan.example_sizes()
     for g in plan.varying:
         sizes[g] = draw(st.integers(1, MAX_SIZE), label=g)
+    if draw(st.integers(0, 2), label="mode") >= 3 * (1 - NEAR_SHARE):
+        spread = draw(st.floats(0, NEAR), label="spread")
+        rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1), label="seed"))
+        values = {s.name: like_example(s, plan.shape(s, sizes), spread, rng)
+                  for s in plan.slots if s.drawn}
+        shapes = directions(sizes, values)
+        out = seeded_directions(shapes, rng) if shapes is not None else None
+        return Case(sizes, values, out)
     values = {s.name: draw(slot_values(s, plan.shape(s, sizes)), label=s.name)
               for s in plan.slots if s.drawn}
     shapes = directions(sizes, values)

@@ -129,6 +129,10 @@ class Code:
     module: torch.nn.Module | None = None
     device: torch.device = torch.device("cpu")
     title: str = ""
+    differentiable: set[int] | None = None
+    """Outputs torch differentiates (None: all); found at the example (:meth:`find_outputs`)."""
+    scalar_example: bool | None = None
+    """A hand gradient's example output is a single element (set by :meth:`find_outputs`)."""
 
     @property
     def autograd_is_reference(self) -> bool:
@@ -186,15 +190,64 @@ class Code:
             out = self.fn(*args)
         return outputs(out, self.device)
 
+    def takes_cotangent(self, outs) -> bool:
+        """Whether the outputs are weighted by drawn cotangents: always for torch code (a
+        backward must scale with ``grad_output``, a single-element output's too); for a hand
+        gradient, unless the example's output is a single element (a scalar function's
+        gradient takes none), whatever the size drawn."""
+        if self.kind != "hand":
+            return True
+        if self.scalar_example is None:
+            self.scalar_example = len(outs) == 1 and outs[0].numel() == 1
+        return not self.scalar_example
+
+    def used(self, outs) -> list[int]:
+        """The outputs whose gradients are checked: every float output, less those torch says
+        are not differentiable (not requiring grad while another output does, as
+        ``gradcheck`` skips them: a ``mean``/``rstd`` beside a normalisation's result)."""
+        floats = [i for i, o in enumerate(outs) if o.is_floating_point() or o.is_complex()]
+        if self.differentiable is not None:
+            kept = [i for i in floats if i in self.differentiable]
+            return kept or floats
+        return floats
+
     def scalar(self, point: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """``sum_i <cotangent_i, output_i>``: the scalar function whose gradient is checked
-        (a single-element output is its own scalar)."""
+        (a single-element output of a hand-checked scalar function is its own scalar)."""
         outs = self.call(point)
-        if len(outs) == 1 and outs[0].numel() == 1:
+        if COTANGENT.format(0) not in point and len(outs) == 1 and outs[0].numel() == 1:
             return outs[0].reshape(())
-        return sum((point[COTANGENT.format(i)].to(o.dtype) * o).sum() for i, o in enumerate(outs))
+        return sum((point[COTANGENT.format(i)].to(outs[i].dtype) * outs[i]).sum()
+                   for i in self.used(outs))
+
+    def terms(self, point: Mapping[str, torch.Tensor]) -> tuple[float, float]:
+        """The scalar at ``point`` (its real part) and the sum of the absolute values of the
+        terms it adds up: the scale of its rounding."""
+        with torch.no_grad():
+            outs = self.call(point)
+            if COTANGENT.format(0) not in point and len(outs) == 1 and outs[0].numel() == 1:
+                v = outs[0].reshape(()).double()
+                return float(v.real if v.is_complex() else v), float(v.abs())
+            parts = [(point[COTANGENT.format(i)].to(outs[i].dtype) * outs[i]).double()
+                     for i in self.used(outs)]
+            value = sum(p.sum() for p in parts)
+            mag = sum(p.abs().sum() for p in parts)
+            return float(value.real if value.is_complex() else value), float(mag)
 
     # ------------------------------------------------------------ the gradient under check
+    def find_outputs(self, point: Mapping[str, torch.Tensor]) -> list[int]:
+        """Record which outputs torch differentiates at ``point`` (torch code only); return
+        the float outputs left out."""
+        if self.kind == "hand":
+            self.takes_cotangent(self.call(point))
+            return []
+        leaves = {k: point[k].detach().clone().requires_grad_(True) for k in self.wrt}
+        with torch.enable_grad():
+            outs = self.call({**point, **leaves})
+        self.differentiable = {i for i, o in enumerate(outs) if o.requires_grad}
+        floats = [i for i, o in enumerate(outs) if o.is_floating_point() or o.is_complex()]
+        return [i for i in floats if i not in self.used(outs)]
+
     def subject(self, point: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor | None]:
         """The gradient being checked at ``point``: one tensor (or None) per input of ``wrt``."""
         if self.kind == "hand":
@@ -202,24 +255,24 @@ class Code:
         leaves = {k: point[k].detach().clone().requires_grad_(True) for k in self.wrt}
         with torch.enable_grad():
             outs = self.call({**point, **leaves})
-            if len(outs) == 1 and outs[0].numel() == 1:
+            if COTANGENT.format(0) not in point and len(outs) == 1 and outs[0].numel() == 1:
                 pairs = [(outs[0].reshape(()), torch.ones((), dtype=outs[0].dtype,
                                                           device=outs[0].device))]
             else:
-                pairs = [(o, point[COTANGENT.format(i)].to(o.dtype)) for i, o in enumerate(outs)]
+                pairs = [(outs[i], point[COTANGENT.format(i)].to(outs[i].dtype))
+                         for i in self.used(outs)]
             pairs = [(o, v) for o, v in pairs if o.requires_grad]
             if not pairs:
                 return {k: None for k in self.wrt}
             grads = torch.autograd.grad([o for o, _ in pairs], [leaves[k] for k in self.wrt],
                                         [v for _, v in pairs], allow_unused=True)
-        return {k: (None if g is None else g.detach().to(torch.float64))
+        return {k: (None if g is None else _dense(g).detach().to(torch.float64))
                 for k, g in zip(self.wrt, grads)}
 
     def _hand(self, point) -> dict[str, torch.Tensor | None]:
         args, _ = self.arguments(point)
         outs = self.call(point)
-        single = len(outs) == 1 and outs[0].numel() == 1
-        if not single:
+        if COTANGENT.format(0) in point:
             backend = "torch" if any(s.backend == "torch" for s in self.plan.slots) \
                 else "numpy"
             for i in range(len(outs)):
@@ -254,6 +307,15 @@ def _as_float64(value, device, where: str) -> torch.Tensor:
         raise CodeError(f"expected an array or a tensor, got {type(value).__name__}",
                         where) from None
     return torch.as_tensor(array, device=device)
+
+
+def _dense(g: torch.Tensor) -> torch.Tensor:
+    """A gradient as a plain strided tensor (torch may hand back a sparse or a lazy zero one)."""
+    if g.layout != torch.strided:
+        g = g.to_dense()
+    if getattr(g, "_is_zerotensor", lambda: False)():
+        g = torch.zeros(g.shape, dtype=g.dtype, device=g.device)
+    return g
 
 
 def _tensor(array: np.ndarray, device) -> torch.Tensor:

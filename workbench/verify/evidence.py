@@ -144,3 +144,4 @@ class Evidence:
     samples: SampleEvidence | None = None
     derivation_scope: str = ""     # where the derived gradient is proved (explicit sizes)
     require_proof: bool = False
+    contract: list[str] = field(default_factory=list)   # broken promises of a backward

@@ -54,11 +54,15 @@ class Verdict:
         return f"match ({self.how.split(':')[0]})"
 
 
-def decide(e: Evidence) -> Verdict:
-    """The verdict for evidence ``e`` (see module docstring); no side effects."""
+def decide(e: Evidence, min_agreeing: int | None = None) -> Verdict:
+    """The verdict for evidence ``e`` (see module docstring); no side effects.
+    ``min_agreeing``: agreeing points a sampled match needs (default :data:`MIN_AGREEING`;
+    a check of one given point, as ``gradcheck``'s, needs that one)."""
     s = e.samples
     if e.shapes:
         return Verdict("mismatch", "confirmed", "; ".join(x.sentence() for x in e.shapes))
+    if e.contract:
+        return Verdict("mismatch", "confirmed", "; ".join(e.contract))
     if s is not None and s.engine is not None:
         return Verdict("undecided", "undecided",
                        f"the derived gradient and {s.reference} disagree",
@@ -94,7 +98,7 @@ def decide(e: Evidence) -> Verdict:
                        "could not settle", (f"{len(s.unconfirmed)} point(s), e.g. "
                                             f"{_point_sentence(first)} ({first.reason})",)
                        + caveats)
-    if s is not None and s.agreeing >= MIN_AGREEING:
+    if s is not None and s.agreeing >= (MIN_AGREEING if min_agreeing is None else min_agreeing):
         how = "agrees on " + _samples_sentence(s)
         if proofs:
             how += "; proved for " + ", ".join(f"d/d{k}" for k in proofs)

@@ -1,0 +1,124 @@
+"""The contract of a backward, checked at the example: each promise a named check, so that a
+failure says which one broke (as ChainRulesTestUtils' ``test_rrule`` does).
+
+- ``grad_output``: the gradient scales with the incoming cotangent (a backward that ignores
+  ``grad_output`` is right only for a cotangent of 1, which is all a scalar loss ever sees in
+  ``gradcheck``);
+- ``non-contiguous``: the same gradient for non-contiguous inputs and cotangents;
+- ``deterministic``: two runs give the same gradient (up to ``nondet_tol``, or rounding);
+- ``accumulation``: two backward calls leave twice the gradient in ``.grad``, of the input's
+  dtype (torch code: autograd.Functions and modules).
+
+:func:`breaches` returns one sentence per broken promise, and adds to the checker's notes what
+is worth knowing but not wrong (a backward that is not bitwise deterministic within rounding).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from workbench.code.estimate import EPS, EXACT_ULPS
+from workbench.code.subject import COTANGENT
+
+ROUNDING = EXACT_ULPS * EPS
+"""Two runs of one float64 backward agree to this relative share of the gradient's size."""
+
+
+def breaches(checker, example) -> list[str]:
+    """The broken promises of the code under ``checker`` at its ``example`` case."""
+    code = checker.code
+    point = checker.point(example)
+    try:
+        base = _grads(code, point)
+    except Exception:    # noqa: BLE001 - the search reports code that fails
+        return []
+    out = []
+    cot = [k for k in point if k.startswith(COTANGENT.format(""))]
+    if cot and any(g.abs().max() > 0 for g in base.values() if g.numel()):
+        doubled = _grads(code, {**point, **{k: 2 * point[k] for k in cot}})
+        if _close(doubled, base):
+            out.append("the backward ignores grad_output: its gradient does not change when "
+                       "the incoming gradient doubles (it computes the gradient for "
+                       "grad_output = 1)")
+        elif not _close(doubled, {k: 2 * g for k, g in base.items()}):
+            out.append("the backward is not linear in grad_output: doubling the incoming "
+                       "gradient does not double the gradient")
+    strided = _noncontiguous(point)
+    if strided is not None:
+        try:
+            other = _grads(code, strided)
+        except Exception as exc:   # noqa: BLE001 - refusing strided tensors is not wrong
+            checker.notes.append(f"the code fails on non-contiguous inputs "
+                                 f"({type(exc).__name__}): not checked there")
+        else:
+            if not _close(other, base):
+                out.append("the gradient is wrong for non-contiguous inputs or grad_output "
+                           "(memory read as if contiguous: a .view or raw data access?)")
+    again = _grads(code, point)
+    gap = _gap(again, base)
+    tol = checker.settings.nondet_tol
+    if tol is not None and gap > tol or tol is None and gap > ROUNDING * _size(base):
+        out.append(f"the backward is not deterministic: two runs at the same point differ "
+                   f"by {gap:.3g}" + (f" (nondet_tol {tol:g})" if tol is not None else ""))
+    elif gap > 0:
+        checker.notes.append(f"the backward is not bitwise deterministic (two runs differ "
+                             f"by {gap:.2g}, within rounding)")
+    if code.kind != "hand":
+        out += _accumulation(code, point, base)
+    return out
+
+
+def _grads(code, point) -> dict[str, torch.Tensor]:
+    got = code.subject(point)
+    return {k: torch.zeros_like(point[k], dtype=torch.float64) if g is None else g.double()
+            for k, g in got.items()}
+
+
+def _size(grads) -> float:
+    return max((float(g.abs().max()) for g in grads.values() if g.numel()), default=0.0)
+
+
+def _gap(a, b) -> float:
+    return max((float((a[k] - b[k]).abs().max()) for k in b if b[k].numel()), default=0.0)
+
+
+def _close(a, b) -> bool:
+    return _gap(a, b) <= ROUNDING * max(_size(a), _size(b))
+
+
+def _noncontiguous(point) -> dict[str, torch.Tensor] | None:
+    """The same values with every tensor of 2+ entries laid out with a stride of 2."""
+    out, changed = {}, False
+    for k, t in point.items():
+        if t.numel() >= 2 and t.dim() >= 1:
+            wide = torch.zeros(*t.shape, 2, dtype=t.dtype, device=t.device)
+            wide[..., 0] = t
+            out[k] = wide[..., 0]
+            changed = True
+        else:
+            out[k] = t
+    return out if changed else None
+
+
+def _accumulation(code, point, base) -> list[str]:
+    leaves = {k: point[k].detach().clone().requires_grad_(True) for k in code.wrt}
+    with torch.enable_grad():
+        value = code.scalar({**point, **leaves})
+        if not value.requires_grad:
+            return []
+        value.backward(retain_graph=True)
+        value.backward()
+    out = []
+    for k, leaf in leaves.items():
+        if leaf.grad is None:
+            continue
+        if leaf.grad.dtype != leaf.dtype:
+            out.append(f"d/d{k}: .grad has dtype {leaf.grad.dtype}, the input "
+                       f"{leaf.dtype}")
+        elif not _close({k: leaf.grad.double()}, {k: 2 * base[k]}):
+            out.append(f"d/d{k}: two backward calls do not leave twice the gradient in "
+                       f".grad (it is overwritten, or the backward keeps state)")
+    return out
+
+
+__all__ = ["breaches"]

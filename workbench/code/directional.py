@@ -1,0 +1,264 @@
+"""Directional derivatives of the code's scalar ``<u, f(x)>`` at one point, from every
+reference that works for this code, each with its error bound (:mod:`workbench.code.estimate`).
+
+References, best first:
+
+- ``autograd float64``: reverse-mode autograd of the user's forward (a hand gradient of torch
+  code only: for an ``autograd.Function`` or a module it is the subject itself);
+- ``forward-mode autograd``: torch's forward mode (dual numbers) through the code (modules and
+  plain torch code; it never runs the backward under check);
+- ``complex step``: ``Im <u, f(x + i h v)> / h``, one evaluation, exact to rounding where the
+  code is real-analytic and carries complex numbers;
+- ``Richardson``: Ridders' extrapolated differences, always available, with a bound from its
+  tableau and the measured noise of the function.
+
+An exact reference is used only if it agrees with Richardson at the example, input by input
+(:class:`Directional`); a disagreement among references at a point skips the point.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import torch
+import torch.autograd.forward_ad as fwAD
+
+from workbench.code.estimate import EPS, Estimate, direction, exact, one_sided, ridders
+from workbench.code.references import CodeAutogradOracle
+from workbench.code.subject import COTANGENT, Code
+
+COMPLEX_STEP = 1e-20
+RICHARDSON = "Richardson"
+AUTOGRAD, FORWARD, COMPLEX = "autograd float64", "forward-mode autograd", "complex step"
+ULPS = 4
+"""The conditioning test moves the inputs by this many ulps."""
+Direction = dict  # input name -> tensor of its shape
+JITTERS = (2.0 ** -30, 2.0 ** -22, 2.0 ** -14)
+"""Relative steps at which the code's own rounding noise is measured (:meth:`At.jitter`)."""
+
+
+class Directional:
+    """The references available for ``code``, decided at the example ``point`` (where the
+    subject's gradient is ``grad``); :meth:`at` evaluates them elsewhere."""
+
+    RICHARDSON = RICHARDSON
+
+    def __init__(self, code: Code, point, grad):
+        self.code = code
+        self.exact: list[str] = []
+        self.notes: list[str] = []
+        candidates = [COMPLEX]
+        if code.autograd_is_reference:
+            candidates.insert(0, AUTOGRAD)
+        elif code.kind == "module":
+            candidates.insert(0, FORWARD)
+        at = self.at(point, _zeros_for_none(grad, point))
+        rng = np.random.default_rng(0)
+        trials = [at.direction([k], rng) for k in code.wrt]
+        base = [at.richardson(v) for v in trials]
+        for kind in candidates:
+            try:
+                ests = [at.exact(kind, v) for v in trials]
+            except Exception as exc:      # the user's code refusing complex numbers or duals
+                self.notes.append(f"{kind} unavailable: {_first_line(exc)}")
+                continue
+            if all(r.usable and e.usable and not e.disagrees(r) for e, r in zip(ests, base)):
+                self.exact.append(kind)
+            else:
+                self.notes.append(f"{kind} unavailable: it disagrees with finite differences "
+                                  f"at the example (code not analytic, or a custom backward "
+                                  f"inside)")
+
+    @property
+    def names(self) -> list[str]:
+        return self.exact + [RICHARDSON]
+
+    def at(self, point, grad) -> "At":
+        return At(self, point, grad)
+
+    @staticmethod
+    def ulps(x: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+        """``x`` moved by a few ulps, entry by entry (zeros stay)."""
+        r = torch.as_tensor(rng.uniform(-1, 1, tuple(x.shape)), device=x.device)
+        return x * (1 + ULPS * EPS * r)
+
+    @staticmethod
+    def nearby(rel: float):
+        def move(x: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+            r = torch.as_tensor(rng.uniform(-1, 1, tuple(x.shape)), device=x.device)
+            return x * (1 + rel * r) + (x == 0) * rel * r
+        return move
+
+
+class At:
+    """The references at one point, where the subject's gradient is ``grad``."""
+
+    RICHARDSON = RICHARDSON
+
+    def __init__(self, refs: Directional, point, grad):
+        self.refs = refs
+        self.point, self.grad = dict(point), grad
+        self._autograd = None
+
+    def direction(self, names, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+        """A random direction in the inputs ``names`` (see :func:`~.estimate.direction`)."""
+        out = {}
+        for name in names:
+            x = self.point[name]
+            out[name] = torch.as_tensor(direction(x.detach().cpu().double().numpy(), rng),
+                                        device=x.device)
+        return out
+
+    def code(self, v: Direction) -> Estimate:
+        """The code's own ``<g, v>``, with the rounding of the sum."""
+        terms = [self.grad[k].double() * d for k, d in v.items()]
+        return exact(float(sum(t.sum() for t in terms)),
+                     float(sum(t.abs().sum() for t in terms)), "code")
+
+    def phi(self, v: Direction):
+        def f(t: float) -> tuple[float, float]:
+            return self.source.terms({**self.point,
+                                      **{k: self.point[k] + t * d for k, d in v.items()}})
+        return f
+
+    @property
+    def source(self) -> Code:
+        return self.refs.code
+
+    def richardson(self, v: Direction) -> Estimate:
+        return ridders(self.phi(v), name=RICHARDSON)
+
+    def references(self, v: Direction, richardson: Estimate | None | bool = True
+                   ) -> list[Estimate]:
+        """Every available reference's estimate of ``<g, v>`` (those that fail here left
+        out; non-finite estimates too); ``richardson``: an estimate already made, or False
+        for the exact references only."""
+        out = []
+        for kind in self.refs.exact:
+            try:
+                e = self.exact(kind, v)
+            except Exception:       # noqa: BLE001 - a reference that cannot answer here
+                continue
+            if e.usable:
+                out.append(e)
+        if richardson is not False:
+            e = self.richardson(v) if richardson is True else richardson
+            if e.usable:
+                out.append(e)
+        return out
+
+    def exact(self, kind: str, v: Direction) -> Estimate:
+        if kind == AUTOGRAD:
+            if self._autograd is None:
+                oracle = CodeAutogradOracle(self.source.scalar, self.source.wrt)
+                self._autograd = oracle(self.point).grad
+            terms = [self._autograd[k].double() * d for k, d in v.items()]
+            return exact(float(sum(t.sum() for t in terms)),
+                         float(sum(t.abs().sum() for t in terms)), AUTOGRAD)
+        if kind == FORWARD:
+            return self._forward(v)
+        return self._complex(v)
+
+    def _weighted(self, outs, parts) -> tuple[float, float]:
+        value = sum(p.sum() for p in parts)
+        return float(value), float(sum(p.abs().sum() for p in parts))
+
+    def _forward(self, v: Direction) -> Estimate:
+        with torch.no_grad(), fwAD.dual_level(), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "`torch.jit.script` is deprecated", FutureWarning)
+            duals = {k: fwAD.make_dual(self.point[k], d.to(self.point[k].dtype))
+                     for k, d in v.items()}
+            outs = self.source.call({**self.point, **duals})
+            parts = []
+            for i in self._used(outs):
+                t = fwAD.unpack_dual(outs[i]).tangent
+                if t is None:
+                    t = torch.zeros_like(outs[i])
+                parts.append((self._weight(i, outs) * t).double())
+        value, mag = self._weighted(outs, parts)
+        return exact(value, mag, FORWARD)
+
+    def _complex(self, v: Direction) -> Estimate:
+        base = {k: t.to(torch.complex128) if t.is_floating_point() and
+                not k.startswith(COTANGENT.format("")) else t for k, t in self.point.items()}
+        for k, d in v.items():
+            base[k] = base[k] + 1j * COMPLEX_STEP * d
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("error", np.exceptions.ComplexWarning)
+            outs = self.source.call(base)
+            parts = []
+            for i in self._used(outs):
+                if not outs[i].is_complex():
+                    raise TypeError("the code does not carry complex values through")
+                parts.append((self._weight(i, outs) * outs[i].imag).double() / COMPLEX_STEP)
+        value, mag = self._weighted(outs, parts)
+        return exact(value, mag, COMPLEX)
+
+    def _used(self, outs) -> list[int]:
+        if COTANGENT.format(0) not in self.point:
+            return [0]
+        return self.source.used(outs)
+
+    def _weight(self, i: int, outs) -> torch.Tensor:
+        key = COTANGENT.format(i)
+        if key not in self.point:
+            return torch.ones((), dtype=torch.float64, device=outs[i].device)
+        return self.point[key].double()
+
+    def one_sided(self, v: Direction) -> tuple[Estimate, Estimate]:
+        phi = self.phi(v)
+        return one_sided(phi, 1.0), one_sided(phi, -1.0)
+
+    def moved(self, move) -> "At":
+        """The references at the point moved by ``move(x, rng)`` (every differentiated
+        input), with the subject's gradient there."""
+        rng = np.random.default_rng(7)
+        point = dict(self.point)
+        for k in self.source.wrt:
+            point[k] = move(point[k], rng)
+        grad = _zeros_for_none(self.source.subject(point), point)
+        return At(self.refs, point, grad)
+
+    def jitter(self, v: Direction) -> float:
+        """The rounding noise of the code's ``<g, v>`` near this point: the largest third
+        difference of ``<g(x + t v), v>`` over steps t of each of JITTERS (relative). A smooth
+        gradient's third differences are tiny; what is left is rounding in the backward, such
+        as the cancellation in ``1 - sigmoid(x)`` near 1, which moving by a few ulps cannot
+        show (the intermediate does not move until the input moves by much more)."""
+        worst = 0.0
+        for step in JITTERS:
+            values = []
+            for j in range(-2, 2):
+                point = {**self.point,
+                         **{k: self.point[k] + j * step * d for k, d in v.items()}}
+                grad = _zeros_for_none(self.source.subject(point), point)
+                values.append(float(sum((grad[k].double() * d).sum() for k, d in v.items())))
+            third = values[3] - 3 * values[2] + 3 * values[1] - values[0]
+            worst = max(worst, abs(third))
+        return worst
+
+    def entrywise(self, name: str) -> torch.Tensor:
+        """The reference gradient of ``name`` entry by entry (Richardson along each axis)."""
+        x = self.point[name]
+        flat = x.reshape(-1)
+        out = torch.empty(flat.shape, dtype=torch.float64)
+        for j in range(flat.numel()):
+            scale = abs(float(flat[j])) or 1.0
+            e = torch.zeros_like(flat)
+            e[j] = scale
+            out[j] = ridders(self.phi({name: e.reshape(x.shape)})).value / scale
+        return out.reshape(x.shape)
+
+
+def _zeros_for_none(grad, point) -> dict[str, torch.Tensor]:
+    return {k: torch.zeros_like(point[k], dtype=torch.float64) if g is None else g
+            for k, g in grad.items()}
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:100]}" if text else type(exc).__name__
+
+
+__all__ = ["AUTOGRAD", "COMPLEX", "FORWARD", "RICHARDSON", "At", "Directional"]

@@ -1,0 +1,190 @@
+"""Directional derivatives with error bounds: what a gradient written as code is compared with.
+
+Every reference returns an :class:`Estimate`, a value and a bound on its own error, so that a
+disagreement is called confirmed only when it exceeds the bounds of both sides (by
+:data:`SAFETY`), never when it is the reference's own rounding or truncation.
+
+The derivative is taken of ``phi(t) = <u, f(x + t v)>`` at ``t = 0``: ``u`` the cotangent, ``v``
+a random direction scaled entrywise to the point (:func:`direction`: ``|x_j|``, or 1 at 0), so
+that a step ``t`` moves every entry by the same relative amount and never across 0.
+
+- :func:`ridders`: central differences at shrinking steps, extrapolated by Ridders' tableau
+  (Numerical Recipes' ``dfridr``), whose error estimate is the change between extrapolation
+  orders; plus rounding: the noise of ``phi`` (the larger of ``eps`` times the magnitude of the
+  terms summed, and ``phi``'s measured change under steps of a few ulps) divided by the step;
+- :func:`one_sided`: the same from one side only; two one-sided estimates that disagree are a
+  kink along ``v`` (a tie, ``|x|`` at 0), where no gradient is "the" gradient;
+- the complex step, forward-mode autograd and reverse-mode autograd (the last two in float64)
+  are exact up to rounding; their bound is :data:`EXACT_ULPS` ulps of the terms they sum.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+EPS = float(np.finfo(np.float64).eps)
+SAFETY = 4.0
+"""A disagreement counts when it exceeds this many times the sum of both sides' bounds."""
+EXACT_ULPS = 64
+"""The rounding of an exact method (autograd, complex step) in ulps of the terms it sums."""
+FIRST_STEP = 2.0 ** -6
+"""Ridders' first step (relative to each entry: see :func:`direction`)."""
+SHRINK = 2.0
+LEVELS = 7
+"""Differences extrapolated at most, from the first settled one."""
+MAX_LEVELS = 28
+"""Steps FIRST_STEP / SHRINK**k, k < MAX_LEVELS: 1.6e-2 down to 1.2e-10 relative."""
+GROWTH = 2.0
+"""Ridders stops when the error grows by this factor (higher orders no longer help)."""
+ROUNDING_GAIN = 8.0
+"""The extrapolation's amplification of the noise of each difference."""
+NOISE_STEP = 8 * EPS
+"""Steps of a few ulps, to measure the noise of ``phi`` (its change there is rounding)."""
+
+Phi = Callable[[float], tuple[float, float]]
+"""``phi(t)`` -> (value, magnitude): the scalar at ``x + t v`` and the sum of the absolute
+values of the terms it adds up (the scale its rounding is relative to)."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A directional derivative: ``value``, a bound on its error, and who computed it."""
+
+    value: float
+    bound: float
+    name: str
+
+    @property
+    def usable(self) -> bool:
+        return math.isfinite(self.value) and math.isfinite(self.bound)
+
+    def gap(self, other: "Estimate") -> float:
+        return abs(self.value - other.value)
+
+    def allowed(self, other: "Estimate", slack: float = 0.0) -> float:
+        """The largest gap to ``other`` that both bounds (and ``slack``) explain."""
+        return SAFETY * (self.bound + other.bound + slack)
+
+    def disagrees(self, other: "Estimate", slack: float = 0.0) -> bool:
+        return self.gap(other) > self.allowed(other, slack)
+
+
+def exact(value: float, magnitude: float, name: str) -> Estimate:
+    """An exact method's result: ``magnitude`` is the sum of |terms| it added up."""
+    return Estimate(value, EXACT_ULPS * EPS * max(magnitude, abs(value)), name)
+
+
+def direction(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random direction at ``x``: entries ``±U(0.5, 1)`` times ``|x_j|`` (1 where x_j = 0)."""
+    scale = np.where(x != 0, np.abs(x), 1.0)
+    signs = np.where(rng.random(x.shape) < 0.5, -1.0, 1.0)
+    return signs * rng.uniform(0.5, 1.0, x.shape) * scale
+
+
+def noise(phi: Phi) -> tuple[float, float, float]:
+    """(phi(0), its magnitude, the noise of phi): the largest change of ``phi`` over steps of
+    a few ulps, where a smooth function barely moves and what is left is rounding."""
+    f0, m0 = phi(0.0)
+    moves = [abs(phi(t)[0] - f0) for t in (NOISE_STEP, -NOISE_STEP)]
+    return f0, m0, max(moves)
+
+
+def ridders(phi: Phi, first: float = FIRST_STEP, name: str = "Richardson") -> Estimate:
+    """Ridders' extrapolated central differences of ``phi`` at 0, with an error bound."""
+    return _tableau(phi, first, lambda h: _central(phi, h), 2, name)
+
+
+def one_sided(phi: Phi, side: float, first: float = FIRST_STEP) -> Estimate:
+    """The derivative from one side (``side`` +1 or -1) only: differences
+    ``(phi(side h) - phi(0)) / (side h)`` extrapolated (error terms in h, h^2, ...)."""
+    f0 = phi(0.0)
+
+    def diff(h):
+        f, m = phi(side * h)
+        return (f - f0[0]) / (side * h), max(m, f0[1])
+
+    return _tableau(phi, first, diff, 1, "one-sided" + ("+" if side > 0 else "-"))
+
+
+def _central(phi: Phi, h: float) -> tuple[float, float]:
+    (fp, mp), (fm, mm) = phi(h), phi(-h)
+    return (fp - fm) / (2 * h), max(mp, mm)
+
+
+def _tableau(phi: Phi, first: float, diff, order: int, name: str) -> Estimate:
+    """Ridders' tableau over steps ``first / SHRINK**i``, started where the differences have
+    settled (their changes shrink as ``SHRINK**order`` per halving, or sit at the noise: a
+    function that varies faster than the first steps is not differenced across its wiggles),
+    then the entry with the smallest extrapolation error, plus rounding (the noise of ``phi``
+    over the step)."""
+    _, m0, measured = noise(phi)
+    column = _settled(diff, first, order, lambda h, m: _rounding(m, measured, h))
+    if column is None:
+        return Estimate(math.nan, math.inf, name)
+    (h, d, mag), rest = column[0], column[1:]
+    table = [[d]]
+    best, err, h_best, biggest = d, math.inf, h, max(mag, m0)
+    for i, (h, d, mag) in enumerate(rest, start=1):
+        biggest = max(biggest, mag)
+        row = [d]
+        fac = SHRINK ** order
+        for j in range(1, i + 1):
+            row.append((row[j - 1] * fac - table[i - 1][j - 1]) / (fac - 1))
+            fac *= SHRINK ** order
+            e = max(abs(row[j] - row[j - 1]), abs(row[j] - table[i - 1][j - 1]))
+            if e <= err:
+                best, err, h_best = row[j], e, h
+        table.append(row)
+        if abs(row[i] - table[i - 1][i - 1]) >= GROWTH * err:
+            break
+    return Estimate(best, err + _rounding(biggest, measured, h_best), name)
+
+
+def _rounding(magnitude: float, measured: float, h: float) -> float:
+    return ROUNDING_GAIN * max(4 * EPS * magnitude, measured) / h
+
+
+def _settled(diff, first: float, order: int, rounding) -> list | None:
+    """The differences ``(h, D(h), magnitude)`` from the first step at which four in a row
+    have settled, LEVELS of them at most after it; None when none settle before
+    MAX_LEVELS (or the differences stop being finite)."""
+    h, column = first, []
+    for _ in range(8):                 # a first step that reaches non-finite values shrinks
+        d, mag = diff(h)
+        if math.isfinite(d):
+            break
+        h /= 8
+    else:
+        return None
+    column.append((h, d, mag))
+    start = None
+    while len(column) < MAX_LEVELS and (start is None or len(column) - start < LEVELS):
+        h /= SHRINK
+        d, mag = diff(h)
+        if not math.isfinite(d):
+            break
+        column.append((h, d, mag))
+        if start is None and len(column) >= 4 and _regular(column[-4:], order, rounding):
+            start = len(column) - 4
+    return None if start is None else column[start:]
+
+
+def _regular(four, order: int, rounding) -> bool:
+    """Four differences at halving steps behave as truncation error: each change is about
+    SHRINK**order times the next, or all are rounding."""
+    h, m = four[-1][0], max(x[2] for x in four)
+    noise_level = rounding(h, m)
+    changes = [a[1] - b[1] for a, b in zip(four, four[1:])]
+    if all(abs(c) <= noise_level for c in changes):
+        return True
+    expected = SHRINK ** order
+    return all(abs(a - expected * b) <= 0.3 * expected * abs(b) + 2 * noise_level * (1 + expected)
+               for a, b in zip(changes, changes[1:]))
+
+
+__all__ = ["EPS", "EXACT_ULPS", "Estimate", "Phi", "SAFETY", "direction", "exact", "noise",
+           "one_sided", "ridders"]
