@@ -6,6 +6,7 @@ command line) imports neither torch nor SymPy:
     >>> import workbench as wb
     >>> wb.verify("2**x", "x", "2**x*log(2)")          # the notebook API, workbench.api
     >>> wb.check_gradient(fn, (x,), grad=my_grad)      # gradients written as code, workbench.code
+    >>> wb.gradcheck(MyFunction.apply, (x,))           # a drop-in for torch.autograd.gradcheck
 
 The five verbs of the notebook API share their names with subpackages (``workbench.derive``,
 ``workbench.verify``, ``workbench.trace``, ``workbench.explain``, ``workbench.momentum``), so
@@ -24,7 +25,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "derive": "workbench.api", "verify": "workbench.api", "trace": "workbench.api",
     "explain": "workbench.api", "momentum": "workbench.api",
-    "check_gradient": "workbench.code",
+    "check_gradient": "workbench.code", "gradcheck": "workbench.code",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -15,7 +15,8 @@ import importlib
 # public name: the module of this package that defines it (loaded on first use: the
 # ``check-code`` verb is registered without importing torch)
 _EXPORTS = {"check_gradient": "gradient", "assert_gradient_code": "gradient",
-            "CodeResult": "result", "CodeError": "inputs", "CodeSettings": "check"}
+            "CodeResult": "result", "CodeError": "inputs", "CodeSettings": "check",
+            "gradcheck": "dropin", "GradcheckError": "dropin"}
 
 __all__ = sorted(_EXPORTS)
 

@@ -66,7 +66,9 @@ class CodeSettings:
     """How hard to look: Hypothesis examples (after the example itself), seed (None:
     derandomized), torch device, a time budget in seconds for the search (points met before
     it keep their outcome), ``search``: False checks the example only (``gradcheck``),
-    ``projections``: random directions per input at each point."""
+    ``projections``: random directions (over every input at once) at each point,
+    ``nondet_tol``: how far two runs of the backward may differ (None: rounding),
+    ``min_agreeing``: agreeing points a match needs (None: the verdict's default)."""
 
     examples: int = 100
     seed: int | None = None
@@ -75,6 +77,11 @@ class CodeSettings:
     search: bool = True
     projections: int = 1
     nondet_tol: float | None = None
+    min_agreeing: int | None = None
+    atol: float = 0.0
+    rtol: float = 0.0
+    """An extra allowance (``gradcheck``'s): a disagreement must also exceed
+    ``atol |u|_1 |v|_1 + rtol sum |g_j v_j|`` for the projection ``u^T J v``."""
 
 
 class _Failure(Exception):
@@ -221,18 +228,30 @@ class Checker:
         d = at.code(v)
         first = at.richardson(v)
         if first.usable and first.bound <= TIGHT * max(abs(first.value), d.bound / EXACT_EPS) \
-                and not d.disagrees(first):
+                and not self._differ(at, v, d, first):
             return
         refs = at.references(v, first)
-        deciding = self._deciding(d, refs)
+        deciding = self._deciding(at, v, d, refs)
         if not deciding:
             return
         self.verify(at, v, d, refs, deciding)
         self.samples.failure = self._localize(case, at, v, d, deciding[0])
         raise _Failure(self.samples.failure, case)
 
-    @staticmethod
-    def _deciding(d: Estimate, refs: list[Estimate]) -> list[Estimate]:
+    def _differ(self, at, v, d: Estimate, ref: Estimate, slack: float = 0.0) -> bool:
+        """``d`` disagrees with ``ref`` beyond both bounds (and ``slack``), and beyond the
+        user's allowance, if any."""
+        if not d.disagrees(ref, slack):
+            return False
+        s = self.settings
+        if not (s.atol or s.rtol):
+            return True
+        u = sum(float(t.abs().sum()) for k, t in at.point.items()
+                if k.startswith(COTANGENT.format(""))) or 1.0
+        size = sum(float(t.abs().sum()) for t in v.values())
+        return d.gap(ref) > s.atol * u * size + s.rtol * d.bound / EXACT_EPS
+
+    def _deciding(self, at, v, d: Estimate, refs: list[Estimate]) -> list[Estimate]:
         """The references ``d`` disagrees with; :class:`_Skip` when none settled or they
         disagree with each other."""
         if not refs:
@@ -240,7 +259,7 @@ class Checker:
         for i, a in enumerate(refs):
             if any(a.disagrees(b) for b in refs[i + 1:]):
                 raise _Skip(DISAGREE)
-        return [r for r in refs if d.disagrees(r)]
+        return [r for r in refs if self._differ(at, v, d, r)]
 
     def verify(self, at, v, d: Estimate, refs, deciding) -> None:
         """Raise :class:`_Skip` unless the disagreement of ``d`` with ``deciding`` is real:
@@ -250,14 +269,14 @@ class Checker:
             slack = max(d.gap(at.moved(self.directional.ulps).code(v)), at.jitter(v))
         except Exception:    # noqa: BLE001 - the code failing a few ulps away
             raise _Skip(ILL_CONDITIONED) from None
-        if not any(d.disagrees(r, slack) for r in refs):
+        if not any(self._differ(at, v, d, r, slack) for r in refs):
             raise _Skip(ILL_CONDITIONED)
         plus, minus = at.one_sided(v)
         if plus.usable and minus.usable and plus.disagrees(minus):
             raise _Skip(KINK)
         if any(r.name == at.RICHARDSON for r in deciding):
             second = [e for e in (plus, minus) if e.usable]
-            if not second or not all(d.disagrees(e, slack) for e in second):
+            if not second or not all(self._differ(at, v, d, e, slack) for e in second):
                 raise _Skip(ONE_SIDE)
             return
         try:
@@ -266,7 +285,7 @@ class Checker:
             raise _Skip(ISOLATED) from None
         names = {x.name for x in deciding}
         exact = [r for r in near.references(v, richardson=False) if r.name in names]
-        if not exact or not near.code(v).disagrees(exact[0], slack):
+        if not exact or not self._differ(near, v, near.code(v), exact[0], slack):
             raise _Skip(ISOLATED)
 
     def _localize(self, case: Case, at, v, d: Estimate, ref: Estimate) -> PointCheck:
@@ -277,7 +296,7 @@ class Checker:
             dk = at.code(part)
             try:
                 refs = at.references(part)
-                deciding = self._deciding(dk, refs)
+                deciding = self._deciding(at, part, dk, refs)
                 if deciding:
                     self.verify(at, part, dk, refs, deciding)
                     return self._failure_check(case, at, name, dk, deciding[0])
@@ -334,7 +353,7 @@ class Checker:
             self.breaches = breaches(self, example)
         evidence = Evidence(has_hand=True, wrt=tuple(self.code.wrt), shapes=self.shapes[:1],
                             samples=self.samples, contract=self.breaches)
-        verdict = decide(evidence, min_agreeing=1 if not self.settings.search else None)
+        verdict = decide(evidence, min_agreeing=self.settings.min_agreeing)
         diagnosis = list(self.breaches)
         if verdict.outcome == "mismatch" and not self.breaches:
             diagnosis = diagnose_code(self, failure.case if failure else example)

@@ -32,6 +32,15 @@ def breaches(checker, example) -> list[str]:
         base = _grads(code, point)
     except Exception:    # noqa: BLE001 - the search reports code that fails
         return []
+    again = _grads(code, point)
+    gap = _gap(again, base)
+    tol = checker.settings.nondet_tol
+    if tol is not None and gap > tol or tol is None and gap > ROUNDING * _size(base):
+        return [f"the backward is not deterministic: two runs at the same point differ by "
+                f"{gap:.3g}" + (f" (nondet_tol {tol:g})" if tol is not None else "")]
+    if gap > 0:
+        checker.notes.append(f"the backward is not bitwise deterministic (two runs differ "
+                             f"by {gap:.2g}, within rounding)")
     out = []
     cot = [k for k in point if k.startswith(COTANGENT.format(""))]
     if cot and any(g.abs().max() > 0 for g in base.values() if g.numel()):
@@ -54,15 +63,6 @@ def breaches(checker, example) -> list[str]:
             if not _close(other, base):
                 out.append("the gradient is wrong for non-contiguous inputs or grad_output "
                            "(memory read as if contiguous: a .view or raw data access?)")
-    again = _grads(code, point)
-    gap = _gap(again, base)
-    tol = checker.settings.nondet_tol
-    if tol is not None and gap > tol or tol is None and gap > ROUNDING * _size(base):
-        out.append(f"the backward is not deterministic: two runs at the same point differ "
-                   f"by {gap:.3g}" + (f" (nondet_tol {tol:g})" if tol is not None else ""))
-    elif gap > 0:
-        checker.notes.append(f"the backward is not bitwise deterministic (two runs differ "
-                             f"by {gap:.2g}, within rounding)")
     if code.kind != "hand":
         out += _accumulation(code, point, base)
     return out

@@ -100,6 +100,7 @@ class At:
         self.refs = refs
         self.point, self.grad = dict(point), grad
         self._autograd = None
+        self._scale = None
 
     def direction(self, names, rng: np.random.Generator) -> dict[str, torch.Tensor]:
         """A random direction in the inputs ``names`` (see :func:`~.estimate.direction`)."""
@@ -111,10 +112,21 @@ class At:
         return out
 
     def code(self, v: Direction) -> Estimate:
-        """The code's own ``<g, v>``, with the rounding of the sum."""
+        """The code's own ``<g, v>``, with the rounding of the sum, and at least one ulp of
+        the function's own scale (a backward works with quantities of that size: ``1 - s``
+        of a sigmoid ``s`` rounds to 0 at x = 100, where the true 4e-44 is below an ulp of
+        1; the directions are relative, so the scales compare)."""
         terms = [self.grad[k].double() * d for k, d in v.items()]
-        return exact(float(sum(t.sum() for t in terms)),
-                     float(sum(t.abs().sum() for t in terms)), "code")
+        e = exact(float(sum(t.sum() for t in terms)),
+                  float(sum(t.abs().sum() for t in terms)), "code")
+        return Estimate(e.value, e.bound + EPS * self.scale, e.name)
+
+    @property
+    def scale(self) -> float:
+        """The sum of |terms| of the scalar at this point."""
+        if self._scale is None:
+            self._scale = self.source.terms(self.point)[1]
+        return self._scale
 
     def phi(self, v: Direction):
         def f(t: float) -> tuple[float, float]:
