@@ -34,7 +34,7 @@ EXACT_ULPS = 64
 FIRST_STEP = 2.0 ** -6
 """Ridders' first step (relative to each entry: see :func:`direction`)."""
 SHRINK = 2.0
-LEVELS = 7
+LEVELS = 5
 """Differences extrapolated at most, from the first settled one."""
 MAX_LEVELS = 28
 """Steps FIRST_STEP / SHRINK**k, k < MAX_LEVELS: 1.6e-2 down to 1.2e-10 relative."""

@@ -264,7 +264,7 @@ def cases(draw, plan: InputPlan, directions) -> Case:
     sizes = plan.example_sizes()
     for g in plan.varying:
         sizes[g] = draw(st.integers(1, MAX_SIZE), label=g)
-    if draw(st.integers(0, 2), label="mode") >= 3 * (1 - NEAR_SHARE):
+    if draw(st.integers(0, 99), label="mode") < 100 * NEAR_SHARE:
         spread = draw(st.floats(0, NEAR), label="spread")
         rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1), label="seed"))
         values = {s.name: like_example(s, plan.shape(s, sizes), spread, rng)
