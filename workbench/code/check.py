@@ -108,6 +108,7 @@ class Checker:
         self.missing: set[str] = set()
         self.seen: dict[bytes, object] = {}
         self._full_refs = None
+        self.directional: Directional | None = None
         self.started = time.perf_counter()
 
     # ------------------------------------------------------------ points
@@ -341,6 +342,8 @@ class Checker:
         self._prepare()
         failure = None
         example = self.example()
+        if self.shapes:
+            return self._result(None, example)
         try:
             self.examine(example)
         except _Failure as f:
@@ -351,6 +354,9 @@ class Checker:
                 self.samples.failure = failure.check
         if not self.shapes:
             self.breaches = breaches(self, example)
+        return self._result(failure, example)
+
+    def _result(self, failure: _Failure | None, example: Case) -> CodeResult:
         evidence = Evidence(has_hand=True, wrt=tuple(self.code.wrt), shapes=self.shapes[:1],
                             samples=self.samples, contract=self.breaches)
         verdict = decide(evidence, min_agreeing=self.settings.min_agreeing)
@@ -358,9 +364,9 @@ class Checker:
         if verdict.outcome == "mismatch" and not self.breaches:
             diagnosis = diagnose_code(self, failure.case if failure else example)
         self.samples.examples = self.settings.examples
+        names = self.directional.names if self.directional is not None else []
         return CodeResult.build(self.code, verdict, evidence, diagnosis,
-                                failure.case if failure else None,
-                                self.directional.names, self.notes,
+                                failure.case if failure else None, names, self.notes,
                                 time.perf_counter() - self.started)
 
     def example(self) -> Case:
@@ -393,6 +399,8 @@ class Checker:
         except UserError:
             raise
         except Exception as exc:
+            if self._wrong_shapes(point):
+                return
             raise CodeError(f"the gradient under check fails on the example inputs: "
                             f"{type(exc).__name__}: {str(exc)[:120]}", "grad") from None
         self.directional = Directional(self.code, point, got)
@@ -400,6 +408,20 @@ class Checker:
         if self.settings.search:
             self._probe_sizes()
         self._dtype_drift(point)
+
+    def _wrong_shapes(self, point) -> bool:
+        """An ``autograd.Function`` whose backward returns a gradient of the wrong shape (which
+        autograd refuses with an error): recorded as shape evidence."""
+        if self.code.kind != "function":
+            return False
+        try:
+            shapes = self.code.raw_shapes(point)
+        except Exception:    # noqa: BLE001 - then it is the failure the caller reports
+            return False
+        for k, got in shapes.items():
+            if got is not None and got != tuple(point[k].shape):
+                self.shapes.append(ShapeEvidence(k, tuple(point[k].shape) or None, got or None))
+        return bool(self.shapes)
 
     def _probe_sizes(self) -> None:
         """A dimension group varies only if the code runs when it changes."""

@@ -269,6 +269,24 @@ class Code:
         return {k: (None if g is None else _dense(g).detach().to(torch.float64))
                 for k, g in zip(self.wrt, grads)}
 
+    def raw_shapes(self, point: Mapping[str, torch.Tensor]) -> dict[str, tuple | None]:
+        """The shapes an ``autograd.Function``'s backward returns at ``point``, called
+        directly (autograd's engine refuses a wrong shape with an error before any gradient
+        can be compared): input name -> shape (None: the backward returned None there)."""
+        leaves = {k: point[k].detach().clone().requires_grad_(True) for k in self.wrt}
+        with torch.enable_grad():
+            outs = self.call({**point, **leaves})
+        node = next(o.grad_fn for o in outs if o.grad_fn is not None)
+        cots = [point[COTANGENT.format(i)].to(o.dtype) if COTANGENT.format(i) in point
+                else torch.zeros_like(o) for i, o in enumerate(outs)]
+        with torch.no_grad():
+            raw = node.apply(*cots)
+        raw = raw if isinstance(raw, tuple) else (raw,)
+        inputs = [s.name for s in sorted((s for s in self.plan.slots if s.position is not None),
+                                         key=lambda s: s.position)]
+        return {k: None if g is None else tuple(g.shape)
+                for k, g in zip(inputs, raw) if k in self.wrt}
+
     def _hand(self, point) -> dict[str, torch.Tensor | None]:
         args, _ = self.arguments(point)
         outs = self.call(point)
