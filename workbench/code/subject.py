@@ -60,6 +60,12 @@ def _names(fn, count: int) -> list[str]:
 
 
 def _backend(value, where: str) -> tuple[str, str, tuple[int, ...], np.ndarray]:
+    if isinstance(value, torch.Tensor) and value.layout != torch.strided:
+        raise CodeError(f"a {value.layout} tensor is not supported; pass .to_dense() and "
+                        f"rebuild the layout inside fn", where)
+    if isinstance(value, torch.Tensor) and value.is_complex():
+        raise CodeError("complex inputs are not supported; pass the real and imaginary parts "
+                        "as two real tensors and build the complex one inside fn", where)
     if isinstance(value, torch.Tensor):
         dtype = str(value.dtype).removeprefix("torch.")
         array = value.detach().cpu()
@@ -188,7 +194,12 @@ class Code:
             out = torch.func.functional_call(self.module, params, tuple(args))
         else:
             out = self.fn(*args)
-        return outputs(out, self.device)
+        outs = outputs(out, self.device)
+        if any(o.is_complex() for o in outs) and not any(
+                torch.is_tensor(v) and v.is_complex() for v in point.values()):
+            # a complex output of real inputs is its real and imaginary parts (as gradcheck)
+            outs = tuple(torch.view_as_real(o) if o.is_complex() else o for o in outs)
+        return outs
 
     def takes_cotangent(self, outs) -> bool:
         """Whether the outputs are weighted by drawn cotangents: always for torch code (a
