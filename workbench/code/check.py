@@ -25,7 +25,7 @@ import torch
 from workbench.code.contract import breaches
 from workbench.code.diagnosis import diagnose_code
 from workbench.code.directional import Directional
-from workbench.code.estimate import EPS, EXACT_ULPS, Estimate
+from workbench.code.estimate import EPS, EXACT_ULPS, FIRST_STEP, Estimate
 from workbench.code.inputs import Case, CodeError, cases, seeded_directions
 from workbench.code.references import references, tolerance_kind
 from workbench.code.result import CodeResult
@@ -45,6 +45,9 @@ of 1e-7 relative is then well outside it); otherwise the exact references are as
 EXACT_EPS = EXACT_ULPS * EPS
 LOCALIZE_ENTRIES = 256
 """A confirmed failure's reference gradient is estimated entry by entry up to this size."""
+SMALLER = 2.0 ** -10
+"""A disagreement Richardson found is reproduced by Richardson again, from steps this much
+smaller (a staircase such as ``round(x, 3)`` looks like a line at the first steps only)."""
 MOVE = 1e-6
 """Relative move of the point that reproduces a disagreement only exact references see."""
 ILL_CONDITIONED = "ill-conditioned here (the code's gradient moves by more than the " \
@@ -55,8 +58,8 @@ UNSETTLED = "no reference settles here (differences do not converge: too large o
             "a variation for float64 steps)"
 DISAGREE = "references disagree with each other here (the code is not smooth or not " \
            "analytic at this point)"
-ONE_SIDE = "a second estimate does not reproduce the disagreement (a domain end or a nearby " \
-           "jump)"
+ONE_SIDE = "a second estimate (smaller steps, or one side) does not reproduce the " \
+           "disagreement (a staircase, a domain end or a nearby jump)"
 ISOLATED = "the disagreement vanishes when the point moves slightly (an isolated point)"
 OVER_BUDGET = "search stopped at its time budget"
 
@@ -276,8 +279,10 @@ class Checker:
         if plus.usable and minus.usable and plus.disagrees(minus):
             raise _Skip(KINK)
         if any(r.name == at.RICHARDSON for r in deciding):
+            small = at.richardson(v, FIRST_STEP * SMALLER)
             second = [e for e in (plus, minus) if e.usable]
-            if not second or not all(self._differ(at, v, d, e, slack) for e in second):
+            if not small.usable or not second or \
+                    not all(self._differ(at, v, d, e, slack) for e in [small, *second]):
                 raise _Skip(ONE_SIDE)
             return
         try:

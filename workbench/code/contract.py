@@ -32,6 +32,10 @@ def breaches(checker, example) -> list[str]:
         base = _grads(code, point)
     except Exception:    # noqa: BLE001 - the search reports code that fails
         return []
+    if not all(bool(torch.isfinite(g).all()) for g in base.values()):
+        checker.notes.append("the backward's contract not checked: its gradient at the "
+                             "example is not finite")
+        return []
     again = _grads(code, point)
     gap = _gap(again, base)
     tol = checker.settings.nondet_tol

@@ -24,7 +24,8 @@ import numpy as np
 import torch
 import torch.autograd.forward_ad as fwAD
 
-from workbench.code.estimate import EPS, Estimate, direction, exact, one_sided, ridders
+from workbench.code.estimate import (EPS, FIRST_STEP, Estimate, direction, exact, one_sided,
+                                     ridders)
 from workbench.code.references import CodeAutogradOracle
 from workbench.code.subject import COTANGENT, Code
 
@@ -138,8 +139,8 @@ class At:
     def source(self) -> Code:
         return self.refs.code
 
-    def richardson(self, v: Direction) -> Estimate:
-        return ridders(self.phi(v), name=RICHARDSON)
+    def richardson(self, v: Direction, first: float = FIRST_STEP) -> Estimate:
+        return ridders(self.phi(v), first, name=RICHARDSON)
 
     def references(self, v: Direction, richardson: Estimate | None | bool = True
                    ) -> list[Estimate]:
