@@ -22,6 +22,10 @@ from workbench.code.subject import COTANGENT
 
 ROUNDING = EXACT_ULPS * EPS
 """Two runs of one float64 backward agree to this relative share of the gradient's size."""
+CONTRACT_RTOL = 1e-8
+"""A broken promise (a gradient that ignores grad_output, reads memory wrongly, is
+overwritten) is wrong by the gradient's own size; a backward that computes through log(g)
+(logcumsumexp's) rounds differently for 2g, by far less than this share."""
 
 
 def breaches(checker, example) -> list[str]:
@@ -91,7 +95,7 @@ def _gap(a, b) -> float:
 
 
 def _close(a, b) -> bool:
-    return _gap(a, b) <= ROUNDING * max(_size(a), _size(b))
+    return _gap(a, b) <= CONTRACT_RTOL * max(_size(a), _size(b))
 
 
 def _noncontiguous(point) -> dict[str, torch.Tensor] | None:

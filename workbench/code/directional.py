@@ -18,6 +18,7 @@ An exact reference is used only if it agrees with Richardson at the example, inp
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -28,6 +29,7 @@ from workbench.code.estimate import (EPS, FIRST_STEP, Estimate, direction, exact
                                      ridders)
 from workbench.code.references import CodeAutogradOracle
 from workbench.code.subject import COTANGENT, Code
+from workbench.errors import UserError
 
 COMPLEX_STEP = 1e-20
 RICHARDSON = "Richardson"
@@ -130,9 +132,16 @@ class At:
         return self._scale
 
     def phi(self, v: Direction):
+        """``phi(t)``: the scalar at the point moved by ``t v`` (NaN where the code raises:
+        a step out of its domain, as a probability above 1)."""
         def f(t: float) -> tuple[float, float]:
-            return self.source.terms({**self.point,
-                                      **{k: self.point[k] + t * d for k, d in v.items()}})
+            try:
+                return self.source.terms({**self.point,
+                                          **{k: self.point[k] + t * d for k, d in v.items()}})
+            except UserError:
+                raise
+            except Exception:   # noqa: BLE001 - the user's code refusing the moved point
+                return math.nan, math.nan
         return f
 
     @property

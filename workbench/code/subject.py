@@ -198,7 +198,8 @@ class Code:
         if any(o.is_complex() for o in outs) and not any(
                 torch.is_tensor(v) and v.is_complex() for v in point.values()):
             # a complex output of real inputs is its real and imaginary parts (as gradcheck)
-            outs = tuple(torch.view_as_real(o) if o.is_complex() else o for o in outs)
+            outs = tuple(torch.view_as_real(o.resolve_conj()) if o.is_complex() else o
+                         for o in outs)
         return outs
 
     def takes_cotangent(self, outs) -> bool:
