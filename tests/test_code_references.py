@@ -16,6 +16,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from code_corpus import Sigmoid
 from workbench.code import check_gradient
 from workbench.code.estimate import one_sided, ridders
 
@@ -144,20 +145,8 @@ def test_a_step_function_gradient_is_confirmed_wrong():
 
 
 def test_an_ill_conditioned_right_gradient_is_not_confirmed():
-    """The second derivative of a sigmoid written s (1 - s) loses digits to cancellation at
-    x = 30 (1 - s is 9e-14, held to ulps of 1): rounding, not a mistake."""
-    class Sigmoid(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            s = torch.sigmoid(x)
-            ctx.save_for_backward(s)
-            return s
-
-        @staticmethod
-        def backward(ctx, g):
-            s, = ctx.saved_tensors
-            return g * s * (1 - s)
-
+    """The second derivative of a sigmoid whose backward is written s (1 - s) loses digits
+    to cancellation at x = 30 (1 - s is 9e-14, held to ulps of 1): rounding, not a mistake."""
     r = check_gradient(Sigmoid.apply, (torch.tensor([20.0, 30.0, 1.0], dtype=F64),),
                        examples=EXAMPLES)
     assert r.verdict == "match", str(r)

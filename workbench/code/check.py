@@ -6,9 +6,9 @@ each point the code's gradient is projected on a random direction per input (``<
 ``gradcheck``'s fast mode does) and compared with the references' directional derivatives,
 each an :class:`~workbench.code.estimate.Estimate` with its own error bound
 (:mod:`workbench.code.directional`). A disagreement is *confirmed* only when it exceeds both
-sides' bounds and survives three tests (:meth:`Checker.verify`): it is not the rounding of an
-ill-conditioned point, the code is differentiable there (one-sided derivatives agree), and an
-independent second estimate reproduces it. Otherwise the point is skipped with its reason. The
+sides' bounds and survives three tests (:mod:`workbench.code.confirm`): it is not the rounding
+of an ill-conditioned point, the code is differentiable there (one-sided derivatives agree), and
+an independent second estimate reproduces it. Otherwise the point is skipped with its reason. The
 contract of a backward (:mod:`workbench.code.contract`) is checked at the example. The verdict
 comes from :func:`workbench.verify.verdict.decide`.
 """
@@ -24,8 +24,8 @@ import torch
 
 from workbench.code.contract import breaches
 from workbench.code.diagnosis import diagnose_code
+from workbench.code.confirm import Confirmation, Finding, Skip
 from workbench.code.directional import Directional
-from workbench.code.estimate import EPS, EXACT_ULPS, FIRST_STEP, Estimate
 from workbench.code.inputs import Case, CodeError, cases, seeded_directions
 from workbench.code.references import references, tolerance_kind
 from workbench.code.result import CodeResult
@@ -39,28 +39,8 @@ from workbench.verify.verdict import decide
 DTYPE_DRIFT_KIND = "finite_difference"
 """The forward in the example's float32 and in float64 must agree to float32's
 finite-difference tolerance, or the code is not one function in both precisions."""
-TIGHT = 1e-9
-"""Richardson decides alone when its bound is below this share of the derivative (an error
-of 1e-7 relative is then well outside it); otherwise the exact references are asked too."""
-EXACT_EPS = EXACT_ULPS * EPS
 LOCALIZE_ENTRIES = 256
 """A confirmed failure's reference gradient is estimated entry by entry up to this size."""
-SMALLER = 2.0 ** -10
-"""A disagreement Richardson found is reproduced by Richardson again, from steps this much
-smaller (a staircase such as ``round(x, 3)`` looks like a line at the first steps only)."""
-MOVE = 1e-6
-"""Relative move of the point that reproduces a disagreement only exact references see."""
-ILL_CONDITIONED = "ill-conditioned here (the code's gradient moves by more than the " \
-                  "disagreement when the inputs move by a few ulps: rounding, not a mistake)"
-KINK = "not differentiable here (one-sided derivatives along a random direction differ: a " \
-       "kink, a tie, a jump)"
-UNSETTLED = "no reference settles here (differences do not converge: too large or too fast " \
-            "a variation for float64 steps)"
-DISAGREE = "references disagree with each other here (the code is not smooth or not " \
-           "analytic at this point)"
-ONE_SIDE = "a second estimate (smaller steps, or one side) does not reproduce the " \
-           "disagreement (a staircase, a domain end or a nearby jump)"
-ISOLATED = "the disagreement vanishes when the point moves slightly (an isolated point)"
 OVER_BUDGET = "search stopped at its time budget"
 
 
@@ -93,12 +73,6 @@ class _Failure(Exception):
         self.check, self.case = check, case
 
 
-class _Skip(Exception):
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
 class Checker:
     """One check of ``code``: :meth:`run` returns the :class:`CodeResult`."""
 
@@ -112,6 +86,7 @@ class Checker:
         self.seen: dict[bytes, object] = {}
         self._full_refs = None
         self.directional: Directional | None = None
+        self.confirmation = Confirmation(settings.atol, settings.rtol)
         self.started = time.perf_counter()
 
     # ------------------------------------------------------------ points
@@ -155,16 +130,23 @@ class Checker:
     def tolerance(self, index: int):
         return tolerance_for(torch.float64, tolerance_kind(self.refs[index]))
 
+    def _subject(self, point):
+        """The code's gradient at ``point``; :class:`Skip` when it raises there."""
+        try:
+            return self.code.subject(point)
+        except UserError:
+            raise
+        except Exception as exc:
+            raise Skip(f"the gradient under check raised {type(exc).__name__}") from None
+
     def pair(self, case: Case):
         """The subject's and the first full reference's gradients at ``case`` (for the
         diagnosis), or a reason to skip."""
         point = self.point(case)
         try:
-            got = self.code.subject(point)
-        except UserError:
-            raise
-        except Exception as exc:
-            return f"the gradient under check raised {type(exc).__name__}"
+            got = self._subject(point)
+        except Skip as skip:
+            return skip.reason
         try:
             true = self.refs[0](point).grad
         except Exception as exc:
@@ -186,7 +168,7 @@ class Checker:
         try:
             self._examine(case)
             self.seen[key] = None
-        except _Skip as skip:
+        except Skip as skip:
             self.seen[key] = None
             self.samples.skip(skip.reason)
         except _Failure as failure:
@@ -195,14 +177,9 @@ class Checker:
 
     def _examine(self, case: Case) -> None:
         if case.directions is None:
-            raise _Skip("the code failed at these sizes")
+            raise Skip("the code failed at these sizes")
         point = self.point(case)
-        try:
-            got = self.code.subject(point)
-        except UserError:
-            raise
-        except Exception as exc:
-            raise _Skip(f"the gradient under check raised {type(exc).__name__}") from None
+        got = self._subject(point)
         for k, g in got.items():
             if g is not None and tuple(g.shape) != tuple(point[k].shape):
                 self.shapes.append(ShapeEvidence(k, tuple(point[k].shape) or None,
@@ -212,13 +189,13 @@ class Checker:
         got = {k: torch.zeros_like(point[k], dtype=torch.float64) if g is None else g
                for k, g in got.items()}
         if not all(bool(torch.isfinite(t).all()) for t in got.values()):
-            raise _Skip("non-finite values")
+            raise Skip("non-finite values")
         try:
             self.code.terms(point)
         except UserError:
             raise
         except Exception as exc:
-            raise _Skip(f"the code raised {type(exc).__name__}") from None
+            raise Skip(f"the code raised {type(exc).__name__}") from None
         rng = np.random.default_rng(zlib.crc32(_key(case)))
         at = self.directional.at(point, got)
         for _ in range(self.settings.projections):
@@ -226,92 +203,14 @@ class Checker:
         self._agree(case, point)
 
     def _compare(self, case: Case, at, v) -> None:
-        """Agree, or raise :class:`_Skip` or :class:`_Failure`, for the projection on ``v``
-        (every differentiated input at once: Richardson decides alone when its bound is
-        tight; the exact references join otherwise)."""
-        d = at.code(v)
-        first = at.richardson(v)
-        if first.usable and first.bound <= TIGHT * max(abs(first.value), d.bound / EXACT_EPS) \
-                and not self._differ(at, v, d, first):
-            return
-        refs = at.references(v, first)
-        deciding = self._deciding(at, v, d, refs)
-        if not deciding:
-            return
-        self.verify(at, v, d, refs, deciding)
-        self.samples.failure = self._localize(case, at, v, d, deciding[0])
-        raise _Failure(self.samples.failure, case)
+        """Agree, or raise :class:`Skip` or :class:`_Failure`, for the projection on ``v``."""
+        found = self.confirmation.compare(at, v)
+        if found is not None:
+            self.samples.failure = self._failure_check(case, at, found)
+            raise _Failure(self.samples.failure, case)
 
-    def _differ(self, at, v, d: Estimate, ref: Estimate, slack: float = 0.0) -> bool:
-        """``d`` disagrees with ``ref`` beyond both bounds (and ``slack``), and beyond the
-        user's allowance, if any."""
-        if not d.disagrees(ref, slack):
-            return False
-        s = self.settings
-        if not (s.atol or s.rtol):
-            return True
-        u = sum(float(t.abs().sum()) for k, t in at.point.items()
-                if k.startswith(COTANGENT.format(""))) or 1.0
-        size = sum(float(t.abs().sum()) for t in v.values())
-        return d.gap(ref) > s.atol * u * size + s.rtol * d.bound / EXACT_EPS
-
-    def _deciding(self, at, v, d: Estimate, refs: list[Estimate]) -> list[Estimate]:
-        """The references ``d`` disagrees with; :class:`_Skip` when none settled or they
-        disagree with each other."""
-        if not refs:
-            raise _Skip(UNSETTLED)
-        for i, a in enumerate(refs):
-            if any(a.disagrees(b) for b in refs[i + 1:]):
-                raise _Skip(DISAGREE)
-        return [r for r in refs if self._differ(at, v, d, r)]
-
-    def verify(self, at, v, d: Estimate, refs, deciding) -> None:
-        """Raise :class:`_Skip` unless the disagreement of ``d`` with ``deciding`` is real:
-        not the rounding of an ill-conditioned point, not at a kink along ``v``, and
-        reproduced by an independent second estimate."""
-        try:
-            slack = max(d.gap(at.moved(self.directional.ulps).code(v)), at.jitter(v))
-        except Exception:    # noqa: BLE001 - the code failing a few ulps away
-            raise _Skip(ILL_CONDITIONED) from None
-        if not any(self._differ(at, v, d, r, slack) for r in refs):
-            raise _Skip(ILL_CONDITIONED)
-        plus, minus = at.one_sided(v)
-        if plus.usable and minus.usable and plus.disagrees(minus):
-            raise _Skip(KINK)
-        if any(r.name == at.RICHARDSON for r in deciding):
-            small = at.richardson(v, FIRST_STEP * SMALLER)
-            second = [e for e in (plus, minus) if e.usable]
-            if not small.usable or not second or \
-                    not all(self._differ(at, v, d, e, slack) for e in [small, *second]):
-                raise _Skip(ONE_SIDE)
-            return
-        try:
-            near = at.moved(self.directional.nearby(MOVE))
-        except Exception:    # noqa: BLE001
-            raise _Skip(ISOLATED) from None
-        names = {x.name for x in deciding}
-        exact = [r for r in near.references(v, richardson=False) if r.name in names]
-        if not exact or not self._differ(near, v, near.code(v), exact[0], slack):
-            raise _Skip(ISOLATED)
-
-    def _localize(self, case: Case, at, v, d: Estimate, ref: Estimate) -> PointCheck:
-        """The failure at ``case``: the first input whose own projection is confirmed wrong,
-        with its reference gradient entry by entry when small enough."""
-        for name in v:
-            part = {name: v[name]}
-            dk = at.code(part)
-            try:
-                refs = at.references(part)
-                deciding = self._deciding(at, part, dk, refs)
-                if deciding:
-                    self.verify(at, part, dk, refs, deciding)
-                    return self._failure_check(case, at, name, dk, deciding[0])
-            except _Skip:
-                continue
-        return self._failure_check(case, at, None, d, ref)
-
-    def _failure_check(self, case: Case, at, name: str | None, d: Estimate, ref: Estimate
-                       ) -> PointCheck:
+    def _failure_check(self, case: Case, at, found: Finding) -> PointCheck:
+        name, d, ref = found.name, found.code, found.reference
         gap = d.gap(ref)
         rel = gap / max(abs(d.value), abs(ref.value), 1e-300)
         reason = f"by {ref.name} (error bound {ref.bound:.2g}; the code's {d.bound:.2g}), " \

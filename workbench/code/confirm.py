@@ -1,0 +1,148 @@
+"""When a disagreement between the code and its references is confirmed (issue 22's
+promise): only past both sides' error bounds, and after three tests that each skip the point
+with a reason instead (:meth:`Confirmation.verify`): the rounding of an ill-conditioned point,
+a kink along the direction, and an independent second estimate that does not reproduce it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from workbench.code.directional import Directional
+from workbench.code.estimate import EPS, EXACT_ULPS, FIRST_STEP, Estimate
+from workbench.code.subject import COTANGENT
+
+TIGHT = 1e-9
+"""Richardson decides alone when its bound is below this share of the derivative (an error
+of 1e-7 relative is then well outside it); otherwise the exact references are asked too."""
+EXACT_EPS = EXACT_ULPS * EPS
+SMALLER = 2.0 ** -10
+"""A disagreement Richardson found is reproduced by Richardson again, from steps this much
+smaller (a staircase such as ``round(x, 3)`` looks like a line at the first steps only)."""
+MOVE = 1e-6
+"""Relative move of the point that reproduces a disagreement only exact references see."""
+ILL_CONDITIONED = "ill-conditioned here (the code's gradient moves by more than the " \
+                  "disagreement when the inputs move by a few ulps: rounding, not a mistake)"
+KINK = "not differentiable here (one-sided derivatives along a random direction differ: a " \
+       "kink, a tie, a jump)"
+UNSETTLED = "no reference settles here (differences do not converge: too large or too fast " \
+            "a variation for float64 steps)"
+DISAGREE = "references disagree with each other here (the code is not smooth or not " \
+           "analytic at this point)"
+ONE_SIDE = "a second estimate (smaller steps, or one side) does not reproduce the " \
+           "disagreement (a staircase, a domain end or a nearby jump)"
+ISOLATED = "the disagreement vanishes when the point moves slightly (an isolated point)"
+
+
+class Skip(Exception):
+    """The point cannot be decided here; ``reason`` is counted in the evidence."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A confirmed disagreement: the input it is in (None: only all inputs together), the
+    code's estimate and the reference's."""
+
+    name: str | None
+    code: Estimate
+    reference: Estimate
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """Decides disagreements; ``atol``/``rtol``: the user's extra allowance (``gradcheck``'s),
+    a disagreement must also exceed ``atol |u|_1 |v|_1 + rtol sum |g_j v_j|``."""
+
+    atol: float = 0.0
+    rtol: float = 0.0
+
+    def compare(self, at, v) -> Finding | None:
+        """None when the code agrees at ``at`` along ``v`` (every differentiated input at
+        once: Richardson decides alone when its bound is tight; the exact references join
+        otherwise), a confirmed :class:`Finding`, or :class:`Skip` with the reason."""
+        d = at.code(v)
+        first = at.richardson(v)
+        if first.usable and first.bound <= TIGHT * max(abs(first.value), d.bound / EXACT_EPS) \
+                and not self.differ(at, v, d, first):
+            return None
+        refs = at.references(v, first)
+        deciding = self.deciding(at, v, d, refs)
+        if not deciding:
+            return None
+        self.verify(at, v, d, refs, deciding)
+        return self.localize(at, v, d, deciding[0])
+
+    def differ(self, at, v, d: Estimate, ref: Estimate, slack: float = 0.0) -> bool:
+        """``d`` disagrees with ``ref`` beyond both bounds (and ``slack``), and beyond the
+        user's allowance, if any."""
+        if not d.disagrees(ref, slack):
+            return False
+        s = self
+        if not (s.atol or s.rtol):
+            return True
+        u = sum(float(t.abs().sum()) for k, t in at.point.items()
+                if k.startswith(COTANGENT.format(""))) or 1.0
+        size = sum(float(t.abs().sum()) for t in v.values())
+        return d.gap(ref) > s.atol * u * size + s.rtol * d.bound / EXACT_EPS
+
+    def deciding(self, at, v, d: Estimate, refs: list[Estimate]) -> list[Estimate]:
+        """The references ``d`` disagrees with; :class:`Skip` when none settled or they
+        disagree with each other."""
+        if not refs:
+            raise Skip(UNSETTLED)
+        for i, a in enumerate(refs):
+            if any(a.disagrees(b) for b in refs[i + 1:]):
+                raise Skip(DISAGREE)
+        return [r for r in refs if self.differ(at, v, d, r)]
+
+    def verify(self, at, v, d: Estimate, refs, deciding) -> None:
+        """Raise :class:`Skip` unless the disagreement of ``d`` with ``deciding`` is real:
+        not the rounding of an ill-conditioned point, not at a kink along ``v``, and
+        reproduced by an independent second estimate."""
+        try:
+            slack = max(d.gap(at.moved(Directional.ulps).code(v)), at.jitter(v))
+        except Exception:    # noqa: BLE001 - the code failing a few ulps away
+            raise Skip(ILL_CONDITIONED) from None
+        if not any(self.differ(at, v, d, r, slack) for r in refs):
+            raise Skip(ILL_CONDITIONED)
+        plus, minus = at.one_sided(v)
+        if plus.usable and minus.usable and plus.disagrees(minus):
+            raise Skip(KINK)
+        if any(r.name == at.RICHARDSON for r in deciding):
+            small = at.richardson(v, FIRST_STEP * SMALLER)
+            second = [e for e in (plus, minus) if e.usable]
+            if not small.usable or not second or \
+                    not all(self.differ(at, v, d, e, slack) for e in [small, *second]):
+                raise Skip(ONE_SIDE)
+            return
+        try:
+            near = at.moved(Directional.nearby(MOVE))
+        except Exception:    # noqa: BLE001
+            raise Skip(ISOLATED) from None
+        names = {x.name for x in deciding}
+        exact = [r for r in near.references(v, richardson=False) if r.name in names]
+        if not exact or not self.differ(near, v, near.code(v), exact[0], slack):
+            raise Skip(ISOLATED)
+
+    def localize(self, at, v, d: Estimate, ref: Estimate) -> Finding:
+        """The first input whose own projection is confirmed wrong (None: only the
+        projection on every input at once)."""
+        for name in v:
+            part = {name: v[name]}
+            dk = at.code(part)
+            try:
+                refs = at.references(part)
+                deciding = self.deciding(at, part, dk, refs)
+                if deciding:
+                    self.verify(at, part, dk, refs, deciding)
+                    return Finding(name, dk, deciding[0])
+            except Skip:
+                continue
+        return Finding(None, d, ref)
+
+
+__all__ = ["Confirmation", "Finding", "Skip"]
