@@ -51,7 +51,9 @@ class CodeSettings:
     it keep their outcome), ``search``: False checks the example only (``gradcheck``),
     ``projections``: random directions (over every input at once) at each point,
     ``nondet_tol``: how far two runs of the backward may differ (None: rounding),
-    ``min_agreeing``: agreeing points a match needs (None: the verdict's default)."""
+    ``min_agreeing``: agreeing points a match needs (None: the verdict's default),
+    ``vary_sizes``: False keeps the example's sizes (code closed over lengths or indices that
+    must match the data's sizes, which torch does not always check)."""
 
     examples: int = 100
     seed: int | None = None
@@ -61,6 +63,7 @@ class CodeSettings:
     projections: int = 1
     nondet_tol: float | None = None
     min_agreeing: int | None = None
+    vary_sizes: bool = True
     atol: float = 0.0
     rtol: float = 0.0
     """An extra allowance (``gradcheck``'s): a disagreement must also exceed
@@ -309,8 +312,11 @@ class Checker:
                             f"{type(exc).__name__}: {str(exc)[:120]}", "grad") from None
         self.directional = Directional(self.code, point, got)
         self.notes.extend(self.directional.notes)
-        if self.settings.search:
+        if self.settings.search and self.settings.vary_sizes:
             self._probe_sizes()
+        else:
+            for g in list(self.code.plan.varying):
+                self.code.plan.fix(g)
         self._dtype_drift(point)
 
     def _wrong_shapes(self, point) -> bool:

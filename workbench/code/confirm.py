@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workbench.code.directional import Directional
+from workbench.code.directional import AUTOGRAD, COMPLEX, Directional
 from workbench.code.estimate import EPS, EXACT_ULPS, FIRST_STEP, Estimate
 from workbench.code.subject import COTANGENT
 
@@ -16,6 +16,10 @@ TIGHT = 1e-9
 """Richardson decides alone when its bound is below this share of the derivative (an error
 of 1e-7 relative is then well outside it); otherwise the exact references are asked too."""
 EXACT_EPS = EXACT_ULPS * EPS
+INDEPENDENT = (AUTOGRAD, COMPLEX)
+"""Exact references computed apart from the subject: agreeing with one settles a point.
+Forward-mode autograd is not among them: torch derives many forward formulas from the
+backward ones (hardsigmoid's float32 constant 1/6 is in both)."""
 SMALLER = 2.0 ** -10
 """A disagreement Richardson found is reproduced by Richardson again, from steps this much
 smaller (a staircase such as ``round(x, 3)`` looks like a line at the first steps only)."""
@@ -62,9 +66,20 @@ class Confirmation:
 
     def compare(self, at, v) -> Finding | None:
         """None when the code agrees at ``at`` along ``v`` (every differentiated input at
-        once: Richardson decides alone when its bound is tight; the exact references join
-        otherwise), a confirmed :class:`Finding`, or :class:`Skip` with the reason."""
+        once), a confirmed :class:`Finding`, or :class:`Skip` with the reason. An agreement
+        with an independent exact reference (the complex step, or autograd of a hand
+        gradient's forward: neither shares code with the subject) settles it in one
+        evaluation; otherwise Richardson decides alone when its bound is tight, and the
+        exact references join when it is not."""
         d = at.code(v)
+        for kind in INDEPENDENT:
+            if kind in at.refs.exact:
+                try:
+                    e = at.exact(kind, v)
+                except Exception:    # noqa: BLE001 - not here: the full comparison decides
+                    continue
+                if e.usable and not self.differ(at, v, d, e):
+                    return None
         first = at.richardson(v)
         if first.usable and first.bound <= TIGHT * max(abs(first.value), d.bound / EXACT_EPS) \
                 and not self.differ(at, v, d, first):

@@ -8,7 +8,8 @@ from workbench.code.subject import build
 
 
 def check_gradient(fn, inputs, grad=None, domain=None, *, wrt=None, examples: int = 100,
-                   seed: int | None = None, device: str = "cpu") -> CodeResult:
+                   seed: int | None = None, device: str = "cpu", vary_sizes: bool = True,
+                   budget: float = 20.0) -> CodeResult:
     """Check a gradient written as code against float64 references.
 
     ``fn``: a callable of torch tensors, numpy arrays or numbers (a bound method such as
@@ -23,6 +24,8 @@ def check_gradient(fn, inputs, grad=None, domain=None, *, wrt=None, examples: in
     real, positive, negative, nonzero, [a,b], spd, simplex, labels, labels:C, fixed.
     ``wrt``: names of the inputs to check (default: every float input and parameter).
     ``examples``: Hypothesis examples after the example itself; ``seed``: None is derandomized.
+    ``vary_sizes``: False keeps the example's sizes (for code closed over lengths or indices
+    tied to them); ``budget``: seconds of search, after which the points seen decide.
 
     Returns a :class:`CodeResult`: ``bool(r)`` is True exactly when the gradient matches;
     ``str(r)`` gives verdict, level, diagnosis and the smallest counterexample. Raises
@@ -32,7 +35,8 @@ def check_gradient(fn, inputs, grad=None, domain=None, *, wrt=None, examples: in
     if not isinstance(examples, int) or not 1 <= examples <= 100_000:
         raise CodeError(f"must be an integer between 1 and 100000, got {examples!r}", "examples")
     code = build(fn, inputs, grad, domain, wrt, device)
-    settings = CodeSettings(examples=examples, seed=seed, device=device)
+    settings = CodeSettings(examples=examples, seed=seed, device=device, budget=budget,
+                            vary_sizes=vary_sizes)
     first = check(code, settings)
     if code.kind != "function":
         return first
