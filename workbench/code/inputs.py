@@ -35,6 +35,9 @@ the others keep the typical range (exp-heavy code overflows at large magnitudes)
 SCALE_KINDS = ("real", "positive", "negative", "nonzero")
 NEAR = 0.5
 """Relative spread of the cases drawn near the example."""
+NEAR_EXPONENTS = (0, 0, 1, 3, 6, -3)
+"""The scale 10**e of the values like the example's (a third away from its magnitude; shrinks
+to 1)."""
 NEAR_SHARE = 2 / 3
 """Share of cases with values like the example's (the others across magnitudes, where
 shrinking goes first: to the simplest values that still fail)."""
@@ -242,16 +245,16 @@ def slot_values(slot: Slot, shape: tuple[int, ...]) -> st.SearchStrategy[np.ndar
 
 
 def like_example(slot: Slot, shape: tuple[int, ...], spread: float,
-                 rng: np.random.Generator) -> np.ndarray:
+                 rng: np.random.Generator, scale: float = 1.0) -> np.ndarray:
     """Values like the example's: at its shape the example itself, at another shape its
-    entries drawn with replacement; each times ``1 + spread * U(-1, 1)`` (signs, and so the
-    domains of real kinds, kept). Other domains are drawn afresh (seeded)."""
+    entries drawn with replacement; each times ``scale (1 + spread * U(-1, 1))`` (signs, and
+    so the domains of real kinds, kept). Other domains are drawn afresh (seeded)."""
     example = np.asarray(slot.example, dtype=np.float64)
     if slot.domain.kind not in SCALE_KINDS or not slot.is_float or not example.size:
         return slot.example if shape == slot.shape and not spread else \
             seeded_values(slot, shape, rng)
     base = example if shape == slot.shape else rng.choice(example.reshape(-1), size=shape)
-    return base * (1 + spread * rng.uniform(-1, 1, shape))
+    return scale * base * (1 + spread * rng.uniform(-1, 1, shape))
 
 
 @st.composite
@@ -266,8 +269,9 @@ def cases(draw, plan: InputPlan, directions) -> Case:
         sizes[g] = draw(st.integers(1, MAX_SIZE), label=g)
     if draw(st.integers(0, 99), label="mode") < 100 * NEAR_SHARE:
         spread = draw(st.floats(0, NEAR), label="spread")
+        scale = 10.0 ** draw(st.sampled_from(NEAR_EXPONENTS), label="scale")
         rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1), label="seed"))
-        values = {s.name: like_example(s, plan.shape(s, sizes), spread, rng)
+        values = {s.name: like_example(s, plan.shape(s, sizes), spread, rng, scale)
                   for s in plan.slots if s.drawn}
         shapes = directions(sizes, values)
         out = seeded_directions(shapes, rng) if shapes is not None else None
