@@ -35,6 +35,8 @@ DISAGREE = "references disagree with each other here (the code is not smooth or 
            "analytic at this point)"
 ONE_SIDE = "a second estimate (smaller steps, or one side) does not reproduce the " \
            "disagreement (a staircase, a domain end or a nearby jump)"
+SATURATED = "the forward rounds to a constant here (a saturated 1 + erf(x)) and the code's " \
+            "slope is below an ulp of it: nothing float64 differences can measure"
 ISOLATED = "the disagreement vanishes when the point moves slightly (an isolated point)"
 
 
@@ -80,11 +82,11 @@ class Confirmation:
                     continue
                 if e.usable and not self.differ(at, v, d, e):
                     return None
-        first = at.richardson(v)
+        first = at.richardson(v, floored=False)
         if first.usable and first.bound <= TIGHT * max(abs(first.value), d.bound / EXACT_EPS) \
                 and not self.differ(at, v, d, first):
             return None
-        refs = at.references(v, first)
+        refs = at.references(v)
         deciding = self.deciding(at, v, d, refs)
         if not deciding:
             return None
@@ -92,9 +94,10 @@ class Confirmation:
         return self.localize(at, v, d, deciding[0])
 
     def differ(self, at, v, d: Estimate, ref: Estimate, slack: float = 0.0) -> bool:
-        """``d`` disagrees with ``ref`` beyond both bounds (and ``slack``), and beyond the
-        user's allowance, if any."""
-        if not d.disagrees(ref, slack):
+        """``d`` disagrees with ``ref`` beyond both bounds (and ``slack``, and the rounding of
+        the code's intermediates: a backward computing ``1 - tanh(x)**2`` near 1 is exact to
+        ulps of 1, not of its result), and beyond the user's allowance, if any."""
+        if not d.disagrees(ref, slack) or not d.disagrees(ref, slack + at.floor):
             return False
         s = self
         if not (s.atol or s.rtol):
@@ -128,6 +131,9 @@ class Confirmation:
         if plus.usable and minus.usable and plus.disagrees(minus):
             raise Skip(KINK)
         if any(r.name == at.RICHARDSON for r in deciding):
+            flat, value = at.flat(v)
+            if flat and abs(d.value) <= EPS * (1 + abs(value)):
+                raise Skip(SATURATED)
             small = at.richardson(v, FIRST_STEP * SMALLER)
             second = [e for e in (plus, minus) if e.usable]
             if not small.usable or not second or \

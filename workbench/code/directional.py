@@ -25,13 +25,14 @@ import numpy as np
 import torch
 import torch.autograd.forward_ad as fwAD
 
-from workbench.code.estimate import (EPS, FIRST_STEP, Estimate, direction, exact, one_sided,
-                                     ridders)
+from workbench.code.estimate import (EPS, EXACT_ULPS, FIRST_STEP, Estimate, direction, exact,
+                                     one_sided, ridders)
 from workbench.code.references import CodeAutogradOracle
 from workbench.code.subject import COTANGENT, Code
 from workbench.errors import UserError
 
 COMPLEX_STEP = 1e-20
+TINY = float(np.finfo(np.float64).smallest_subnormal)
 RICHARDSON = "Richardson"
 AUTOGRAD, FORWARD, COMPLEX = "autograd float64", "forward-mode autograd", "complex step"
 ULPS = 4
@@ -104,6 +105,7 @@ class At:
         self.point, self.grad = dict(point), grad
         self._autograd = None
         self._scale = None
+        self._floor = None
 
     def direction(self, names, rng: np.random.Generator) -> dict[str, torch.Tensor]:
         """A random direction in the inputs ``names`` (see :func:`~.estimate.direction`)."""
@@ -148,8 +150,32 @@ class At:
     def source(self) -> Code:
         return self.refs.code
 
-    def richardson(self, v: Direction, first: float = FIRST_STEP) -> Estimate:
-        return ridders(self.phi(v), first, name=RICHARDSON)
+    def richardson(self, v: Direction, first: float = FIRST_STEP, floored: bool = True
+                   ) -> Estimate:
+        """Ridders along ``v``; ``floored``: with the rounding of the intermediates in its
+        bound (an extra evaluation, once per point), as every estimate that can confirm."""
+        return ridders(self.phi(v), first, name=RICHARDSON,
+                       floor=self.floor if floored else 0.0)
+
+    @property
+    def floor(self) -> float:
+        """The rounding of the scalar's intermediates: ``eps`` times the largest value torch
+        code computes on the way (times the largest cotangent). An output can be far smaller
+        than what it was computed from (``1 + erf(x)`` is 0 at x = -19, from values of 1), and
+        its error is of the size of those; differences see no noise in a saturated value."""
+        if self._floor is None:
+            self._floor = 0.0
+            if any(s.backend == "torch" for s in self.source.plan.slots):
+                scale = _Intermediates()
+                try:
+                    with scale:
+                        self.source.terms(self.point)
+                except Exception:   # noqa: BLE001 - the measurement is optional
+                    scale.biggest = 0.0
+                u = max((float(t.abs().max()) for k, t in self.point.items()
+                         if k.startswith(COTANGENT.format("")) and t.numel()), default=1.0)
+                self._floor = EPS * scale.biggest * u
+        return self._floor
 
     def references(self, v: Direction, richardson: Estimate | None | bool = True
                    ) -> list[Estimate]:
@@ -215,7 +241,9 @@ class At:
                     raise TypeError("the code does not carry complex values through")
                 parts.append((self._weight(i, outs) * outs[i].imag).double() / COMPLEX_STEP)
         value, mag = self._weighted(outs, parts)
-        return exact(value, mag, COMPLEX)
+        e = exact(value, mag, COMPLEX)
+        # imaginary parts near the underflow keep absolute, not relative, precision
+        return Estimate(e.value, e.bound + EXACT_ULPS * TINY / COMPLEX_STEP, COMPLEX)
 
     def _used(self, outs) -> list[int]:
         if COTANGENT.format(0) not in self.point:
@@ -228,9 +256,17 @@ class At:
             return torch.ones((), dtype=torch.float64, device=outs[i].device)
         return self.point[key].double()
 
+    def flat(self, v: Direction) -> tuple[bool, float]:
+        """Whether the scalar is bitwise the same at every one of Ridders' first steps along
+        ``v`` (a forward rounded to a constant: a saturated ``1 + erf(x)``), and its value."""
+        phi = self.phi(v)
+        f0 = phi(0.0)[0]
+        steps = (FIRST_STEP, FIRST_STEP / 2, FIRST_STEP / 64)
+        return all(phi(s * t)[0] == f0 for t in steps for s in (1.0, -1.0)), f0
+
     def one_sided(self, v: Direction) -> tuple[Estimate, Estimate]:
         phi = self.phi(v)
-        return one_sided(phi, 1.0), one_sided(phi, -1.0)
+        return one_sided(phi, 1.0, floor=self.floor), one_sided(phi, -1.0, floor=self.floor)
 
     def moved(self, move) -> "At":
         """The references at the point moved by ``move(x, rng)`` (every differentiated
@@ -271,6 +307,26 @@ class At:
             e[j] = scale
             out[j] = ridders(self.phi({name: e.reshape(x.shape)})).value / scale
         return out.reshape(x.shape)
+
+
+class _Intermediates(torch.overrides.TorchFunctionMode):
+    """Records the largest finite magnitude among the floating tensors torch functions return
+    (the mode is off while its handler runs, so measuring does not recurse)."""
+
+    def __init__(self):
+        super().__init__()
+        self.biggest = 0.0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        for t in out if isinstance(out, (tuple, list)) else (out,):
+            if isinstance(t, torch.Tensor) and t.is_floating_point() and t.numel() \
+                    and t.layout == torch.strided:
+                a = t.detach().abs()
+                a = a[torch.isfinite(a)]
+                if a.numel():
+                    self.biggest = max(self.biggest, float(a.max()))
+        return out
 
 
 def _zeros_for_none(grad, point) -> dict[str, torch.Tensor]:

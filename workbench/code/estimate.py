@@ -93,12 +93,15 @@ def noise(phi: Phi) -> tuple[float, float, float]:
     return f0, m0, max(moves)
 
 
-def ridders(phi: Phi, first: float = FIRST_STEP, name: str = "Richardson") -> Estimate:
-    """Ridders' extrapolated central differences of ``phi`` at 0, with an error bound."""
-    return _tableau(phi, first, lambda h: _central(phi, h), 2, name)
+def ridders(phi: Phi, first: float = FIRST_STEP, name: str = "Richardson",
+            floor: float = 0.0) -> Estimate:
+    """Ridders' extrapolated central differences of ``phi`` at 0, with an error bound;
+    ``floor``: a noise of ``phi`` known from elsewhere (the rounding of its intermediates)."""
+    return _tableau(phi, first, lambda h: _central(phi, h), 2, name, floor)
 
 
-def one_sided(phi: Phi, side: float, first: float = FIRST_STEP) -> Estimate:
+def one_sided(phi: Phi, side: float, first: float = FIRST_STEP, floor: float = 0.0
+              ) -> Estimate:
     """The derivative from one side (``side`` +1 or -1) only: differences
     ``(phi(side h) - phi(0)) / (side h)`` extrapolated (error terms in h, h^2, ...)."""
     f0 = phi(0.0)
@@ -107,7 +110,7 @@ def one_sided(phi: Phi, side: float, first: float = FIRST_STEP) -> Estimate:
         f, m = phi(side * h)
         return (f - f0[0]) / (side * h), max(m, f0[1])
 
-    return _tableau(phi, first, diff, 1, "one-sided" + ("+" if side > 0 else "-"))
+    return _tableau(phi, first, diff, 1, "one-sided" + ("+" if side > 0 else "-"), floor)
 
 
 def _central(phi: Phi, h: float) -> tuple[float, float]:
@@ -115,13 +118,15 @@ def _central(phi: Phi, h: float) -> tuple[float, float]:
     return (fp - fm) / (2 * h), max(mp, mm)
 
 
-def _tableau(phi: Phi, first: float, diff, order: int, name: str) -> Estimate:
+def _tableau(phi: Phi, first: float, diff, order: int, name: str, floor: float = 0.0
+             ) -> Estimate:
     """Ridders' tableau over steps ``first / SHRINK**i``, started where the differences have
     settled (their changes shrink as ``SHRINK**order`` per halving, or sit at the noise: a
     function that varies faster than the first steps is not differenced across its wiggles),
     then the entry with the smallest extrapolation error, plus rounding (the noise of ``phi``
     over the step)."""
     _, m0, measured = noise(phi)
+    measured = max(measured, floor)
     column = _settled(diff, first, order, lambda h, m: _rounding(m, measured, h))
     if column is None:
         return Estimate(math.nan, math.inf, name)
