@@ -150,3 +150,22 @@ def test_an_ill_conditioned_right_gradient_is_not_confirmed():
     r = check_gradient(Sigmoid.apply, (torch.tensor([20.0, 30.0, 1.0], dtype=F64),),
                        examples=EXAMPLES)
     assert r.verdict == "match", str(r)
+
+
+def test_a_staircase_below_every_step_is_not_a_slope():
+    """round(x, 3) at 5e6: stairs of 1e-3 sit far below Ridders' steps, which see an average
+    slope of 1; torch's gradient 0 is right between the stairs."""
+    x = torch.tensor([4.8e6, -3.3e6, 1.25e6], dtype=F64)
+    r = check_gradient(lambda x: torch.round(x, decimals=3), (x,), examples=EXAMPLES)
+    assert r.verdict != "mismatch", str(r)
+
+
+def test_a_saturated_forward_does_not_condemn_an_exact_backward():
+    """GELU at x = -19: 1 + erf(x / sqrt 2) rounds to 0, so the forward is flat in float64,
+    while the backward gives the true slope of 1e-76; the complex step of the tanh GELU sees
+    that slope too, where the backward's 1 - tanh**2 rounds to 0."""
+    from layer_corpus import GeluErf, GeluTanh
+    x = torch.tensor([[-19.0, -30.0, 0.5]], dtype=F64)
+    for cls in (GeluErf, GeluTanh):
+        r = check_gradient(cls.apply, (x,), examples=EXAMPLES)
+        assert r.verdict == "match", str(r)

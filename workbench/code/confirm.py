@@ -37,6 +37,8 @@ ONE_SIDE = "a second estimate (smaller steps, or one side) does not reproduce th
            "disagreement (a staircase, a domain end or a nearby jump)"
 SATURATED = "the forward rounds to a constant here (a saturated 1 + erf(x)) and the code's " \
             "slope is below an ulp of it: nothing float64 differences can measure"
+STAIRCASE = "a staircase: the forward is constant at steps where the differences' slope " \
+            "would show (round, floor, a cast: stairs below any step the differences take)"
 ISOLATED = "the disagreement vanishes when the point moves slightly (an isolated point)"
 
 
@@ -134,6 +136,9 @@ class Confirmation:
             flat, value = at.flat(v)
             if flat and abs(d.value) <= EPS * (1 + abs(value)):
                 raise Skip(SATURATED)
+            ridder = next(r for r in deciding if r.name == at.RICHARDSON)
+            if at.flat_near(v, ridder.value):
+                raise Skip(STAIRCASE)
             small = at.richardson(v, FIRST_STEP * SMALLER)
             second = [e for e in (plus, minus) if e.usable]
             if not small.usable or not second or \

@@ -33,6 +33,8 @@ from workbench.errors import UserError
 
 COMPLEX_STEP = 1e-20
 TINY = float(np.finfo(np.float64).smallest_subnormal)
+VISIBLE = 64
+"""Ulps of change that a slope must show at a small step (:meth:`At.flat_near`)."""
 RICHARDSON = "Richardson"
 AUTOGRAD, FORWARD, COMPLEX = "autograd float64", "forward-mode autograd", "complex step"
 ULPS = 4
@@ -263,6 +265,17 @@ class At:
         f0 = phi(0.0)[0]
         steps = (FIRST_STEP, FIRST_STEP / 2, FIRST_STEP / 64)
         return all(phi(s * t)[0] == f0 for t in steps for s in (1.0, -1.0)), f0
+
+    def flat_near(self, v: Direction, slope: float) -> bool:
+        """Whether the scalar is bitwise constant over steps at which ``slope`` would move it
+        by VISIBLE ulps (a staircase: ``round(x, 3)`` at 5e6 has stairs far below Ridders'
+        steps, which see its average slope 1)."""
+        if slope == 0 or not math.isfinite(slope):
+            return False
+        phi = self.phi(v)
+        f0 = phi(0.0)[0]
+        step = min(FIRST_STEP, VISIBLE * EPS * max(abs(f0), self.scale) / abs(slope))
+        return phi(step)[0] == f0 == phi(-step)[0]
 
     def one_sided(self, v: Direction) -> tuple[Estimate, Estimate]:
         phi = self.phi(v)
