@@ -224,9 +224,13 @@ FIXED_SIZES = {
     "nn.functional.ctc_loss": "its closed-over input_lengths and target_lengths must match the "
                               "data's sizes, and torch reads past smaller data without checking "
                               "(a segfault, or memory corrupted for later ops)",
-    "_batch_norm_with_update": "its closed-over running_mean and running_var have the sample's "
-                               "channel count, and torch writes past them unchecked (a "
-                               "segfault)",
+    **{op: "its closed-over running_mean and running_var have the sample's channel count, "
+           "and torch writes past them unchecked (a segfault)"
+       for op in ("_batch_norm_with_update", "native_batch_norm", "_native_batch_norm_legit")},
+    **{op: "its closed-over size, stride and offset address the sample's storage; smaller "
+           "data is read out of bounds (memory corrupted, a later op crashing)"
+       for op in ("as_strided", "as_strided.partial_views", "as_strided_copy",
+                  "as_strided_scatter")},
 }
 """Ops checked at their sample's sizes only (``vary_sizes=False``), and why."""
 DOMAINS = {
