@@ -53,6 +53,22 @@ class Case:
     note: str = ""
 
 
+def assert_decided_right(case, r) -> None:
+    """``r`` (a CodeResult) is ``case``'s expected verdict: a right case a sampled match on
+    10 or more points, a planted bug a confirmed mismatch (exit 1) whose subject line or
+    diagnosis holds each of its ``diagnosis_words``. Shared by the corpus tests."""
+    assert r.verdict == case.expect, str(r)
+    if case.expect == "match":
+        assert r and r.level == "sampled" and r.points >= 10, str(r)
+        return
+    assert not r and r.level == "confirmed" and r.exit_code == 1, str(r)
+    text = [r.subject, *r.diagnosis]
+    for word in case.diagnosis_words:
+        assert any(word in t for t in text), (word, text)
+    if case.bug not in ("wrong second order", "wrong jvp"):
+        assert r.diagnosis or not case.diagnosis_words, str(r)
+
+
 def _gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
