@@ -27,11 +27,10 @@ import torch.autograd.forward_ad as fwAD
 
 from workbench.code.estimate import (EPS, EXACT_ULPS, FIRST_STEP, Estimate, direction, exact,
                                      one_sided, ridders)
-from workbench.code.references import CodeAutogradOracle
+from workbench.code.references import COMPLEX_STEP, CodeAutogradOracle, first_line
 from workbench.code.subject import COTANGENT, Code
 from workbench.errors import UserError
 
-COMPLEX_STEP = 1e-20
 TINY = float(np.finfo(np.float64).smallest_subnormal)
 VISIBLE = 64
 """Ulps of change that a slope must show at a small step (:meth:`At.flat_near`)."""
@@ -67,7 +66,7 @@ class Directional:
             try:
                 ests = [at.exact(kind, v) for v in trials]
             except Exception as exc:      # the user's code refusing complex numbers or duals
-                self.notes.append(f"{kind} unavailable: {_first_line(exc)}")
+                self.notes.append(f"{kind} unavailable: {first_line(exc)}")
                 continue
             if all(r.usable and e.usable and not e.disagrees(r) for e, r in zip(ests, base)):
                 self.exact.append(kind)
@@ -210,7 +209,8 @@ class At:
             return self._forward(v)
         return self._complex(v)
 
-    def _weighted(self, outs, parts) -> tuple[float, float]:
+    @staticmethod
+    def _weighted(parts) -> tuple[float, float]:
         value = sum(p.sum() for p in parts)
         return float(value), float(sum(p.abs().sum() for p in parts))
 
@@ -226,7 +226,7 @@ class At:
                 if t is None:
                     t = torch.zeros_like(outs[i])
                 parts.append((self._weight(i, outs) * t).double())
-        value, mag = self._weighted(outs, parts)
+        value, mag = self._weighted(parts)
         return exact(value, mag, FORWARD)
 
     def _complex(self, v: Direction) -> Estimate:
@@ -242,7 +242,7 @@ class At:
                 if not outs[i].is_complex():
                     raise TypeError("the code does not carry complex values through")
                 parts.append((self._weight(i, outs) * outs[i].imag).double() / COMPLEX_STEP)
-        value, mag = self._weighted(outs, parts)
+        value, mag = self._weighted(parts)
         e = exact(value, mag, COMPLEX)
         # imaginary parts near the underflow keep absolute, not relative, precision
         return Estimate(e.value, e.bound + EXACT_ULPS * TINY / COMPLEX_STEP, COMPLEX)
@@ -345,11 +345,6 @@ class _Intermediates(torch.overrides.TorchFunctionMode):
 def _zeros_for_none(grad, point) -> dict[str, torch.Tensor]:
     return {k: torch.zeros_like(point[k], dtype=torch.float64) if g is None else g
             for k, g in grad.items()}
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0][:100]}" if text else type(exc).__name__
 
 
 __all__ = ["AUTOGRAD", "COMPLEX", "FORWARD", "RICHARDSON", "At", "Directional"]

@@ -137,7 +137,7 @@ def references(scalar: Callable[[Point], torch.Tensor], wrt, example: Point,
         try:
             got = oracle(example).grad
         except Exception as exc:   # the user's code refusing complex numbers or autograd
-            notes.append(f"{oracle.name} unavailable: {_first_line(exc)}")
+            notes.append(f"{oracle.name} unavailable: {first_line(exc)}")
             continue
         if all(bool(tol.close(got[k], base[k]).all()) for k in wrt):
             kept.append(oracle)
@@ -147,10 +147,10 @@ def references(scalar: Callable[[Point], torch.Tensor], wrt, example: Point,
     return kept + [richardson], notes
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0][:100]}" if text else type(exc).__name__
 
 
-__all__ = ["CodeAutogradOracle", "ComplexStepOracle", "RichardsonOracle", "references",
-           "tolerance_kind"]
+__all__ = ["COMPLEX_STEP", "CodeAutogradOracle", "ComplexStepOracle", "RichardsonOracle",
+           "first_line", "references", "tolerance_kind"]

@@ -223,25 +223,22 @@ class Code:
             return kept or floats
         return floats
 
+    def parts(self, point: Mapping[str, torch.Tensor], outs) -> list[torch.Tensor]:
+        """The terms ``cotangent_i * output_i`` of the scalar, one tensor per output checked
+        (a single-element output of a hand-checked scalar function: itself)."""
+        if unweighted(point, outs):
+            return [outs[0].reshape(())]
+        return [point[COTANGENT.format(i)].to(outs[i].dtype) * outs[i] for i in self.used(outs)]
+
     def scalar(self, point: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        """``sum_i <cotangent_i, output_i>``: the scalar function whose gradient is checked
-        (a single-element output of a hand-checked scalar function is its own scalar)."""
-        outs = self.call(point)
-        if COTANGENT.format(0) not in point and len(outs) == 1 and outs[0].numel() == 1:
-            return outs[0].reshape(())
-        return sum((point[COTANGENT.format(i)].to(outs[i].dtype) * outs[i]).sum()
-                   for i in self.used(outs))
+        """``sum_i <cotangent_i, output_i>``: the scalar function whose gradient is checked."""
+        return sum(p.sum() for p in self.parts(point, self.call(point)))
 
     def terms(self, point: Mapping[str, torch.Tensor]) -> tuple[float, float]:
         """The scalar at ``point`` (its real part) and the sum of the absolute values of the
         terms it adds up: the scale of its rounding."""
         with torch.no_grad():
-            outs = self.call(point)
-            if COTANGENT.format(0) not in point and len(outs) == 1 and outs[0].numel() == 1:
-                v = outs[0].reshape(()).double()
-                return float(v.real if v.is_complex() else v), float(v.abs())
-            parts = [(point[COTANGENT.format(i)].to(outs[i].dtype) * outs[i]).double()
-                     for i in self.used(outs)]
+            parts = [p.double() for p in self.parts(point, self.call(point))]
             value = sum(p.sum() for p in parts)
             mag = sum(p.abs().sum() for p in parts)
             return float(value.real if value.is_complex() else value), float(mag)
@@ -267,7 +264,7 @@ class Code:
         leaves = {k: point[k].detach().clone().requires_grad_(True) for k in self.wrt}
         with torch.enable_grad():
             outs = self.call({**point, **leaves})
-            if COTANGENT.format(0) not in point and len(outs) == 1 and outs[0].numel() == 1:
+            if unweighted(point, outs):
                 pairs = [(outs[0].reshape(()), torch.ones((), dtype=outs[0].dtype,
                                                           device=outs[0].device))]
             else:
@@ -337,6 +334,11 @@ def _as_float64(value, device, where: str) -> torch.Tensor:
         raise CodeError(f"expected an array or a tensor, got {type(value).__name__}",
                         where) from None
     return torch.as_tensor(array, device=device)
+
+
+def unweighted(point: Mapping[str, torch.Tensor], outs) -> bool:
+    """A single-element output without a cotangent: a hand-checked scalar function."""
+    return COTANGENT.format(0) not in point and len(outs) == 1 and outs[0].numel() == 1
 
 
 def _dense(g: torch.Tensor) -> torch.Tensor:
