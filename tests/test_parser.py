@@ -19,7 +19,9 @@ x, a = sympy.Symbol("x", real=True), sympy.Symbol("a", real=True, positive=True,
     ("-log(1/(1 + exp(-a*x)))", -sympy.log(1 / (1 + sympy.exp(-a * x)))),
     ("x/10**7", x / 10**7),
     ("sigmoid(x)", 1 / (1 + sympy.exp(-x))),
-    ("Max(1.0, x)", sympy.Max(sympy.Float(1.0), x)),
+    ("Max(1.0, x)", sympy.Max(1, x)),
+    ("0.044715*x + 1e-5 + 2.5E+3", sympy.Rational(8943, 200000) * x + sympy.Rational(1, 10**5)
+     + 2500),
     ("e**x + pi", sympy.exp(x) + sympy.pi),
     ("log(x, 2)", sympy.log(x) / sympy.log(2)),
 ])
@@ -155,3 +157,27 @@ def test_arbitrary_text_never_crashes(text):
 def test_free_names_finds_variables_not_functions():
     assert sorted(free_names("-log(1/(1 + exp(-a*x)))")) == ["a", "x"]
     assert free_names("sin(pi*t)") == ["t"]
+
+
+@pytest.mark.parametrize("text, exact", [
+    ("0.044715", sympy.Rational(8943, 200000)),
+    ("1e-5", sympy.Rational(1, 100000)),
+    ("0.5", sympy.Rational(1, 2)),
+    ("1_000.25", sympy.Rational(4001, 4)),
+    ("0.10000000000000000000001", sympy.Rational(10**22 + 1, 10**23)),   # past float64's digits
+    ("1e-400", sympy.Rational(1, 10**400)),                               # below float64's range
+])
+def test_a_decimal_literal_is_the_exact_decimal_written(text, exact):
+    """Not the binary float nearest to it: every route (SymPy, 30-digit arithmetic, torch) then
+    means one number, and 3*0.044715 is 0.134145 exactly (the GELU constant's derivative)."""
+    got = parse(f"{text}*x", V)
+    assert got == exact * x and not got.has(sympy.Float)
+
+
+@pytest.mark.parametrize("text, words", [
+    ("0." + "1" * 41 + "*x", "more than 40 digits"),
+    ("1e-3000*x", r"beyond 10\*\*2000"),
+])
+def test_decimal_literals_have_limits(text, words):
+    with pytest.raises(ParseError, match=words):
+        parse(text, V)

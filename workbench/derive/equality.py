@@ -32,6 +32,7 @@ import sympy
 from workbench.derive import precise
 from workbench.derive.limits import hard_to_simplify, time_limit, too_big
 from workbench.errors import ResourceLimit
+from workbench.expr.printing import plain
 
 SYMBOLIC_SECONDS = 1.5
 """Budget for SymPy's simplification of one difference."""
@@ -394,7 +395,7 @@ def _summary(methods: list[str]) -> str:
 
 
 def _short(e, limit: int = 160) -> str:
-    text = str(e)
+    text = plain(e)
     return text if len(text) <= limit else text[:limit] + " ..."
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from typing import Iterable, Mapping
 
 import sympy
@@ -45,7 +46,7 @@ def parse(text: str, variables: Iterable[Variable] | Mapping[str, Variable]) -> 
     """
     table = dict(variables) if isinstance(variables, Mapping) else {v.name: v for v in variables}
     tree, offset = read_tree(text)
-    out = _Builder(table, offset).build(tree.body, 0)
+    out = _Builder(table, offset, text.strip()).build(tree.body, 0)
     if out.has(sympy.I):          # sqrt(-1 - x**2) is I*sqrt(x**2 + 1) for SymPy: no real value
         shown = str(out) if len(str(out)) <= 60 else str(out)[:60] + " ..."
         raise ParseError(f"not real-valued: SymPy reads it as {shown}, complex for every real "
@@ -60,7 +61,8 @@ MAX_LITERAL_SIZE = 16
 
 
 class _Builder:
-    def __init__(self, table: dict[str, Variable], offset: int):
+    def __init__(self, table: dict[str, Variable], offset: int, text: str = ""):
+        self.text = text              # the stripped text (one line of ASCII): literals as written
         self.symbols = {name: v.symbol() for name, v in table.items()}
         for d in dimension_names(table.values()):
             self.symbols.setdefault(d, dim_symbol(d))
@@ -114,7 +116,10 @@ class _Builder:
             return sympy.Integer(v)
         if v != v or v in (float("inf"), float("-inf")):
             raise self.fail(node, "number is not finite")
-        return sympy.Float(repr(v))
+        try:
+            return decimal_literal(v, self.text[node.col_offset:node.end_col_offset])
+        except ValueError as exc:
+            raise self.fail(node, str(exc)) from None
 
     def _Name(self, node: ast.Name, depth: int):
         name = node.id
@@ -278,6 +283,30 @@ _LEVEL = {ast.Add: "sum", ast.Sub: "sum", ast.Mult: "product", ast.MatMult: "pro
           ast.Div: "product"}       # left-associative: a chain leans left in Python's tree
 _OP_NAMES = {ast.BitXor: "^", ast.BitAnd: "&", ast.BitOr: "|", ast.FloorDiv: "//",
              ast.Mod: "%", ast.LShift: "<<", ast.RShift: ">>", ast.Invert: "~", ast.Not: "not"}
+
+
+_DECIMAL = re.compile(r"(?P<whole>[0-9_]*)(?:\.(?P<frac>[0-9_]*))?(?:[eE](?P<exp>[+-]?[0-9_]+))?")
+
+
+def decimal_literal(value: float, written: str | None = None) -> sympy.Rational:
+    """The exact decimal a float literal stands for: ``0.044715`` is ``8943/200000``, the number
+    the user wrote, not the binary float nearest to it, so that SymPy, high precision and torch
+    (which rounds it once, to the same float64) all mean one number. ``written`` is the literal's
+    text when known (digits past float64's 17 are kept); without it, ``repr(value)``, which is
+    the written decimal for up to 15 significant digits. Raises ValueError past the limits on
+    digits (:data:`MAX_DIGITS`) and size (:data:`MAX_RESULT_DIGITS`)."""
+    match = _DECIMAL.fullmatch(written or "")
+    if match is None:
+        return sympy.Rational(repr(float(value)))
+    digits = (match["whole"] + (match["frac"] or "")).replace("_", "")
+    if len(digits.lstrip("0")) > MAX_DIGITS:
+        raise ValueError(f"decimal literal with more than {MAX_DIGITS} digits")
+    exponent = int((match["exp"] or "0").replace("_", "")) - len((match["frac"] or "").replace("_", ""))
+    if abs(exponent) > MAX_RESULT_DIGITS:
+        raise ValueError(f"decimal literal beyond 10**{MAX_RESULT_DIGITS} or its inverse")
+    mantissa = int(digits or "0")
+    return sympy.Integer(mantissa * 10 ** exponent) if exponent >= 0 else \
+        sympy.Rational(mantissa, 10 ** -exponent)
 
 
 def _describe(node: ast.AST) -> str:

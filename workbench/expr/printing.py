@@ -58,6 +58,49 @@ class _Plain(StrPrinter):
     def _print_OneMatrix(self, expr):
         return f"ones({self._print(expr.shape[0])}, {self._print(expr.shape[1])})"
 
+    def _print_Rational(self, expr):
+        return decimal_text(expr) or super()._print_Rational(expr)
+
+    def _print_Mul(self, expr):
+        c, rest = expr.as_coeff_Mul()
+        shown = decimal_text(abs(c)) if c.is_Rational else None
+        if shown is None:
+            return super()._print_Mul(expr)
+        text = self.parenthesize(rest, sympy.printing.precedence.PRECEDENCE["Mul"], strict=True)
+        text = text[1:] if text.startswith("1/") else f"*{text}"      # 0.044715/x
+        return f"{'-' if c < 0 else ''}{shown}{text}"
+
+
+DECIMAL_DENOMINATOR = 1000
+"""A fraction whose denominator divides a power of ten and is at least this is written as a
+decimal when that is shorter (``8943/200000`` as ``0.044715``, ``7/10000`` as ``0.0007``; below
+1e-4 or from 1e16 in scientific notation, ``1/10**300`` as ``1e-300``); smaller ones stay
+fractions (``3/10``, ``1/8``)."""
+
+
+def decimal_text(r) -> str | None:
+    """The exact decimal of the rational ``r`` (``0.044715``, ``1e-5``), as the parser reads
+    it back (:func:`~workbench.expr.parser.decimal_literal`), or None where the fraction is the
+    better text (see :data:`DECIMAL_DENOMINATOR`)."""
+    if not isinstance(r, sympy.Rational) or r.q < DECIMAL_DENOMINATOR:
+        return None
+    q, twos, fives = int(r.q), 0, 0
+    while q % 2 == 0:
+        q, twos = q // 2, twos + 1
+    while q % 5 == 0:
+        q, fives = q // 5, fives + 1
+    if q != 1:
+        return None
+    k = max(twos, fives)                        # r = m / 10**k, m not a multiple of 10
+    m = int(r.p) * 10 ** k // int(r.q)
+    sign, digits = ("-" if m < 0 else ""), str(abs(m))
+    positional = (("0." + "0" * (k - len(digits)) + digits) if len(digits) <= k
+                  else f"{digits[:-k]}.{digits[-k:]}")
+    mantissa = digits[0] + (f".{digits[1:]}" if len(digits) > 1 else "")
+    scientific = f"{mantissa}e{len(digits) - 1 - k}"
+    text = sign + (positional if -4 <= len(digits) - 1 - k < 16 else scientific)
+    return text if len(text) < len(f"{r.p}/{r.q}") else None
+
 
 def plain(expr) -> str:
     """``expr`` as plain text (see the module docstring)."""
@@ -66,4 +109,4 @@ def plain(expr) -> str:
     return _Plain().doprint(expr)
 
 
-__all__ = ["plain"]
+__all__ = ["decimal_text", "plain"]

@@ -89,6 +89,7 @@ class PointCheck:
     digits: int = 0
     drawn_by_hypothesis: bool = True
     reason: str = ""
+    reference: str = ""            # what ``true`` came from, when not the samples' reference
 
     @classmethod
     def confirmed(cls, kind: str, point: dict, name: str, got, true, drawn: bool,

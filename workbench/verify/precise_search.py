@@ -28,6 +28,7 @@ from workbench.derive import precise
 from workbench.derive.precise import DIGITS
 from workbench.oracles.tolerances import tolerance_for
 from workbench.problem import Problem
+from workbench.verify import corroborate
 from workbench.verify.confirm import FAILURES, PreciseReference, skip_reason
 from workbench.verify.diagnose import Sample
 from workbench.verify.evidence import PointCheck, SampleEvidence
@@ -86,13 +87,10 @@ class PreciseSearch:
                                 seed=self.settings.seed, phases=SHRINK_PHASES)
         if failure is not None:
             check = failure.check
-            if self._derived_contradicted(check):
-                self.samples.engine = PointCheck("engine", "confirmed", check.point, {},
-                                                 check.variable, None, check.true,
-                                                 None, check.precise_true, reason=(
-                                                     "against high-precision differences"))
-            else:
-                self.samples.failure = check
+            self.samples.failure = check
+            contradiction = self._derived_contradicted(check)
+            if contradiction is not None:
+                self.samples.failure, self.samples.engine = None, contradiction
         return self.samples
 
     def _compare(self, point: dict, count: bool) -> PointCheck | None:
@@ -116,14 +114,20 @@ class PreciseSearch:
                 self.samples.agree_at(point)
         return None
 
-    def _derived_contradicted(self, check: PointCheck) -> bool:
-        """True when high-precision differences of the function contradict the derived
-        gradient at the counterexample (then the mistake is ours, not the hand's)."""
+    def _derived_contradicted(self, check: PointCheck) -> PointCheck | None:
+        """The engine's disagreement (derived value against high-precision differences of the
+        function) when they contradict the derived gradient at the counterexample (then the
+        mistake is ours, not the hand's); else None."""
         values = self.reference.values(check.point, {})
         derived = self.problem.derivation.gradient[check.variable]
-        outcome = self.reference.by_differences(check.variable, values,
-                                                {"derived": derived})["derived"][0]
-        return outcome == "confirmed"
+        outcome, got, true, _ = self.reference.by_differences(
+            check.variable, values, {"derived": derived})["derived"]
+        if outcome != "confirmed":
+            return None
+        engine = PointCheck.confirmed("engine", check.point, check.variable, got, true,
+                                      check.drawn_by_hypothesis)
+        engine.reference = corroborate.REFERENCE
+        return engine
 
     def diagnosis_samples(self) -> list[Sample]:
         """Hand and true gradients at typical points, each value computed in high precision

@@ -65,7 +65,7 @@ def decide(e: Evidence, min_agreeing: int | None = None) -> Verdict:
         return Verdict("mismatch", "confirmed", "; ".join(e.contract))
     if s is not None and s.engine is not None:
         return Verdict("undecided", "undecided",
-                       f"the derived gradient and {s.reference} disagree",
+                       f"the derived gradient and {s.engine.reference or s.reference} disagree",
                        (f"{_point_sentence(s.engine)}: a bug in the workbench (or in SymPy or "
                         f"torch), not in your derivation; please report it",), bug=True)
     if s is not None and s.failure is not None:
