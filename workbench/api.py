@@ -34,6 +34,7 @@ from workbench.explain.notebook import (Block, Shown, function_block, para, pros
 from workbench.explain.render_steps import gradient_lhs
 from workbench.expr.declare import declare_variables
 from workbench.expr.parser import parse
+from workbench.expr.printing import plain
 from workbench.problem import Problem
 from workbench.tex import math
 from workbench.words import WORDS, check_lang, word
@@ -87,7 +88,7 @@ class Derivative(Shown):
         """As ``workbench derive --json``."""
         d = self.problem.derivation
         return {"function": self.problem.text, "wrt": list(self.problem.wrt),
-                "gradient": {k: (str(g) if g is not None else None)
+                "gradient": {k: (plain(g) if g is not None else None)
                              for k, g in self.gradient.items()},
                 "method": d.method, "notes": d.notes, "at": self.values}
 

@@ -21,6 +21,7 @@ from workbench.derive.gradient import Derivation, derive_gradient, tidy
 from workbench.derive.limits import time_limit
 from workbench.errors import ResourceLimit, UserError
 from workbench.expr.parser import parse
+from workbench.expr.printing import plain
 from workbench.expr.spaces import Variable
 
 if TYPE_CHECKING:   # the oracles load torch: imported where used, so a check that needs no
@@ -108,7 +109,7 @@ class Problem:
                 with time_limit(EXACT_SECONDS, "an exact value"):
                     value = tidy(g.xreplace(subs), EXACT_SECONDS)
                     if not value.free_symbols and value.is_finite is not False:
-                        out[name] = str(value)
+                        out[name] = plain(value)
             except (ResourceLimit, RecursionError, ArithmeticError, ValueError, TypeError):
                 continue
         return out

@@ -26,6 +26,7 @@ from workbench.errors import ResourceLimit, ShapeError, UserError
 from workbench.expr.functions import as_scalar, is_matrix
 from workbench.expr.sampling import rational_point
 from workbench.expr.parser import overflowing_constant
+from workbench.expr.printing import plain
 from workbench.expr.spaces import Variable, dimension_names
 
 DIFF_SECONDS = 10.0
@@ -117,6 +118,8 @@ def derive_gradient(function, variables: Sequence[Variable], wrt: Sequence[str])
                 except (NotImplementedError, TypeError, ValueError, AttributeError) as exc:
                     raise ResourceLimit(f"SymPy cannot differentiate this expression "
                                         f"({type(exc).__name__}); no verdict") from None
+                d.gradient[name], note = away_from_jumps(d.gradient[name])
+                d.notes += [f"d/d{name}: {note}"] if note else []
                 d.method[name] = "scalar"
                 if d.gradient[name].has(sympy.I):
                     raise UserError(f"no real derivative: SymPy gives d/d{name} = "
@@ -171,6 +174,20 @@ def _differentials(function, v: Variable):
     return g, None
 
 
+def away_from_jumps(expr) -> tuple[sympy.Basic, str | None]:
+    """``expr`` without its ``DiracDelta`` terms, and a note naming the jumps (None without
+    any). SymPy differentiates a jump (``sign``, ``Heaviside``) to a Dirac delta, which is 0
+    wherever the derivative exists; the language has no delta, so a printed gradient with one
+    could not be read back."""
+    deltas = sorted(expr.atoms(sympy.DiracDelta), key=sympy.default_sort_key)
+    if not deltas:
+        return expr, None
+    where = ", ".join(f"{plain(d.args[0])} = 0" for d in deltas)
+    return expr.xreplace({d: sympy.S.Zero for d in deltas}), (
+        f"valid away from {where}, where the function jumps or has a kink and has no "
+        f"derivative (SymPy's DiracDelta terms, 0 elsewhere, are left out)")
+
+
 def tidy(expr, seconds: float = SIMPLIFY_SECONDS):
     """A shorter equivalent form when one is found within ``seconds``; the input otherwise."""
     if too_big(expr) or hard_to_simplify(expr):
@@ -178,6 +195,8 @@ def tidy(expr, seconds: float = SIMPLIFY_SECONDS):
     try:
         with time_limit(seconds, "simplification"):
             simple = sympy.simplify(expr)
+        if simple.has(sympy.Piecewise) and not expr.has(sympy.Piecewise):
+            return expr       # our language has no Piecewise: the printed form could not be read
         return simple if sympy.count_ops(simple) <= sympy.count_ops(expr) else expr
     except (ResourceLimit, RecursionError):
         return expr
@@ -214,20 +233,33 @@ def _disagreement(d: Derivation, name: str, closed) -> str | None:
         precise.derivative(d.function, values, key, escalate=True)))
 
 
+GUARD_SCALES = (1, sympy.Rational(1, 30), sympy.Rational(1, 900))
+"""Where a guard's point is out of reach (``sigmoid(w.T@x)`` saturates to ``exp(-10**4)`` at
+entries up to 99, and central differences cannot settle there), the same point scaled down."""
+
+
 def guard(function, variables, dims, sides) -> str | None:
     """None when ``sides(values, sizes, rng)`` gives two equal high-precision values at
-    :data:`GUARD_POINTS` random rational points of each probe size; else why not."""
+    :data:`GUARD_POINTS` random rational points of each probe size (each scaled down by
+    :data:`GUARD_SCALES` while out of reach); else why not."""
     roles = matrix_roles(function, variables)
     rng = random.Random(0)
     for sizes in probe_sizes(tuple(dims)) if dims else ({},):
         for _ in range(GUARD_POINTS):
             point = rational_point(variables, sizes, roles, rng)
-            values = exact_values(variables, point.values, sizes)
-            try:
-                got, want = sides(values, sizes, rng)
-            except (precise.Undefined, precise.OutOfReach, precise.Unsupported,
-                    ResourceLimit, ZeroDivisionError, ValueError, TypeError) as exc:
-                return f"could not be checked ({type(exc).__name__})"
+            for scale in GUARD_SCALES:
+                values = exact_values(variables, _scaled(point.values, variables, scale),
+                                      sizes)
+                try:
+                    got, want = sides(values, sizes, rng)
+                    break
+                except (precise.OutOfReach, ResourceLimit) as exc:
+                    why = f"could not be checked ({type(exc).__name__})"
+                except (precise.Undefined, precise.Unsupported, ZeroDivisionError, ValueError,
+                        TypeError) as exc:
+                    return f"could not be checked ({type(exc).__name__})"
+            else:
+                return why
             status = precise.compare(got, want)
             if status == "different":
                 return f"disagrees with the derivative at sizes {sizes}"
@@ -236,6 +268,14 @@ def guard(function, variables, dims, sides) -> str | None:
     return None
 
 
+def _scaled(values: Mapping[str, object], variables: Sequence[Variable], scale) -> dict:
+    """``values`` times ``scale`` (positive) where that keeps them valid: every domain but an
+    interval, whose values are kept (an invertible, spd or positive-determinant matrix stays
+    so)."""
+    kinds = {v.name: v.domain.kind for v in variables}
+    return {k: x * scale if kinds.get(k) != "interval" else x for k, x in values.items()}
+
+
 def _short(e, limit: int = 60) -> str:
-    text = str(e)
+    text = plain(e)
     return text if len(text) <= limit else text[:limit] + " ..."

@@ -23,7 +23,8 @@ import sympy
 from workbench.derive import precise
 from workbench.derive.differential import Differential, attempt, differential_symbol
 from workbench.derive.explicit import make_explicit, symbolic_twin, to_matrix_elements
-from workbench.derive.gradient import DIFF_SECONDS, Derivation, derive_gradient, guard, tidy
+from workbench.derive.gradient import (DIFF_SECONDS, Derivation, away_from_jumps, derive_gradient,
+                                      guard, tidy)
 from workbench.derive.identify import identify, identify_jacobian
 from workbench.derive.limits import time_limit
 from workbench.errors import ResourceLimit, ShapeError, UserError
@@ -79,6 +80,7 @@ class HigherDerivative:
                 fs = [sympy.diff(f, s) for s in xs]
             out = sympy.ImmutableMatrix(len(fs), len(xs),
                                         lambda i, j: sympy.diff(fs[i], xs[j]))
+            out = away_from_jumps(out)[0]          # the note is the closed form's
             return out[0, 0] if out.shape == (1, 1) else out
 
 
@@ -171,6 +173,8 @@ def _settle(d: HigherDerivative, inner, x: Variable, what: str) -> HigherDerivat
     for method, form in routes:
         closed, why = form(inner, x)
         if closed is not None:
+            closed, note = away_from_jumps(closed)
+            d.notes += [note] if note else []
             why = _guard(d, closed)
         if why is None:
             d.closed = closed

@@ -155,6 +155,7 @@ def cmd_derive(args) -> int:
     higher = _higher_problem(args)
     if higher is not None:
         return _higher(args, *higher)
+    from workbench.expr.printing import plain
     from workbench.tex import math
     problem = _problem(args)
     d = problem.derivation
@@ -163,7 +164,7 @@ def cmd_derive(args) -> int:
               "notes": d.notes, "at": {}}
     for name in problem.wrt:
         g = d.gradient[name]
-        result["gradient"][name] = str(g) if g is not None else None
+        result["gradient"][name] = plain(g) if g is not None else None
         if args.latex and g is not None:
             result.setdefault("latex", {})[name] = math(g)
     if at:

@@ -26,6 +26,7 @@ import sympy
 
 from workbench.derive.landmarks import find_landmarks, matrix_roles
 from workbench.expr.functions import as_scalar, is_matrix
+from workbench.expr.printing import plain
 from workbench.problem import Problem
 from workbench.verify import corroborate
 from workbench.verify.confirm import FAILURES, PreciseReference
@@ -88,11 +89,11 @@ class CrossChecker:
         t0 = time.perf_counter()
         d = p.derivation
         report = Report("match", str(p.text or p.function), list(p.wrt),
-                        {k: str(v) if v is not None else explicit_text(d, k)
+                        {k: plain(v) if v is not None else explicit_text(d, k)
                          for k, v in d.gradient.items()}, dict(d.method), notes=list(d.notes),
                         dtype=s.dtype_name)
         if self.hand is not None:
-            report.hand = {k: self.hand_text.get(k, str(v)) for k, v in self.hand.items()}
+            report.hand = {k: self.hand_text.get(k, plain(v)) for k, v in self.hand.items()}
         evidence = Evidence(self.hand is not None, tuple(p.wrt), require_proof=s.require_proof,
                             derivation_scope=_derivation_scope(d))
         roles = matrix_roles(d.function, d.variables)

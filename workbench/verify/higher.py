@@ -302,7 +302,7 @@ def _reduced(d: HigherDerivative, hand, settings, text: str) -> Report:
         shown = f"{base}ᵀ·({text})" if not x.is_matrix else f"({text})ᵀ·{u.name}"
     else:
         g, grad, shown = inner, hand, text
-    problem = Problem(g, tuple(variables), (d.name,), str(g))
+    problem = Problem(g, tuple(variables), (d.name,), plain(g))
     report = cross_check(problem, {d.name: grad}, settings, {d.name: shown}, WHAT[d.kind])
     return report
 

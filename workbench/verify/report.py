@@ -9,6 +9,7 @@ from typing import Any
 
 from workbench.derive.explicit import probe_sizes
 from workbench.expr.functions import is_matrix
+from workbench.expr.printing import plain
 from workbench.verify.evidence import Evidence, PointCheck
 from workbench.verify.verdict import Verdict, verdict_line
 
@@ -219,6 +220,6 @@ def explicit_text(d, name: str, limit: int = 240) -> str:
     if cached is None:
         return "(no closed form; derived elementwise at each size checked)"
     g = cached[name]
-    text = str(g.tolist()) if is_matrix(g) else str(g)
+    text = plain(g)
     text = text if len(text) <= limit else text[:limit] + " ..."
     return f"(no closed form; at {format_sizes(sizes)}: {text})"
