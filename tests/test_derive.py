@@ -104,3 +104,14 @@ def test_checked_oracle_from_problem_agrees():
     s = 1 / (1 + torch.exp(point["a"] * point["x"]))       # d/dx = -a s, d/da = -x s
     torch.testing.assert_close(ev.grad["x"], -point["a"] * s, rtol=1e-10, atol=1e-12)
     torch.testing.assert_close(ev.grad["a"], -point["x"] * s, rtol=1e-10, atol=1e-12)
+
+
+def test_an_elementwise_function_of_scaled_scores_is_written_out():
+    """exp.(K@q/sqrt(d)) keeps its scalar factor through SymPy's doit, which then left it (and a
+    softmax's normalising sum) unevaluated at explicit sizes: no derivative, attention undecided."""
+    v = [Variable.matrix("K", "n", "d"), Variable.matrix("q", "d", 1)]
+    e = make_explicit(parse("sum(exp(K@q/sqrt(d)))", v), v, {"n": 3, "d": 2})
+    assert not e.has(sympy.Trace) and not e.atoms(sympy.MatrixExpr), e
+    K, q = explicit_matrix(v[0], {"n": 3, "d": 2}), explicit_matrix(v[1], {"n": 3, "d": 2})
+    want = sum(sympy.exp((K @ q)[i, 0] / sympy.sqrt(2)) for i in range(3))
+    assert sympy.simplify(e - want) == 0

@@ -119,3 +119,22 @@ def test_float32_check():
 def test_unknown_wrt_is_a_user_error():
     with pytest.raises(UserError):
         Problem.from_text("x", scalars("x"), ["z"])
+
+
+ATTENTION = [Variable.matrix("K", "n", "d"), Variable.matrix("q", "d", 1),
+             Variable.matrix("v", "n", 1)]
+SCORES = "softmax(K@q/sqrt(d))"
+
+
+@pytest.mark.parametrize("hand, verdict", [
+    (f"K.T@(diag({SCORES}) - {SCORES}@{SCORES}.T)@v/sqrt(d)", "match"),
+    (f"K.T@(diag({SCORES}) - {SCORES}@{SCORES}.T)@v", "mismatch"),          # 1/sqrt(d) lost
+])
+def test_attention_through_softmax_is_decided(hand, verdict):
+    """A score through softmax(K q / sqrt(d)) with respect to the query, symbolic sizes: proved
+    at the probe sizes (the true values from the elementwise derivative, not from differences,
+    which do not settle where the softmax saturates); it was undecided (exit 4)."""
+    r = check(f"v.T@{SCORES}", ATTENTION, {"q": hand}, CheckSettings(max_examples=20))
+    assert r.verdict == verdict, r.to_text()
+    if verdict == "match":
+        assert r.level == "proved" and "at sizes" in r.how, r.to_text()

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Mapping, Sequence
 
 import sympy
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from workbench.expr.functions import is_matrix
 from workbench.expr.spaces import Variable, dim_symbol
@@ -49,7 +50,8 @@ def make_explicit(expr, variables: Sequence[Variable], sizes: Mapping[str, int])
         out = out.replace(_is_special_matrix, lambda e: sympy.ImmutableMatrix(e.as_explicit()))
         for _ in range(4):
             before = out
-            out = out.replace(_explicit_hadamard, _hadamard_value).doit()
+            out = out.replace(_explicit_hadamard, _hadamard_value).replace(
+                _explicit_elementwise, _elementwise_value).doit()
             if out == before:
                 break
     if is_matrix(out):
@@ -69,6 +71,18 @@ def _is_special_matrix(e) -> bool:
 def _explicit_hadamard(e) -> bool:
     return isinstance(e, (sympy.HadamardPower, sympy.HadamardProduct)) and all(
         isinstance(a, sympy.ImmutableMatrix) or not is_matrix(a) for a in e.args)
+
+
+def _explicit_elementwise(e) -> bool:
+    """An elementwise function of a written-out matrix: SymPy's ``doit`` leaves it unevaluated
+    when the argument keeps a scalar factor (``exp.(K@q/sqrt(2))``, the attention scores), and
+    a softmax's normalising sum with it."""
+    return isinstance(e, ElementwiseApplyFunction) and not e.expr.atoms(sympy.MatrixSymbol) \
+        and all(sympy.sympify(d).is_Integer for d in e.expr.shape)
+
+
+def _elementwise_value(e):
+    return sympy.ImmutableMatrix(e.expr.as_explicit()).applyfunc(e.function)
 
 
 def _hadamard_value(e):
