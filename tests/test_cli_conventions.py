@@ -149,3 +149,28 @@ def test_cuda_without_cuda_is_one_line_exit_2(verb, capsys, tmp_path):
 def test_every_handler_is_named_cmd_verb():
     names = {verb: parser.get_default("func").__name__ for verb, parser in verbs().items()}
     assert names == {verb: f"cmd_{verb.replace('-', '_')}" for verb in names}
+
+
+def documented_exit_codes(verb: str) -> set[int]:
+    """The exit codes README.md's command table lists for ``verb`` (its last column)."""
+    readme = (ROOT / "README.md").read_text()
+    row = next(line for line in readme.splitlines() if line.startswith(f"| `{verb}` |"))
+    cell = row.strip().strip("|").split("|")[-1]
+    return {int(m.group(1)) for m in re.finditer(r"(?:^|,)\s*(\d+)\b", cell)}
+
+
+@pytest.mark.parametrize("argv, code", [
+    (["trace", "x*exp(exp(exp(100)))", "--at", "x=1"], 4),     # the float route overflows
+    (["trace", "x**2", "--at", "x=1"], 0),
+    (["trace", "x +", "--at", "x=1"], 2),
+    (["derive", "x*exp(exp(100))", "--wrt", "x"], 0),           # accepted with a note
+])
+def test_exit_codes_are_the_documented_ones(argv, code, capsys):
+    got = main(argv)
+    out, err = capsys.readouterr()
+    assert got == code, err
+    assert code in documented_exit_codes(argv[0]), f"README lists no exit {code} for {argv[0]}"
+    if code == 4:
+        assert len(err.strip().splitlines()) == 1 and "undecided" in err and "float64" in err
+    if argv[0] == "derive":
+        assert "beyond float64" in out + err
