@@ -30,6 +30,16 @@ PNG_1x1 = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000
 have_previews = shutil.which("pdflatex") is not None and shutil.which("pdftoppm") is not None
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _away_from_the_checkout(tmp_path_factory):
+    """Every test here runs in an empty current folder: the gallery searches the current
+    folder's ``runs/`` and ``gallery/``, where the README's ``workbench momentum`` leaves its
+    figures in a user's checkout, and a test must not read what a user left there."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path_factory.mktemp("cwd"))
+        yield
+
+
 @pytest.fixture(scope="module")
 def gallery(tmp_path_factory):
     """A gallery of :data:`SAMPLE` whose figures were left in four places: the gallery itself,
@@ -203,6 +213,22 @@ def test_rebuilding_with_nothing_changed_rewrites_nothing(gallery):
     assert main(["gallery", "-o", str(out), "--derivations", str(derivations),
                  "--examples", "5"]) == 0
     assert _files(out) == before
+
+
+def test_the_gallery_tests_pass_where_a_user_ran_workbench_momentum(pytester):
+    """The README's commands in order: ``workbench momentum`` leaves ``runs/momentum/`` and
+    ``gallery/momentum/`` in the current folder, then the tests run from there."""
+    run = pytester.path / "runs" / "momentum"
+    run.mkdir(parents=True)
+    (run / "momentum.json").write_text("{}")
+    (pytester.path / "gallery" / "momentum").mkdir(parents=True)
+    for folder in (run, pytester.path / "gallery" / "momentum"):
+        for name in ("loss_curves_kappa100.png", "sweep_kappa100.png"):   # the default run's
+            (folder / name).write_bytes(PNG_1x1)
+    result = pytester.runpytest_subprocess(
+        f"{Path(__file__)}::test_rebuilding_with_nothing_changed_rewrites_nothing",
+        "-p", "no:cacheprovider", "-q", f"--rootdir={ROOT}", "-c", str(ROOT / "pyproject.toml"))
+    result.assert_outcomes(passed=1)
 
 
 def test_a_changed_derivation_rebuilds_only_its_page(gallery, tmp_path):
