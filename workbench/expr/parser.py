@@ -253,8 +253,13 @@ class _Builder:
 
     def _Call(self, node: ast.Call, depth: int):
         if not isinstance(node.func, ast.Name):
+            if isinstance(node.func, (ast.Constant, ast.BinOp, ast.UnaryOp)):  # 2(x), (a)(b)
+                raise self.fail(node, "a product needs *: write 2*(x + 1), (a)*(b)")
             raise self.fail(node, "only calls of whitelisted functions by name are allowed")
         name = node.func.id
+        if name in self.symbols:
+            raise self.fail(node, f"{name} is a variable, not a function: for a product write "
+                                  f"{name}*(...)")
         if name not in FUNCTIONS:
             raise self.fail(node, f"unknown function {name!r} (allowed: "
                                   f"{', '.join(sorted(FUNCTIONS))})")

@@ -5,6 +5,8 @@ expressions with it before any library is loaded, so that a syntax error answers
 from __future__ import annotations
 
 import ast
+import keyword
+import re
 
 from workbench.errors import ParseError
 
@@ -22,7 +24,16 @@ def read_tree(text: str) -> tuple[ast.Expression, int]:
         raise ParseError(f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
     for i, ch in enumerate(text):
         if not (ch.isascii() and (ch.isprintable() or ch in " \t")):
-            raise ParseError(f"character {ch!r} is not allowed", f"col {i + 1}")
+            hint = UNICODE_HINTS.get(ch, "")
+            raise ParseError(f"character {ch!r} is not allowed" + (f": {hint}" if hint else ""),
+                             f"col {i + 1}")
+    latex = _LATEX.search(text)
+    if latex:
+        meant = _from_latex(text.strip())
+        raise ParseError(f"{latex.group()} is LaTeX, which is not read (yet): " +
+                         (f"write {meant} (** for powers, * between factors)" if meant else
+                          "write \\frac{a}{b} as (a)/(b), x^2 as x**2, \\cdot as *, "
+                          "\\sqrt{x} as sqrt(x)"), f"col {latex.start() + 1}")
     stripped = text.strip()
     if not stripped:
         raise ParseError("empty expression")
@@ -35,6 +46,10 @@ def read_tree(text: str) -> tuple[ast.Expression, int]:
     try:
         tree = ast.parse(stripped, mode="eval")
     except SyntaxError as exc:
+        typo = _typo(stripped)
+        if typo is not None:
+            message, col = typo
+            raise ParseError(message, f"col {offset + col + 1}") from None
         if not exc.offset:
             raise ParseError("unexpected end of expression",
                              f"col {offset + len(stripped) + 1}") from None
@@ -47,6 +62,76 @@ def read_tree(text: str) -> tuple[ast.Expression, int]:
                          f"({height}: each + in x + x + ... is one more): group long sums and "
                          f"products in parentheses")
     return tree, offset
+
+
+UNICODE_HINTS = {
+    "\u00b2": "write x**2 for a square", "\u00b3": "write x**3 for a cube",
+    "\u00b7": "write * for a product", "\u00d7": "write * for a product",
+    "\u2212": "type - (this is a typographic minus)", "\u2013": "type - (this is a dash)",
+    "\u00f7": "write / for a quotient", "\u221a": "write sqrt(x) for a square root",
+    "\u03c0": "write pi", "\u03bb": "write lam (or another name in ASCII letters)",
+    "\u03b1": "write alpha", "\u03b2": "write beta", "\u03c3": "write sigma",
+    "\u03bc": "write mu", "\u2202": "write the function itself; --wrt names the variable",
+}
+"""Hints for characters that a formula copied from a page or a word processor brings."""
+
+_LATEX = re.compile(r"\\[A-Za-z]+|\\[{}\[\]()]|\^\s*\{")
+_NUMBER_THEN_NAME = re.compile(r"(?<![\w.])(\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)([A-Za-z_]\w*)")
+_TWO_WORDS = re.compile(r"([\w.)\]]+)[ \t]+([A-Za-z_(\d][\w.]*)")
+
+
+def _typo(text: str) -> tuple[str, int] | None:
+    """What a text with a syntax error probably meant, and the 0-based column, for the usual
+    slips: a number written against a name (``3x``), two terms side by side (``x y``, ``sin
+    x``), bars for an absolute value (``|x|``), braces; None when no such slip is found."""
+    for m in _NUMBER_THEN_NAME.finditer(text):
+        number, name = m.groups()
+        if not _is_literal(number + name):
+            return (f"{number}{name}: write {number}*{name} for a product (a number and a "
+                    f"name need * between them)", m.start())
+    if "|" in text and re.search(r"\|[^|]+\|", text):
+        return "|...| is not an absolute value here: write abs(x)", text.index("|")
+    for brace in "{}":
+        if brace in text:
+            return "braces are not used: group with parentheses ( )", text.index(brace)
+    for m in _TWO_WORDS.finditer(text):
+        left, right = m.groups()
+        if keyword.iskeyword(left) or keyword.iskeyword(right):
+            continue
+        if re.fullmatch(r"[A-Za-z_]\w+", left):          # sin x; a one-letter name is x y
+            return (f"{left} {right}: write {left}({right}) to call a function, {left}*{right} "
+                    f"for a product", m.start())
+        return (f"{left} {right}: write {left}*{right} for a product (terms side by side need "
+                f"an operator between them)", m.start(2))
+    return None
+
+
+_LATEX_RULES = [(r"\\frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}", r"(\1)/(\2)"),
+                (r"\\sqrt\s*\{([^{}]*)\}", r"sqrt(\1)"), (r"\^\s*\{([^{}]*)\}", r"**(\1)"),
+                (r"\\(?:cdot|times)", "*"), (r"\\left|\\right", ""),
+                (r"\\(exp|ln|log|sin|cos|tan|tanh|sigma|pi|lambda|alpha|beta|mu)\b", r"\1"),
+                (r"\^", "**"), (r"([)\d])\s*(?=[A-Za-z(])", r"\1*")]
+
+
+def _from_latex(text: str) -> str | None:
+    """The text in our language that a short LaTeX formula probably means (``\\frac{1}{2}x^2``
+    is ``(1)/(2)*x**2``), or None when these few rules do not get all of it. A suggestion for
+    the message only: it is shown, never parsed or run."""
+    for _ in range(4):                                     # nested \frac, one level a pass
+        for pattern, replacement in _LATEX_RULES[:3]:
+            text = re.sub(pattern, replacement, text)
+    for pattern, replacement in _LATEX_RULES[3:]:
+        text = re.sub(pattern, replacement, text)
+    text = text.replace("lambda", "lam")
+    return None if re.search(r"[\\{}]", text) or len(text) > 80 else text
+
+
+def _is_literal(text: str) -> bool:
+    try:
+        ast.literal_eval(text)            # a number literal only (1e5, 0x10, 1_000)
+    except (SyntaxError, ValueError):
+        return False
+    return True
 
 
 def _height(root: ast.AST) -> int:
