@@ -46,15 +46,15 @@ def _names(wrt: str | Sequence[str]) -> list[str]:
     return [w.strip() for w in wrt.split(",")] if isinstance(wrt, str) else list(wrt)
 
 
-def _problem(expr: str, wrt, matrix: Mapping | None, domain: Mapping | None,
-             hands: Sequence[str] = ()) -> Problem:
+def _problem(expr: str, wrt, matrix: Mapping | None, domain: Mapping | None) -> Problem:
     """The problem as the command line declares it: ``matrix={"X": "n,p"}`` (or ``("n",
-    "p")``), ``domain={"x": "positive"}``, every other name a real scalar."""
+    "p")``), ``domain={"x": "positive"}``, every other name of ``expr`` a real scalar (a hand
+    gradient names no others)."""
     shapes = [f"{k}={v if isinstance(v, str) else ','.join(map(str, v))}"
               for k, v in (matrix or {}).items()]
     domains = [f"{k}={v}" for k, v in (domain or {}).items()]
     expr = expr.strip()
-    return Problem.from_text(expr, declare_variables([expr, *hands], shapes, domains),
+    return Problem.from_text(expr, declare_variables([expr], shapes, domains),
                              _names(wrt))
 
 
@@ -184,7 +184,7 @@ def verify(expr: str, wrt: str | Sequence[str], hand: str | Sequence[str] | Mapp
     if sorted(texts) != sorted(names):
         raise UserError(f"give one hand gradient per variable of wrt ({', '.join(names)})",
                         "hand")
-    problem = _problem(expr, names, matrix, domain, list(texts.values()))
+    problem = _problem(expr, names, matrix, domain)
     parsed = {}
     for name in names:
         try:

@@ -19,6 +19,7 @@ unary minus; parentheses; ``X.T``; ``X[i, j]`` with integer literals; calls to t
 from __future__ import annotations
 
 import ast
+import difflib
 import math
 import re
 from typing import Iterable, Mapping
@@ -132,7 +133,9 @@ class _Builder:
         if name in FUNCTIONS:
             raise self.fail(node, f"{name} is a function: call it, e.g. {name}(x)")
         known = ", ".join(sorted(self.symbols)) or "none"
-        raise self.fail(node, f"unknown name {name!r} (declared: {known})")
+        close = difflib.get_close_matches(name, list(self.symbols), n=1)
+        raise self.fail(node, f"unknown name {name!r} (declared: {known})" +
+                        (f"; did you mean {close[0]}?" if close else ""))
 
     def _UnaryOp(self, node: ast.UnaryOp, depth: int):
         operand = self.build(node.operand, depth)
@@ -176,6 +179,17 @@ class _Builder:
                                       f"inner dimensions {a.shape[1]} and {b.shape[0]} differ",
                                 ShapeError)
         return a * b
+
+    def matmul(self, node, a, b):
+        if not (is_matrix(a) and is_matrix(b)):
+            scalars = " and ".join(ast.unparse(side) for side, value in
+                                   ((node.left, a), (node.right, b)) if not is_matrix(value))
+            raise self.fail(node, f"@ is the matrix product, but {scalars} "
+                                  f"{'is a scalar' if ' and ' not in scalars else 'are scalars'}"
+                                  f" (declare a matrix with --matrix X=n,p, or shape = [\"n\", "
+                                  f"\"p\"] in a file's [variables]; * multiplies scalars)",
+                            ShapeError)
+        return self.mul(node, a, b)
 
     def div(self, node, a, b):
         if is_matrix(b):
@@ -282,7 +296,7 @@ class _Builder:
         return out
 
 
-_BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.MatMult: "mul", ast.Div: "div",
+_BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.MatMult: "matmul", ast.Div: "div",
            ast.Pow: "pow"}
 _LEVEL = {ast.Add: "sum", ast.Sub: "sum", ast.Mult: "product", ast.MatMult: "product",
           ast.Div: "product"}       # left-associative: a chain leans left in Python's tree

@@ -122,8 +122,8 @@ def _problem(args):
     from workbench.expr.declare import declare_variables
     from workbench.expr.parser import parse
     args.expr = args.expr.strip()
-    variables = declare_variables([args.expr, *getattr(args, "hand", [])], args.matrix,
-                                  args.domain)
+    variables = declare_variables([args.expr], args.matrix, args.domain)   # not the hands':
+    # a name only a hand uses (2*xx for x**2) is a typo, refused by the parser
     try:
         parse(args.expr, variables)        # bad text is refused before torch is loaded
         from workbench.problem import Problem
@@ -195,8 +195,7 @@ def _higher_problem(args):
     from workbench.expr.functions import is_matrix
     from workbench.expr.parser import parse
     args.expr = args.expr.strip()
-    variables = declare_variables([args.expr, *(getattr(args, "hand", None) or [])],
-                                  args.matrix, args.domain)
+    variables = declare_variables([args.expr], args.matrix, args.domain)
     try:
         f = parse(args.expr, variables)
     except UserError as exc:
