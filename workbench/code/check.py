@@ -25,8 +25,8 @@ import torch
 from workbench.code.contract import breaches
 from workbench.code.diagnosis import diagnose_code
 from workbench.code.confirm import Confirmation, Finding, Skip
-from workbench.code.directional import Directional
-from workbench.code.inputs import Case, CodeError, cases, seeded_directions
+from workbench.code.directional import STEPS, Directional
+from workbench.code.inputs import BATCH, Case, CodeError, batches, seeded_directions
 from workbench.code.references import references, tolerance_kind
 from workbench.code.result import CodeResult
 from workbench.code.subject import COTANGENT, Code
@@ -42,6 +42,9 @@ finite-difference tolerance, or the code is not one function in both precisions.
 LOCALIZE_ENTRIES = 256
 """A confirmed failure's reference gradient is estimated entry by entry up to this size."""
 OVER_BUDGET = "search stopped at its time budget"
+TABLE_ENTRIES = 4_000_000
+"""The most input entries one batched evaluation of a batch's points may take (beyond, the
+points are evaluated one by one)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class CodeSettings:
     must match the data's sizes, which torch does not always check)."""
 
     examples: int = 100
+    """Points drawn after the example, BATCH per Hypothesis case."""
     seed: int | None = None
     device: str = "cpu"
     budget: float = 20.0
@@ -87,6 +91,10 @@ class Checker:
         self.notes: list[str] = []
         self.missing: set[str] = set()
         self.seen: dict[bytes, object] = {}
+        self.tables: dict[bytes, tuple] = {}
+        self.batched: bool | None = None
+        """Whether the code runs under ``torch.func.vmap`` (None: not tried yet)."""
+        self._shapes: dict[tuple, dict] = {}
         self._full_refs = None
         self.directional: Directional | None = None
         self.confirmation = Confirmation(settings.atol, settings.rtol)
@@ -105,6 +113,17 @@ class Checker:
         if not self.code.takes_cotangent(outs):
             return {}
         return {COTANGENT.format(i): tuple(outs[i].shape) for i in self.code.used(outs)}
+
+    def shapes_at(self, sizes, values) -> dict | None:
+        """:meth:`directions`, remembered per sizes once the code has run there (the
+        cotangents' shapes follow from the sizes)."""
+        key = tuple(sorted(sizes.items()))
+        if key not in self._shapes:
+            shapes = self.directions(sizes, values)
+            if shapes is None:
+                return None
+            self._shapes[key] = shapes
+        return self._shapes[key]
 
     def _tensors(self, values) -> dict[str, torch.Tensor]:
         return {k: torch.as_tensor(np.asarray(v), device=self.code.device)
@@ -157,10 +176,59 @@ class Checker:
         return point, got, true
 
     # ------------------------------------------------------------ one case
+    def examine_batch(self, batch: list[Case]) -> None:
+        """:meth:`examine` each case of ``batch``, after one batched evaluation of the scalar
+        along each new case's first direction at every step Ridders may take (where the
+        code runs under vmap)."""
+        if len(batch) > 1 and self.batched is not False:
+            self._tabulate(batch)
+        for case in batch:
+            self.examine(case)
+
+    def _tabulate(self, batch: list[Case]) -> None:
+        new = [c for c in batch if c.key not in self.seen and c.key not in self.tables
+               and c.directions is not None and c.sizes == batch[-1].sizes]
+        if len(new) < 2:
+            return
+        entries = sum(np.size(a) for a in (*new[0].values.values(),
+                                           *new[0].directions.values()))
+        if len(new) * len(STEPS) * entries > TABLE_ENTRIES:
+            return
+        todo = []
+        for case in new:
+            key = case.key
+            point = self.point(case)
+            rng = np.random.default_rng(zlib.crc32(key))
+            todo.append((key, point, self.directional.at(point, {}).direction(
+                self.code.wrt, rng)))
+        n, steps = len(todo), torch.tensor(STEPS, dtype=torch.float64)
+        rows = {}
+        for k in todo[0][1]:
+            x = torch.stack([p[k] for _, p, _ in todo])
+            if k in todo[0][2]:
+                d = torch.stack([v[k] for _, _, v in todo])
+                t = steps.to(x.device).reshape(1, -1, *([1] * (x.dim() - 1)))
+                x = x[:, None] + t * d[:, None]
+            else:
+                x = x[:, None].expand(n, len(STEPS), *x.shape[1:])
+            rows[k] = x.reshape(n * len(STEPS), *x.shape[2:])
+        try:
+            values, mags = self.code.batched_terms(rows)
+            values = values.reshape(n, len(STEPS)).tolist()
+            mags = mags.reshape(n, len(STEPS)).tolist()
+        except UserError:
+            raise
+        except Exception:    # noqa: BLE001 - code vmap cannot run: points one by one
+            self.batched = False
+            return
+        self.batched = True
+        for (key, point, v), vs, ms in zip(todo, values, mags):
+            self.tables[key] = (point, v, dict(zip(STEPS, zip(vs, ms))))
+
     def examine(self, case: Case) -> None:
         """Compare at ``case``; raise :class:`_Failure` on a confirmed mismatch. Outcomes are
         remembered, so that Hypothesis replaying a case past the budget sees the same."""
-        key = _key(case)
+        key = case.key
         if key in self.seen:
             if isinstance(self.seen[key], _Failure):
                 raise self.seen[key]
@@ -181,7 +249,9 @@ class Checker:
     def _examine(self, case: Case) -> None:
         if case.directions is None:
             raise Skip("the code failed at these sizes")
-        point = self.point(case)
+        key = case.key
+        table = self.tables.pop(key, None)
+        point = self.point(case) if table is None else table[0]
         got = self._subject(point)
         for k, g in got.items():
             if g is not None and tuple(g.shape) != tuple(point[k].shape):
@@ -193,16 +263,24 @@ class Checker:
                for k, g in got.items()}
         if not all(bool(torch.isfinite(t).all()) for t in got.values()):
             raise Skip("non-finite values")
-        try:
-            self.code.terms(point)
-        except UserError:
-            raise
-        except Exception as exc:
-            raise Skip(f"the code raised {type(exc).__name__}") from None
-        rng = np.random.default_rng(zlib.crc32(_key(case)))
+        if table is None:
+            try:
+                self.code.terms(point)
+            except UserError:
+                raise
+            except Exception as exc:
+                raise Skip(f"the code raised {type(exc).__name__}") from None
+        rng = np.random.default_rng(zlib.crc32(key))
         at = self.directional.at(point, got)
-        for _ in range(self.settings.projections):
-            self._compare(case, at, at.direction(self.code.wrt, rng))
+        for i in range(self.settings.projections):
+            if i == 0 and table is not None:    # the direction drawn first, tabulated
+                v = table[1]
+                at.tabled = (v, table[2])
+                if self.settings.projections > 1:
+                    at.direction(self.code.wrt, rng)
+            else:
+                v = at.direction(self.code.wrt, rng)
+            self._compare(case, at, v)
         self._agree(case, point)
 
     def _compare(self, case: Case, at, v) -> None:
@@ -367,18 +445,9 @@ class Checker:
 
     def _search(self) -> _Failure | None:
         s = self.settings
-        strategy = cases(self.code.plan, self.directions)
-        return first_failure(strategy, self.examine, _Failure, examples=s.examples,
-                             seed=s.seed, phases=SHRINK_PHASES)
-
-
-def _key(case: Case) -> bytes:
-    parts = [repr(sorted(case.sizes.items())).encode()]
-    for group in (case.values, case.directions or {}):
-        for k in sorted(group):
-            a = np.ascontiguousarray(group[k])
-            parts += [k.encode(), str(a.dtype).encode(), repr(a.shape).encode(), a.tobytes()]
-    return b"|".join(parts)
+        strategy = batches(self.code.plan, self.shapes_at)
+        return first_failure(strategy, self.examine_batch, _Failure,
+                             examples=-(-s.examples // BATCH), seed=s.seed, phases=SHRINK_PHASES)
 
 
 def _list(t: torch.Tensor):

@@ -38,7 +38,8 @@ ONE_SIDE = "a second estimate (smaller steps, or one side) does not reproduce th
 SATURATED = "the forward rounds to a constant here (a saturated 1 + erf(x)) and the code's " \
             "slope is below an ulp of it: nothing float64 differences can measure"
 STAIRCASE = "a staircase: the forward is constant at steps where the differences' slope " \
-            "would show (round, floor, a cast: stairs below any step the differences take)"
+            "would show, or calls round, floor, sign... (stairs below any step the " \
+            "differences take)"
 ISOLATED = "the disagreement vanishes when the point moves slightly (an isolated point)"
 
 
@@ -76,6 +77,8 @@ class Confirmation:
         evaluation; otherwise Richardson decides alone when its bound is tight, and the
         exact references join when it is not."""
         d = at.code(v)
+        if at.tabled is not None and self._tight(at, v, d):
+            return None     # settled by a batched evaluation, before any other
         for kind in INDEPENDENT:
             if kind in at.refs.exact:
                 try:
@@ -84,16 +87,28 @@ class Confirmation:
                     continue
                 if e.usable and not self.differ(at, v, d, e):
                     return None
-        first = at.richardson(v, floored=False)
-        if first.usable and first.bound <= TIGHT * max(abs(first.value), d.bound / EXACT_EPS) \
-                and not self.differ(at, v, d, first):
+        if at.tabled is None and self._tight(at, v, d):
             return None
-        refs = at.references(v)
+        if at.tabled is not None:
+            try:
+                if not self.deciding(at, v, d, at.references(v)):
+                    return None
+            except Skip:
+                pass
+            at.tabled = None    # a batched table only accepts: what skips or confirms is
+        refs = at.references(v)  # evaluated here, point by point
         deciding = self.deciding(at, v, d, refs)
         if not deciding:
             return None
         self.verify(at, v, d, refs, deciding)
         return self.localize(at, v, d, deciding[0])
+
+    def _tight(self, at, v, d: Estimate) -> bool:
+        """Richardson alone settles the agreement (its bound is TIGHT)."""
+        first = at.richardson(v, floored=False)
+        return first.usable and first.bound <= TIGHT * max(abs(first.value),
+                                                           d.bound / EXACT_EPS) \
+            and not self.differ(at, v, d, first)
 
     def differ(self, at, v, d: Estimate, ref: Estimate, slack: float = 0.0) -> bool:
         """``d`` disagrees with ``ref`` beyond both bounds (and ``slack``, and the rounding of
@@ -137,7 +152,7 @@ class Confirmation:
             if flat and abs(d.value) <= EPS * (1 + abs(value)):
                 raise Skip(SATURATED)
             ridder = next(r for r in deciding if r.name == at.RICHARDSON)
-            if at.flat_near(v, ridder.value):
+            if at.stairs or at.flat_near(v, ridder.value):
                 raise Skip(STAIRCASE)
             small = at.richardson(v, FIRST_STEP * SMALLER)
             second = [e for e in (plus, minus) if e.usable]

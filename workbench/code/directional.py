@@ -25,8 +25,8 @@ import numpy as np
 import torch
 import torch.autograd.forward_ad as fwAD
 
-from workbench.code.estimate import (EPS, EXACT_ULPS, FIRST_STEP, Estimate, direction, exact,
-                                     one_sided, ridders)
+from workbench.code.estimate import (EPS, EXACT_ULPS, FIRST_STEP, MAX_LEVELS, NOISE_STEP,
+                                     Estimate, direction, exact, one_sided, ridders)
 from workbench.code.references import COMPLEX_STEP, CodeAutogradOracle, first_line
 from workbench.code.subject import COTANGENT, Code
 from workbench.errors import UserError
@@ -39,6 +39,16 @@ AUTOGRAD, FORWARD, COMPLEX = "autograd float64", "forward-mode autograd", "compl
 ULPS = 4
 """The conditioning test moves the inputs by this many ulps."""
 Direction = dict  # input name -> tensor of its shape
+STEPS = (0.0, NOISE_STEP, -NOISE_STEP) + tuple(
+    s * FIRST_STEP / 2.0 ** j for j in range(MAX_LEVELS + 3) for s in (1.0, -1.0))
+"""Every step ``t`` at which Ridders (and its noise measure, and the one-sided differences)
+may evaluate ``phi`` from the first step: what a batched evaluation tabulates
+(:attr:`At.tabled`)."""
+STAIRS = frozenset({"round", "floor", "ceil", "trunc", "fix", "sign", "sgn", "signbit",
+                    "round_", "floor_", "ceil_", "trunc_", "sign_", "heaviside"})
+"""Torch functions that are piecewise constant (derivative 0 between stairs): with one in the
+forward, stairs may sit below every step differences take, and even at ulps (``round(x, 3)``
+at 3e12, stairs of two ulps, is numerically the identity), so differences cannot confirm."""
 JITTERS = (2.0 ** -30, 2.0 ** -22, 2.0 ** -14)
 """Relative steps at which the code's own rounding noise is measured (:meth:`At.jitter`)."""
 
@@ -107,6 +117,10 @@ class At:
         self._autograd = None
         self._scale = None
         self._floor = None
+        self._stairs = False
+        self.tabled: tuple[Direction, dict] | None = None
+        """(v, {t: phi(t)}): ``phi`` along ``v`` evaluated beforehand at :data:`STEPS` (one
+        batched call for several points); other steps and directions are evaluated here."""
 
     def direction(self, names, rng: np.random.Generator) -> dict[str, torch.Tensor]:
         """A random direction in the inputs ``names`` (see :func:`~.estimate.direction`)."""
@@ -131,13 +145,18 @@ class At:
     def scale(self) -> float:
         """The sum of |terms| of the scalar at this point."""
         if self._scale is None:
-            self._scale = self.source.terms(self.point)[1]
+            known = self.tabled[1].get(0.0) if self.tabled is not None else None
+            self._scale = known[1] if known is not None else self.source.terms(self.point)[1]
         return self._scale
 
     def phi(self, v: Direction):
         """``phi(t)``: the scalar at the point moved by ``t v`` (NaN where the code raises:
         a step out of its domain, as a probability above 1)."""
+        table = self.tabled[1] if self.tabled is not None and self.tabled[0] is v else {}
+
         def f(t: float) -> tuple[float, float]:
+            if t in table:
+                return table[t]
             try:
                 return self.source.terms({**self.point,
                                           **{k: self.point[k] + t * d for k, d in v.items()}})
@@ -173,10 +192,16 @@ class At:
                         self.source.terms(self.point)
                 except Exception:   # noqa: BLE001 - the measurement is optional
                     scale.biggest = 0.0
+                self._stairs = bool(scale.names & STAIRS)
                 u = max((float(t.abs().max()) for k, t in self.point.items()
                          if k.startswith(COTANGENT.format("")) and t.numel()), default=1.0)
                 self._floor = EPS * scale.biggest * u
         return self._floor
+
+    @property
+    def stairs(self) -> bool:
+        """Whether the forward calls a piecewise-constant torch function (:data:`STAIRS`)."""
+        return self.floor is not None and self._stairs
 
     def references(self, v: Direction, richardson: Estimate | None | bool = True
                    ) -> list[Estimate]:
@@ -329,9 +354,11 @@ class _Intermediates(torch.overrides.TorchFunctionMode):
     def __init__(self):
         super().__init__()
         self.biggest = 0.0
+        self.names: set[str] = set()
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
+        self.names.add(getattr(func, "__name__", ""))
         for t in out if isinstance(out, (tuple, list)) else (out,):
             if isinstance(t, torch.Tensor) and t.is_floating_point() and t.numel() \
                     and t.layout == torch.strided:
@@ -347,4 +374,4 @@ def _zeros_for_none(grad, point) -> dict[str, torch.Tensor]:
             for k, g in grad.items()}
 
 
-__all__ = ["AUTOGRAD", "COMPLEX", "FORWARD", "RICHARDSON", "At", "Directional"]
+__all__ = ["AUTOGRAD", "COMPLEX", "FORWARD", "RICHARDSON", "STEPS", "At", "Directional"]

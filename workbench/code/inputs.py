@@ -16,6 +16,7 @@ integer inputs, C from the example) and ``fixed`` (always the example's value).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -23,8 +24,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from workbench.errors import DomainError, UserError
-from workbench.expr.sampling import (LARGEST_EXPONENT, SMALLEST_EXPONENT, condition,
-                                     draw_matrices, draw_scalars, typical_range)
+from workbench.expr.sampling import (LARGEST_EXPONENT, SIMPLE, SMALLEST_EXPONENT, condition,
+                                     draw_matrices, draw_scalars, in_domain, typical_range)
 from workbench.expr.spaces import Domain
 
 MAX_SIZE = 4
@@ -131,6 +132,24 @@ class Case:
     directions: Mapping[str, np.ndarray]
     drawn_by_hypothesis: bool = True
 
+    def __repr__(self) -> str:     # short: Hypothesis shows the cases it draws
+        shapes = {k: np.shape(v) for k, v in self.values.items()}
+        return f"Case(sizes={dict(self.sizes)}, shapes={shapes})"
+
+    def _repr_pretty_(self, printer, cycle) -> None:    # what Hypothesis' printer calls
+        printer.text(repr(self))
+
+    @cached_property
+    def key(self) -> bytes:
+        """The case's bytes: equal cases (Hypothesis replays them) have equal keys."""
+        parts = [repr(sorted(self.sizes.items())).encode()]
+        for group in (self.values, self.directions or {}):
+            for k in sorted(group):
+                a = np.ascontiguousarray(group[k])
+                parts += [k.encode(), str(a.dtype).encode(), repr(a.shape).encode(),
+                          a.tobytes()]
+        return b"|".join(parts)
+
 
 @dataclass
 class InputPlan:
@@ -188,8 +207,11 @@ class InputPlan:
 
 # ---------------------------------------------------------------- drawing values
 
-def seeded_values(slot: Slot, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
-    """Typical values of ``slot`` at ``shape`` (seeded; :mod:`workbench.expr.sampling`)."""
+def seeded_values(slot: Slot, shape: tuple[int, ...], rng: np.random.Generator,
+                  typical: bool = True) -> np.ndarray:
+    """Values of ``slot`` at ``shape`` (seeded; :mod:`workbench.expr.sampling`): typical
+    ones, or (``typical`` False) entries of the real kinds mixed across magnitudes and
+    simple values."""
     d = slot.domain
     if d.kind == "labels":
         return rng.integers(0, d.classes, shape).astype(np.int64)
@@ -200,7 +222,22 @@ def seeded_values(slot: Slot, shape: tuple[int, ...], rng: np.random.Generator) 
         return (m / np.abs(m).max()).reshape(shape)   # one ordinary magnitude
     if d.kind == "simplex":
         return _simplex(rng.uniform(0.05, 1.0, shape))
-    return draw_scalars(d.scalar, shape, rng, typical=True)
+    return draw_scalars(d.scalar, shape, rng, typical=typical)
+
+
+def seeded_free(slot: Slot, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    """What :func:`slot_values` draws, from a seed: typical entries (a quarter of the tensors
+    with some entries simple values: 0, 1, -1, 2, 0.5 ...), the whole tensor scaled by
+    ``10**e`` (MAGNITUDE_SHARE of the time, e an integer across the exponent range)."""
+    values = seeded_values(slot, shape, rng)
+    if slot.domain.kind not in SCALE_KINDS or not slot.is_float:
+        return values
+    if rng.random() < 0.25:
+        simple = np.array([x for x in SIMPLE if in_domain(slot.domain.scalar, x)] or [1.0])
+        values = np.where(rng.random(shape) < 0.3, rng.choice(simple, shape), values)
+    if rng.random() < MAGNITUDE_SHARE:
+        values = values * 10.0 ** int(rng.integers(SMALLEST_EXPONENT, LARGEST_EXPONENT + 1))
+    return values
 
 
 def _simplex(raw: np.ndarray) -> np.ndarray:
@@ -257,25 +294,56 @@ def like_example(slot: Slot, shape: tuple[int, ...], spread: float,
     return scale * base * (1 + spread * rng.uniform(-1, 1, shape))
 
 
+BATCH = 10
+"""Points per Hypothesis case: they share one draw of the sizes and are compared together
+(:meth:`~workbench.code.check.Checker.examine_batch`: one batched evaluation of the
+references where the code allows), so that Hypothesis' own cost per case is paid once per
+BATCH points."""
+DRAWN_ENTRIES = 64
+"""A case's first point has its entries drawn (and shrunk) one by one by Hypothesis up to
+this many entries (values and cotangents); larger ones, and the others, from a seed."""
+
+
 @st.composite
-def cases(draw, plan: InputPlan, directions) -> Case:
-    """Sizes for the varying groups, then values: every entry and cotangent drawn (and
-    shrunk) by Hypothesis across magnitudes, or (NEAR_SHARE of the cases) values like the
-    example's, from a seed and a spread that Hypothesis draws, where the code surely runs.
-    ``directions(sizes, values)`` gives the cotangents' shapes by name, or None when the code
-    cannot run at these sizes (the case is then skipped)."""
+def batches(draw, plan: InputPlan, directions, size: int = BATCH) -> list[Case]:
+    """``size`` points: the first drawn as :func:`cases` draws (and shrinks), at sizes of
+    its own; the others at one draw of the sizes of the varying groups, from one seed
+    Hypothesis draws:
+    NEAR_SHARE of them like the example (a spread and a scale of their own), the rest across
+    magnitudes and simple values (:func:`~workbench.expr.sampling.draw_scalars`)."""
+    out = [_point(draw, plan, _sizes(draw, plan), directions, drawn=True)]
+    if size > 1:
+        sizes = _sizes(draw, plan)
+        rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1), label="batch seed"))
+        out += [_seeded_point(plan, sizes, directions, rng) for _ in range(1, size)]
+    return out
+
+
+def _sizes(draw, plan: InputPlan) -> dict[str, int]:
     sizes = plan.example_sizes()
     for g in plan.varying:
         sizes[g] = draw(st.integers(1, MAX_SIZE), label=g)
-    if draw(st.integers(0, 99), label="mode") < 100 * NEAR_SHARE:
-        spread = draw(st.floats(0, NEAR), label="spread")
-        scale = 10.0 ** draw(st.sampled_from(NEAR_EXPONENTS), label="scale")
+    return sizes
+
+
+@st.composite
+def cases(draw, plan: InputPlan, directions) -> Case:
+    """One point: sizes for the varying groups, then values: every entry and cotangent drawn
+    (and shrunk) by Hypothesis across magnitudes, or (NEAR_SHARE of the cases) values like
+    the example's, from a seed and a spread that Hypothesis draws, where the code surely
+    runs. ``directions(sizes, values)`` gives the cotangents' shapes by name, or None when
+    the code cannot run at these sizes (the case is then skipped)."""
+    return draw(batches(plan, directions, size=1))[0]
+
+
+def _point(draw, plan: InputPlan, sizes, directions, drawn: bool) -> Case:
+    near = draw(st.integers(0, 99), label="mode") < 100 * NEAR_SHARE
+    entries = sum(int(np.prod(plan.shape(s, sizes))) for s in plan.slots if s.drawn)
+    if near or entries > DRAWN_ENTRIES:
+        spread = draw(st.floats(0, NEAR), label="spread") if near else 0.0
+        scale = 10.0 ** draw(st.sampled_from(NEAR_EXPONENTS), label="scale") if near else 1
         rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1), label="seed"))
-        values = {s.name: like_example(s, plan.shape(s, sizes), spread, rng, scale)
-                  for s in plan.slots if s.drawn}
-        shapes = directions(sizes, values)
-        out = seeded_directions(shapes, rng) if shapes is not None else None
-        return Case(sizes, values, out)
+        return _seeded_point(plan, sizes, directions, rng, (spread, scale) if near else None)
     values = {s.name: draw(slot_values(s, plan.shape(s, sizes)), label=s.name)
               for s in plan.slots if s.drawn}
     shapes = directions(sizes, values)
@@ -285,6 +353,21 @@ def cases(draw, plan: InputPlan, directions) -> Case:
                                                                       allow_subnormal=False),
                                 fill=st.nothing()), label=name)
     return Case(sizes, values, out if shapes is not None else None)
+
+
+def _seeded_point(plan: InputPlan, sizes, directions, rng: np.random.Generator,
+                  near: tuple[float, float] | None | bool = True) -> Case:
+    """A point from ``rng``: like the example (``near``: its spread and scale, or True to
+    draw them from ``rng``, NEAR_SHARE of the time), or across magnitudes and simple
+    values."""
+    if near is True:
+        near = (float(rng.uniform(0, NEAR)), 10.0 ** float(rng.choice(NEAR_EXPONENTS))) \
+            if rng.random() < NEAR_SHARE else None
+    values = {s.name: like_example(s, plan.shape(s, sizes), near[0], rng, near[1]) if near
+              else seeded_free(s, plan.shape(s, sizes), rng)
+              for s in plan.slots if s.drawn}
+    shapes = directions(sizes, values)
+    return Case(sizes, values, seeded_directions(shapes, rng) if shapes is not None else None)
 
 
 def seeded_directions(shapes: Mapping[str, tuple[int, ...]], rng: np.random.Generator
@@ -299,5 +382,5 @@ def labels_count(example: np.ndarray) -> int:
     return max(2, int(example.max()) + 1) if example.size else 2
 
 
-__all__ = ["Case", "CodeDomain", "CodeError", "Group", "InputPlan", "Slot", "cases",
+__all__ = ["BATCH", "Case", "CodeDomain", "CodeError", "Group", "InputPlan", "Slot", "batches", "cases",
            "labels_count", "seeded_directions", "seeded_values", "slot_values"]

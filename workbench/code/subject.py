@@ -243,6 +243,25 @@ class Code:
             mag = sum(p.abs().sum() for p in parts)
             return float(value.real if value.is_complex() else value), float(mag)
 
+    def batched_terms(self, points: Mapping[str, torch.Tensor]
+                      ) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`terms` at many points at once (``torch.func.vmap`` over the leading axis of
+        every tensor of ``points``): torch code only; raises where vmap cannot run the code
+        (numbers read with ``.item()``, numpy, data-dependent shapes)."""
+        if self.kind == "function" or any(s.backend != "torch" for s in self.plan.slots):
+            raise TypeError("batched evaluation is for torch code without a custom Function")
+        keys = list(points)
+
+        def one(*flat):
+            point = dict(zip(keys, flat))
+            parts = [p.double() for p in self.parts(point, self.call(point))]
+            value = sum(p.sum() for p in parts)
+            mag = sum(p.abs().sum() for p in parts)
+            return (value.real if value.is_complex() else value), mag
+
+        with torch.no_grad():
+            return torch.func.vmap(one)(*(points[k] for k in keys))
+
     # ------------------------------------------------------------ the gradient under check
     def find_outputs(self, point: Mapping[str, torch.Tensor]) -> list[int]:
         """Record which outputs torch differentiates at ``point`` (torch code only); return

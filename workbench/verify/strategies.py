@@ -216,20 +216,25 @@ def cases(draw, plan: SamplingPlan, max_dim: int = 4, max_drawn: int = 4,
     return Case(sizes, drawn, bulk, seed)
 
 
+DERANDOMIZED = 0
+"""The seed of a derandomized search (``seed=None``): the same points every run."""
+
+
 def first_failure(strategy, check, failure: type[Exception], *, examples: int,
                   seed: int | None, phases) -> Exception | None:
     """Run ``check`` on values of ``strategy`` drawn (and, in the ``phases`` that shrink,
     shrunk) by Hypothesis: the ``failure`` it finally raised, or None. ``seed`` None is
     derandomized (reproducible); no database, deadline or health checks."""
-    @hsettings(max_examples=examples, database=None, deadline=None, derandomize=seed is None,
+    @hsettings(max_examples=examples, database=None, deadline=None,
                verbosity=Verbosity.quiet, phases=phases, report_multiple_bugs=False,
                suppress_health_check=list(HealthCheck))
     @given(strategy)
     def prop(value):
         check(value)
 
-    if seed is not None:
-        prop = hseed(seed)(prop)
+    prop = hseed(DERANDOMIZED if seed is None else seed)(prop)
+    # no database: its key (a digest of prop's source, read with inspect) is not needed
+    prop._hypothesis_internal_database_key = None
     try:
         prop()
     except failure as exc:
