@@ -92,27 +92,48 @@ class Problem:
             oracles["hand"] = self.hand_oracle(hand)
         return gradients_at(oracles, point, batched=batched)
 
-    def exact_gradient_at(self, values: Mapping[str, float]) -> dict[str, str | None]:
-        """The closed-form gradient at a point of scalar values, exactly (``log(2)``): None
-        per variable where there is no closed form, matrices are involved, or SymPy needs more
-        than :data:`EXACT_SECONDS`."""
+    def exact_gradient_at(self, values: Mapping[str, object]) -> dict[str, str | None]:
+        """The closed-form gradient at a point, exactly (``log(2)``, a matrix as rows):
+        ``values`` are numbers, exact SymPy numbers or matrices (SymPy's, or lists of rows);
+        None per variable where there is no closed form, a value is missing, or SymPy needs
+        more than :data:`EXACT_SECONDS`."""
+        from workbench.derive.explicit import element_values, make_explicit
+        from workbench.derive.point import sizes_of
         out: dict[str, str | None] = {name: None for name in self.wrt}
-        if self.derivation.uses_matrices or any(v.is_matrix for v in self.variables):
+        try:
+            exact = {v.name: _exact(values[v.name]) for v in self.variables}
+            sizes = sizes_of(self.variables, exact)
+        except (KeyError, UserError, ValueError, TypeError):
             return out
-        subs = {v.symbol(): sympy.Rational(str(values[v.name])) for v in self.variables
-                if v.name in values}
+        subs = element_values(self.variables, exact)
         for name in self.wrt:
             g = self.gradient.get(name)
             if g is None:
                 continue
             try:
                 with time_limit(EXACT_SECONDS, "an exact value"):
-                    value = tidy(g.xreplace(subs), EXACT_SECONDS)
-                    if not value.free_symbols and value.is_finite is not False:
+                    value = make_explicit(g, self.variables, sizes).xreplace(subs)
+                    value = value.applyfunc(lambda e: tidy(e, EXACT_SECONDS)) \
+                        if isinstance(value, sympy.MatrixBase) else tidy(value, EXACT_SECONDS)
+                    entries = list(value) if isinstance(value, sympy.MatrixBase) else [value]
+                    if all(not e.free_symbols and e.is_finite is not False for e in entries):
                         out[name] = plain(value)
             except (ResourceLimit, RecursionError, ArithmeticError, ValueError, TypeError):
                 continue
         return out
+
+    def values_at(self, values: Mapping[str, object]) -> dict[str, dict]:
+        """The gradient at a point by every oracle (``symbolic``, ``autograd``,
+        ``finite_difference``: floats, or lists of rows for a matrix; None where one cannot
+        answer) and exactly (``exact``: text, or None), by variable. ``values`` as
+        :meth:`exact_gradient_at` takes them."""
+        import torch
+        point = {k: torch.tensor(_floats(v), dtype=torch.float64) for k, v in values.items()}
+        grads = self.gradients_at(point)
+        exact = self.exact_gradient_at(values)
+        return {name: {**{kind.replace("-", "_"): (g[name].tolist() if g is not None else None)
+                          for kind, g in grads.items()}, "exact": exact[name]}
+                for name in self.wrt}
 
     def oracle(self, kind: str = "symbolic", reference: str = "autograd") -> GradientOracle:
         """A gradient oracle: ``symbolic``, ``autograd``, ``finite-difference`` or ``checked``
@@ -133,3 +154,24 @@ class Problem:
             return CheckedOracle(self.oracle("symbolic"), self.oracle(reference))
         raise UserError(f"unknown oracle kind {kind!r}; expected one of "
                         f"{', '.join(ORACLE_KINDS)}")
+
+
+def _exact(value):
+    """An exact SymPy value: itself, a Rational for a number as written (``0.1`` is 1/10), a
+    matrix for rows."""
+    if isinstance(value, sympy.Basic):
+        return value
+    if isinstance(value, (list, tuple)):
+        return sympy.ImmutableMatrix([[_exact(x) for x in row] for row in value])
+    if isinstance(value, bool):
+        raise TypeError("a truth value is not a number")
+    return sympy.Rational(str(value))
+
+
+def _floats(value):
+    """A float, or rows of floats, for an exact value (for torch)."""
+    if isinstance(value, sympy.MatrixBase):
+        return [[float(x) for x in row] for row in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [_floats(x) for x in value]
+    return float(value)

@@ -50,24 +50,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _point(items: list[str]) -> dict[str, object]:
-    """``--at`` values by name: text (a number or a constant) or a list of rows."""
-    out: dict[str, object] = {}
-    for item in items:
-        name, sep, value = item.strip().partition("=")
-        name, value = name.strip(), value.strip()
-        if not sep or not name or not value:
-            raise UserError(f"expected NAME=VALUE, got {item.strip()!r}", "--at")
-        if name in out:
-            raise UserError(f"{name} is given twice", "--at")
-        if value.startswith("["):
-            try:
-                out[name] = json.loads(value)
-            except ValueError:
-                raise UserError(f"{name}: write a matrix as rows of numbers, e.g. "
-                                f"[[1, 2], [3, 4]]", "--at") from None
-        else:
-            out[name] = value
-    return out
+    """``--at`` values by name, read as ``derive --at`` reads them
+    (:func:`~workbench.expr.points.read_point`): exact numbers, a matrix as a list of rows."""
+    import sympy
+
+    from workbench.expr.points import read_point
+    return {name: value.tolist() if isinstance(value, sympy.MatrixBase) else value
+            for name, value in read_point(items).items()}
 
 
 def cmd_trace(args) -> int:

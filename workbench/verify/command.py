@@ -27,7 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "guarded by explicit sizes) and optionally evaluate it.")
     _problem_args(p)
     p.add_argument("--at", action="append", default=[], metavar="x=0",
-                   help="evaluate the gradient at this value of a scalar variable (repeatable)")
+                   help="evaluate the gradient where this variable has this value (repeatable;"
+                        " one per variable): a number or constant (1/3, pi/4) or a matrix as "
+                        "rows, X=[[1, 2], [3, 4]], as trace --at")
     p.add_argument("--latex", action="store_true", help="print the gradient as LaTeX")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_derive)
@@ -157,9 +159,10 @@ def cmd_derive(args) -> int:
         return _higher(args, *higher)
     from workbench.expr.printing import plain
     from workbench.tex import math
+    from workbench.expr.points import read_point
+    at = read_point(args.at)            # bad values answer before SymPy derives anything
     problem = _problem(args)
     d = problem.derivation
-    at = _numbers(args.at)
     result = {"function": args.expr, "wrt": list(problem.wrt), "gradient": {}, "method": d.method,
               "notes": d.notes, "at": {}}
     for name in problem.wrt:
@@ -168,7 +171,8 @@ def cmd_derive(args) -> int:
         if args.latex and g is not None:
             result.setdefault("latex", {})[name] = math(g)
     if at:
-        result["at"] = _evaluate(problem, at)
+        result["at"], notes = _evaluate(problem, at)
+        result["notes"] = [*d.notes, *notes]
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -177,10 +181,10 @@ def cmd_derive(args) -> int:
         print(f"d/d{name} {args.expr} = {g}")
         if args.latex and name in result.get("latex", {}):
             print(f"  LaTeX: {result['latex'][name]}")
-    for note in d.notes:
+    for note in result["notes"]:
         print(f"note: {note}")
     for name, values in result["at"].items():
-        where = ", ".join(f"{k}={v:g}" for k, v in at.items())
+        where = ", ".join(f"{k}={plain(v)}" for k, v in at.items())
         exact = values["exact"] or "(no exact value within the time budget)"
         print(f"at {where}: d/d{name} = {exact}  (symbolic {_num(values['symbolic'])}, "
               f"autograd {_num(values['autograd'])}, finite difference "
@@ -241,36 +245,26 @@ def _higher(args, kind: str, function, variables) -> int:
 
 
 def _num(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_num(v) for v in value) + "]"
     return "unavailable" if value is None else f"{value:.12g}"
 
 
-def _numbers(items: list[str]) -> dict[str, float]:
-    from workbench.expr.declare import pairs
-    out = {}
-    for k, v in pairs(items, "--at").items():
-        try:
-            out[k] = float(v)
-        except ValueError:
-            shown = v if len(v) <= 40 else v[:40] + "..."
-            raise UserError(f"{k}={shown}: the value must be a number", "--at") from None
-        if out[k] != out[k] or out[k] in (float("inf"), float("-inf")):
-            shown = v if len(v) <= 40 else v[:40] + "..."
-            raise UserError(f"{k}={shown}: the value must be a finite number", "--at")
-    return out
-
-
-def _evaluate(problem, at: dict[str, float]) -> dict:
-    import torch
-    missing = [v.name for v in problem.variables if v.name not in at]
-    if missing or any(v.is_matrix for v in problem.variables):
-        raise UserError(f"give a value for every scalar variable ({', '.join(missing)} missing);"
-                        f" matrices are evaluated from derivation files", "--at")
-    point = {k: torch.tensor(v, dtype=torch.float64) for k, v in at.items()}
-    grads = problem.gradients_at(point)
-    exact = problem.exact_gradient_at(at)
-    return {name: {**{kind.replace("-", "_"): (float(g[name]) if g is not None else None)
-                      for kind, g in grads.items()}, "exact": exact[name]}
-            for name in problem.wrt}
+def _evaluate(problem, at: dict) -> tuple[dict, list[str]]:
+    """The gradient at ``at`` (exact values by name) by every oracle and exactly, and notes
+    about the point; a pole or a point outside the domain is bad input."""
+    from workbench.derive.point import check_point
+    names = [v.name for v in problem.variables]
+    missing = [n for n in names if n not in at]
+    if missing:
+        raise UserError(f"give a value for every variable ({', '.join(missing)} missing)",
+                        "--at")
+    extra = [n for n in at if n not in names]
+    if extra:
+        raise UserError(f"{extra[0]} is not a variable of EXPR (its variables: "
+                        f"{', '.join(names)})", "--at")
+    notes = check_point(problem.function, problem.gradient, problem.variables, at)
+    return problem.values_at(at), notes
 
 
 def cmd_verify(args) -> int:
