@@ -49,10 +49,9 @@ def test_every_word_is_in_both_languages_and_asks_for_no_unknown_field():
         if not key.startswith("rule."):      # rule names are LaTeX, never formatted
             fr, en = ({f for _, f, _, _ in Formatter().parse(t) if f} for t in texts)
             assert fr <= en, key             # French may leave a number out, never add one
-    assert word("page.checked-points", "en", points=3, examples=2, skipped=0,
+    assert word("page.checked-points", "en", points=3, examples=2,
                 dtype="float64") == "3 points compared with autograd, in 2 batches drawn by " \
-        "Hypothesis (0 skipped: undefined, at a kink, or where finite differences are " \
-        "unreliable), float64."
+        "Hypothesis, float64."
 
 
 def test_sums_start_with_a_positive_term():
@@ -126,3 +125,19 @@ def test_a_mistake_card_shows_the_hand_gradient_not_the_answer():
     assert r"\overset{?}{=}" in shown and shown.endswith(pages.math(hand))
     right = pages.build(root / "course_02_exp2.toml", "en", 5)
     assert r"\overset{?}{=}" not in pages.result_formula(right)
+
+
+def test_a_note_is_its_english_text_and_says_itself_in_french():
+    """An engine note prints, compares and counts as its English sentence (reports, --json,
+    keys of the skipped reasons), survives pickling (gallery jobs), and a page says it in
+    French without the English-only detail."""
+    import json
+    import pickle
+
+    from workbench.words import Note
+    note = Note("note.differentials", name="beta", why="gave shape (p,) instead of (p, 1)")
+    assert note == str(note) and note.startswith("d/dbeta: SymPy's matrix calculus gave shape")
+    assert {note: 1}.get(str(note)) == 1 and json.loads(json.dumps({note: 1})) == {str(note): 1}
+    back = pickle.loads(pickle.dumps(note))
+    assert back == note and back.say("fr") == note.say("fr")
+    assert "différentielles matricielles" in note.say("fr") and "shape" not in note.say("fr")

@@ -22,6 +22,9 @@ pytestmark = [pytest.mark.slow, needs_tex]
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ("course_02_exp2", "course_05_least_squares_mean_wrong", "wrong_abs_part_of_domain",
          "linalg_logdet")
+COURSE = tuple(sorted(p.stem for p in (ROOT / "derivations").glob("course_*.toml")))
+"""Every bundled course page, compiled in French (the English twins of PAGES suffice for the
+list of English words)."""
 SHEETS = ("course_02_exp2", "course_05_least_squares_mean_wrong")
 ENGLISH = ("Statement", "Step by step", "Result", "Hand derivation", "Diagnosis",
            "Numerical verification", "Differentiate", "with respect to", "points compared",
@@ -33,7 +36,7 @@ ENGLISH = ("Statement", "Step by step", "Result", "Hand derivation", "Diagnosis"
 SHEET_ONLY = ("Exercise", "Compute", "student", "Sheet made by")
 PYTHON = ("**", "__", "Symbol(", "torch.", "MatrixSymbol", "Lambda(", "Matrix(", "Transpose(",
           "Inverse(", "Trace(", "Derivative(", "Piecewise(", "sympy.", "self.", "lambda ", "def ",
-          "import ")
+          "import ", "@", ".T ", "*ones")
 
 
 def _found(phrase: str, text: str) -> bool:
@@ -46,7 +49,8 @@ def texts(tmp_path_factory) -> dict[tuple[str, str, str], str]:
     out = tmp_path_factory.mktemp("pdf")
     found = {}
     for lang in ("fr", "en"):
-        for kind, names in (("page", PAGES), ("sheet", SHEETS)):
+        pages = tuple(dict.fromkeys(PAGES + COURSE)) if lang == "fr" else PAGES
+        for kind, names in (("page", pages), ("sheet", SHEETS)):
             for name in names:
                 args = ["explain", str(ROOT / "derivations" / f"{name}.toml"), "-o",
                         str(out / lang), "--lang", lang, "--examples", "5"]
@@ -87,3 +91,29 @@ def test_french_pdfs_hold_the_french_words_and_the_result(texts):
     assert "INCORRECT" in wrong and "Contre-exemple" in wrong and "il manque un facteur" in wrong
     sheet = texts["fr", "sheet", "course_02_exp2"]
     assert "Exercice" in sheet and "Calculer" in sheet
+
+
+def test_every_course_page_is_compiled_in_french(texts):
+    assert len(COURSE) >= 6 and all(("fr", "page", name) in texts for name in COURSE)
+
+
+def test_french_pages_name_the_reason_points_were_skipped(texts):
+    """Not the catch-all "undefined value, kink or unreliable finite differences" for a
+    quadratic loss: each reason that applied, with its count and the scale of those points."""
+    for (lang, kind, name), text in texts.items():
+        if (lang, kind) != ("fr", "page"):
+            continue
+        assert "valeur non définie, point anguleux ou différences finies peu fiables" \
+            not in text, name
+        assert "fixed sizes" not in text and "anglais" not in text, name
+        if "Points écartés" in text:
+            assert re.search(r"Points écartés, par raison : — \d+ : ", text), name
+    mean = texts["fr", "page", "course_04_least_squares_mean"]   # a quadratic: no kink
+    assert "sur un point anguleux" not in mean and "non définie" not in mean
+    assert "la plus grande entrée vaut" in mean and "contre" in mean
+
+
+def test_a_french_page_says_its_remarks_in_french(texts):
+    mean = texts["fr", "page", "course_04_least_squares_mean"]
+    assert "Remarques" in mean and "différentielles matricielles" in mean
+    assert "remarque(s) technique(s)" not in mean

@@ -54,11 +54,17 @@ WORDS: dict[str, tuple[str, str]] = {
     "page.expected-mismatch": ("Erreur volontaire : le vérificateur devait la trouver.",
                                "A deliberate mistake: the checker had to find it."),
     "page.checked-points": ("{points} points comparés à autograd, en {examples} lots tirés par "
-                            "Hypothesis ({skipped} écartés : valeur non définie, point anguleux "
-                            "ou différences finies peu fiables), {dtype}.",
+                            "Hypothesis, {dtype}.",
                             "{points} points compared with autograd, in {examples} batches "
-                            "drawn by Hypothesis ({skipped} skipped: undefined, at a kink, or "
-                            "where finite differences are unreliable), {dtype}."),
+                            "drawn by Hypothesis, {dtype}."),
+    "page.skipped": ("Points écartés, par raison :", "Points skipped, by reason:"),
+    "page.skipped-other": ("{count} pour une autre raison (voir workbench check -v)",
+                           "{count} for another reason (see workbench check -v)"),
+    "page.skipped-scale": ("là où la plus grande entrée vaut {scale} en médiane, contre {compared} "
+                           "aux points comparés",
+                           "where the largest entry is {scale} at the median, against {compared} "
+                           "at the points compared"),
+    "page.fixed-sizes": ("tailles fixées", "fixed sizes"),
     "page.counterexample": ("Contre-exemple (réduit par Hypothesis)",
                             "Counterexample (shrunk by Hypothesis)"),
     "page.step-confirmed": ("vérifié", "checked"),
@@ -92,10 +98,45 @@ WORDS: dict[str, tuple[str, str]] = {
                            "checked points."),
     "page.error": ("Erreur", "Error"),
     "page.notes": ("Remarques", "Notes"),
-    "page.notes-elsewhere": ("Le moteur a laissé {count} remarque(s) technique(s), en anglais : "
+    "page.notes-elsewhere": ("Le moteur a laissé {count} autre(s) remarque(s) technique(s) : "
                              "voir workbench check -v.",
-                             "The engine left {count} technical note(s): see workbench check "
-                             "-v."),
+                             "The engine left {count} other technical note(s): see workbench "
+                             "check -v."),
+    # the engine's notes (workbench.derive), said on pages in the page's language (Note)
+    "note.overflow": ("une constante de la fonction dépasse le domaine des flottants float64 "
+                      "(environ 1,8 × 10^308) : les évaluations en flottants donnent l'infini, "
+                      "et les valeurs exactes peuvent être hors de portée.",
+                      "the constant {constant} is beyond float64's range (about 1.8e308): float "
+                      "evaluations give inf or nan, and exact values may be out of reach"),
+    "note.differentials": ("pour le gradient par rapport à {name}, le calcul matriciel de SymPy "
+                           "échoue ; la forme close vient des différentielles matricielles (le "
+                           "calcul pas à pas), vérifiée en tailles explicites.",
+                           "d/d{name}: SymPy's matrix calculus {why}; the closed form comes from "
+                           "matrix differentials instead, checked at explicit sizes"),
+    "note.explicit": ("pour le gradient par rapport à {name}, ni le calcul matriciel de SymPy ni "
+                      "les différentielles matricielles ne donnent de forme close : le gradient "
+                      "est dérivé élément par élément, en tailles explicites.",
+                      "d/d{name}: SymPy's matrix calculus {why}, and matrix differentials "
+                      "{how}; using explicit sizes (elementwise differentiation) instead"),
+    "note.twin": ("dérivé en tailles symboliques, puis spécialisé aux tailles fixées.",
+                  "derived at symbolic sizes ({sizes}) and specialised to the fixed ones"),
+    # why the numeric search skipped points (SampleEvidence.skipped; Note keys)
+    "skip.not-finite": ("valeur ou gradient non fini en {dtype} (dépassement de capacité)",
+                        "not finite in {dtype}"),
+    "skip.kink": ("sur un point anguleux (les différences unilatérales divergent)",
+                  "at a kink (one-sided differences disagree)"),
+    "skip.steep": ("les différences unilatérales divergent alors que la fonction n'a pas de point "
+                   "anguleux : pente raide, ou chiffres perdus à l'arrondi",
+                   "one-sided differences disagree (steep, or lost to rounding: the expression "
+                   "has no kink)"),
+    "skip.fd": ("les différences finies centrées s'écartent d'autograd au-delà de leur tolérance "
+                "(elles y perdent leurs chiffres)",
+                "finite differences unreliable"),
+    "skip.exact-kink": ("sur un point anguleux", "at a kink"),
+    "skip.undefined": ("fonction non définie en ce point", "not defined there"),
+    "skip.out-of-reach": ("hors de portée de la haute précision (n'a pas convergé)",
+                          "out of reach in high precision (did not settle)"),
+    "skip.budget": ("budget de temps de la recherche épuisé", "search time budget spent"),
     "page.generated": ("Page produite par workbench explain.", "Page made by workbench explain."),
     "page.symbolic.equal": ("Égalité exacte démontrée par SymPy.",
                             "Exact equality proved by SymPy."),
@@ -400,3 +441,30 @@ def word(key: str, lang: str, **fields) -> str:
     """The text of ``key`` in ``lang``, with ``fields`` filled in."""
     text = WORDS[key][LANGUAGES.index(check_lang(lang))]
     return text.format(**fields) if fields else text
+
+
+class Note(str):
+    """A sentence of the engine's that a page can say in its own language: the English text
+    itself (so that reports, ``--json`` and tables print, join and count it as before), with
+    its ``key`` in :data:`WORDS` and its ``fields``. ``say("fr")`` is the French text, which
+    leaves out English-only details (SymPy's own failure); a page may replace a field
+    (``name=`` the variable typeset)."""
+
+    key: str
+    fields: dict
+
+    def __new__(cls, key: str, **fields):
+        self = super().__new__(cls, word(key, "en", **fields))
+        self.key, self.fields = key, fields
+        return self
+
+    def __reduce__(self):                      # pickled as its key and fields, not its text
+        return _note, (self.key, self.fields)
+
+    def say(self, lang: str, **fields) -> str:
+        """The note in ``lang``, ``fields`` replacing its own (see the class docstring)."""
+        return word(self.key, lang, **{**self.fields, **fields})
+
+
+def _note(key: str, fields: dict) -> Note:
+    return Note(key, **fields)

@@ -28,6 +28,7 @@ from workbench.expr.sampling import rational_point
 from workbench.expr.parser import overflowing_constant
 from workbench.expr.printing import plain
 from workbench.expr.spaces import Variable, dimension_names
+from workbench.words import Note
 
 DIFF_SECONDS = 10.0
 SIMPLIFY_SECONDS = 2.0
@@ -107,9 +108,7 @@ def derive_gradient(function, variables: Sequence[Variable], wrt: Sequence[str])
     d = Derivation(function, variables, tuple(wrt), {}, {})
     big = overflowing_constant(function)
     if big is not None:
-        d.notes.append(f"the constant {_short(big)} is beyond float64's range (about 1.8e308): "
-                       f"float evaluations give inf or nan, and exact values may be out of "
-                       f"reach")
+        d.notes.append(Note("note.overflow", constant=_short(big)))
     if not d.uses_matrices and not any(table[n].is_matrix for n in wrt):
         with time_limit(DIFF_SECONDS, "differentiation"):
             for name in wrt:
@@ -138,13 +137,10 @@ def derive_gradient(function, variables: Sequence[Variable], wrt: Sequence[str])
             how = _disagreement(d, name, closed)
         if how is None:
             d.gradient[name], d.method[name] = closed, "differentials"
-            d.notes.append(f"d/d{name}: SymPy's matrix calculus {why}; the closed form comes "
-                           f"from matrix differentials instead, checked at explicit sizes")
+            d.notes.append(Note("note.differentials", name=name, why=why))
         else:
             d.gradient[name], d.method[name] = None, "explicit"
-            d.notes.append(f"d/d{name}: SymPy's matrix calculus {why}, and matrix "
-                           f"differentials {how}; using explicit sizes (elementwise "
-                           f"differentiation) instead")
+            d.notes.append(Note("note.explicit", name=name, why=why, how=how))
     return d
 
 
@@ -155,7 +151,7 @@ def _through_twin(twin, function, variables, wrt) -> Derivation:
     d = Derivation(function, tuple(variables), wrt,
                    {k: twin.back(v) for k, v in g.gradient.items()}, dict(g.method), g.notes)
     sizes = ", ".join(f"{k} as {n}" for k, n in twin.names.items())
-    d.notes.append(f"derived at symbolic sizes ({sizes}) and specialised to the fixed ones")
+    d.notes.append(Note("note.twin", sizes=sizes))
     return d
 
 

@@ -31,6 +31,7 @@ from workbench.errors import ResourceLimit, ShapeError, UserError
 from workbench.expr.functions import is_matrix
 from workbench.expr.sampling import rational_matrix
 from workbench.expr.spaces import Variable, dimension_names
+from workbench.words import Note
 
 KINDS = ("jacobian", "hessian")
 GUARD_POINTS = 2
@@ -158,8 +159,7 @@ def _through_twin(twin, derive, function, variables, name: str) -> HigherDerivat
     sizes = ", ".join(f"{k} as {n}" for k, n in twin.names.items())
     return HigherDerivative(h.kind, function if h.kind == "jacobian" else gradient.function,
                             tuple(variables), name, twin.back(h.closed), h.method, shape,
-                            h.notes + [f"derived at symbolic sizes ({sizes}) and specialised "
-                                       f"to the fixed ones"], gradient,
+                            h.notes + [Note("note.twin", sizes=sizes)], gradient,
                             function if h.kind == "jacobian" else twin.back(h.inner))
 
 

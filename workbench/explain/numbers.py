@@ -16,6 +16,7 @@ from workbench.derive.landmarks import matrix_roles
 from workbench.oracles.base import gradients_at
 from workbench.verify.crosscheck import fit_scalar
 from workbench.verify.strategies import SamplingPlan, sample_points as plan_points
+from workbench.words import word
 
 KINDS = ("hand", "symbolic", "autograd", "finite-difference")
 SAMPLE_ROWS = 4
@@ -65,34 +66,50 @@ def sample_points(problem, count: int, seed: int = SEED) -> tuple[dict, dict]:
     return sizes, plan_points(plan, sizes, count, seed)
 
 
-def describe(point: dict, variables, sizes: dict, index: int | None = None) -> str:
-    """Short text for a point: scalar values, or the sizes for matrix problems."""
+def describe(point: dict, variables, sizes: dict, index: int | None = None,
+             lang: str = "en") -> str:
+    """Short text for a point: scalar values, or the sizes for matrix problems (read off the
+    matrices of an unbatched point when not given; "fixed sizes" in ``lang`` where the
+    declaration fixes them all)."""
     parts = []
     for v in variables:
         if not v.is_matrix:
             value = point[v.name] if index is None else point[v.name][index]
             parts.append(f"{v.name}={float(value):.4g}")
     if any(v.is_matrix for v in variables):
-        parts.append(", ".join(f"{k}={s}" for k, s in sizes.items()) or "fixed sizes")
+        sizes = sizes or (_sizes_of(point, variables) if index is None else {})
+        parts.append(", ".join(f"{k}={s}" for k, s in sizes.items()) or
+                     word("page.fixed-sizes", lang))
     return ", ".join(parts)
 
 
-def table(df, report, found: dict) -> list[Row]:
-    """The rows of the verification table."""
+def _sizes_of(point: dict, variables) -> dict[str, int]:
+    """Dimension names and sizes as the matrices of ``point`` give them."""
+    out = {}
+    for v in variables:
+        if v.is_matrix and v.name in point:
+            for dim, size in zip(v.shape, tuple(point[v.name].shape)[-2:]):
+                if isinstance(dim, str):
+                    out.setdefault(dim, int(size))
+    return out
+
+
+def table(df, report, found: dict, lang: str = "en") -> list[Row]:
+    """The rows of the verification table (point texts in ``lang``)."""
     p = df.problem
     rows = []
     for at in df.at:
         point = {k: torch.tensor(v, dtype=torch.float64) for k, v in at.values.items()}
-        rows += _rows(found, point, p, describe(point, p.variables, {}), "at")
+        rows += _rows(found, point, p, describe(point, p.variables, {}, lang=lang), "at")
     ce = report.counterexample if report else None
     if ce and "point" in ce:
         point = {k: torch.tensor(v, dtype=torch.float64) for k, v in ce["point"].items()}
-        rows += _rows(found, point, p, describe(point, p.variables, ce.get("sizes") or {}),
-                      "counterexample")
+        rows += _rows(found, point, p, describe(point, p.variables, ce.get("sizes") or {},
+                                                lang=lang), "counterexample")
     sizes, batch = sample_points(p, SAMPLE_ROWS)
     grads = evaluate(found, batch, batched=True)
     for i in range(SAMPLE_ROWS):
-        text = describe(batch, p.variables, sizes, i)
+        text = describe(batch, p.variables, sizes, i, lang)
         for name in p.wrt:
             values = {k: (g[name][i] if g is not None else None) for k, g in grads.items()}
             rows.append(Row(text, name, values))

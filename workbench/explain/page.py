@@ -9,6 +9,7 @@ the result into a standalone LaTeX document (no file is written here).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import floor, log10
 from pathlib import Path
 
 from workbench.derivation_file import DerivationFile, load
@@ -25,7 +26,7 @@ from workbench.tex import escape, math, prose_tex
 from workbench.trace import trace_derivation, trace_tikz
 from workbench.verify.crosscheck import CheckSettings
 from workbench.verify.runner import FileResult, check_file
-from workbench.words import check_lang, word
+from workbench.words import Note, check_lang, word
 
 DEFAULT_EXAMPLES = 100
 
@@ -79,7 +80,8 @@ def build(path: str | Path, lang: str = "fr", examples: int = DEFAULT_EXAMPLES) 
                     higher_page.figure_png(df, result.report, lang), None, lang)
     found = numbers.oracles(df.problem, df.hand)
     kind, png = figure(df.problem, found, lang)
-    return Page(df, result, explain_steps(df.problem), numbers.table(df, result.report, found),
+    return Page(df, result, explain_steps(df.problem), numbers.table(df, result.report, found,
+                                                                      lang),
                 kind, png, _trace(df, lang), lang,
                 diagnosis=diagnose(df.problem, df.hand, result.report))
 
@@ -122,15 +124,46 @@ def render(page: Page) -> str:
 
 
 def _notes(page: Page) -> str:
-    """The engine's notes: English sentences, so a French page only says where to read them."""
+    """The engine's notes in the page's language (:class:`~workbench.words.Note`, the variable
+    typeset); one it gave only in English is counted on a French page, with where to read it."""
     notes = page.result.report.notes if page.result.report else []
-    if not notes:
+    lang = page.lang
+    said = [note_latex(n, page.df.problem, lang) for n in notes
+            if lang == "en" or isinstance(n, Note)]
+    others = len(notes) - len(said)
+    if others:
+        said.append(escape(word("page.notes-elsewhere", lang, count=others)))
+    if not said:
         return ""
-    head = f"\\section*{{{word('page.notes', page.lang)}}}\n"
-    if page.lang != "en":
-        return head + escape(word("page.notes-elsewhere", page.lang, count=len(notes))) + "\n"
-    return head + "\\begin{itemize}\n" + "".join(f"\\item {escape(n)}\n" for n in notes) + \
-        "\\end{itemize}\n"
+    return (f"\\section*{{{word('page.notes', lang)}}}\n\\begin{{itemize}}\n"
+            + "".join(f"\\item {t}\n" for t in dict.fromkeys(said)) + "\\end{itemize}\n")
+
+
+_HOLE = "WBHOLE"
+
+
+def _magnitude(x: float | None) -> str:
+    """An order of magnitude as mathematics: ``20``, ``$9 \\times 10^{7}$``."""
+    if x is None:
+        return ""
+    if x == 0 or 1e-3 <= abs(x) < 1e4:
+        return f"${x:.2g}$"
+    e = floor(log10(abs(x)))
+    m = round(x / 10 ** e)
+    if m == 10:
+        m, e = 1, e + 1
+    return f"${m} \\times 10^{{{e}}}$"
+
+
+def note_latex(note, problem, lang: str) -> str:
+    """One note as LaTeX: a :class:`~workbench.words.Note` said in ``lang`` with its variable
+    typeset; another (English) escaped."""
+    if not isinstance(note, Note):
+        return escape(note)
+    name = note.fields.get("name")
+    if name is None:
+        return escape(note.say(lang))
+    return escape(note.say(lang, name=_HOLE)).replace(_HOLE, f"${math(_symbol(problem, name))}$")
 
 
 def result_formula(page: Page) -> str:
@@ -212,8 +245,37 @@ def hand_section(page: Page) -> str:
             f"\\item {segments_tex(line)}\n" for line in diagnosis_lines(page))
             + "\\end{itemize}\n")
     out.append(word("page.checked-points", lang, points=rep.points, examples=rep.examples,
-                    skipped=rep.skipped_points, dtype=escape(rep.dtype)) + "\n")
+                    dtype=escape(rep.dtype)) + "\n")
+    out.append(skipped_latex(rep, lang))
     return "\n".join(out)
+
+
+def skipped_latex(rep, lang: str) -> str:
+    """Each reason points were skipped for, with its count and, where measured, the scale of
+    those points next to the compared ones' (central differences lose their digits at large
+    entries); nothing when none was skipped. A reason the engine gave only in English is
+    counted, not quoted, on a French page."""
+    items, other = [], 0
+    for reason, count in rep.skipped.items():
+        if not count:
+            continue
+        if not isinstance(reason, Note) and lang != "en":
+            other += count
+            continue
+        colon = " : " if lang == "fr" else ": "           # French sets a space before a colon
+        text = f"{count}{colon}{reason.say(lang) if isinstance(reason, Note) else reason}"
+        scale, compared = rep.skipped_scale.get(reason), rep.compared_scale
+        if scale is not None and compared is not None:
+            text += " ; " if lang == "fr" else "; "
+            text += word("page.skipped-scale", lang, scale=_HOLE, compared=_HOLE + "2")
+        items.append(escape(text).replace(_HOLE + "2", _magnitude(compared))
+                     .replace(_HOLE, _magnitude(scale)))
+    if other:
+        items.append(escape(word("page.skipped-other", lang, count=other)))
+    if not items:
+        return ""
+    return (word("page.skipped", lang) + "\n\\begin{itemize}\n"
+            + "".join(f"\\item {t}\n" for t in items) + "\\end{itemize}\n")
 
 
 def verdict_latex(rep, lang: str) -> str:

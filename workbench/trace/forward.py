@@ -20,7 +20,7 @@ import numpy as np
 
 from workbench.derive.limits import time_limit
 from workbench.errors import ResourceLimit, UserError
-from workbench.trace.graph import PREV, Const, Graph, Node
+from workbench.trace.graph import PREV, Const, Graph, Node, tex_name
 from workbench.trace.matrix import MATRIX_OPS
 from workbench.trace.numbers import EXACT, FLOAT, ExactUnavailable, NotDefined
 from workbench.trace.ops import OPS
@@ -49,6 +49,7 @@ class Local:
     rule: str | None
     vjp: Callable
     jvp: Callable
+    rule_tex: str | None = None
 
 
 @dataclass
@@ -181,11 +182,15 @@ def _matrix_node(node: Node, graph: Graph, operands: list, slots: list[int], m):
         y = m.check(rule.value(m, *operands))
     names = [a.text if isinstance(a, Const) else graph.nodes[a].name
              for a in node.steps[0].args]
+    texs = [a.tex if isinstance(a, Const) else tex_name(graph.nodes[a].name)
+            for a in node.steps[0].args]
+    adjoint = rf"\overline{{{tex_name(node.name)}}}"
     locals_: dict[int, Local] = {}
     for k in slots:
         local = Local(None, rule.rule[k].format(*names, g="g"),
                       lambda g, k=k: m.check(rule.vjp[k](m, g, y, *operands)),
-                      lambda t, k=k: m.check(rule.jvp[k](m, t, y, *operands)))
+                      lambda t, k=k: m.check(rule.jvp[k](m, t, y, *operands)),
+                      rule.rule_tex[k].format(*texs, g=adjoint))
         a = node.steps[0].args[k]
         locals_[a] = _combine(locals_.get(a), local, m)
     return y, locals_
@@ -197,8 +202,9 @@ def _combine(old: Local | None, new: Local, m) -> Local:
         return new
     partial = None if old.partial is None else m.check(old.partial + new.partial)
     rule = None if old.rule is None else f"{old.rule} + {new.rule}"
+    rule_tex = None if old.rule_tex is None else f"{old.rule_tex} + {new.rule_tex}"
     return Local(partial, rule, lambda g: old.vjp(g) + new.vjp(g),
-                 lambda t: old.jvp(t) + new.jvp(t))
+                 lambda t: old.jvp(t) + new.jvp(t), rule_tex)
 
 
 def _indices(shape) -> list[tuple]:

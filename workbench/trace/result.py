@@ -28,6 +28,7 @@ class Partial:
 
     number: Number | None
     rule: str | None = None
+    rule_tex: str | None = None    # the rule as mathematics (pictures and pages)
 
 
 @dataclass
@@ -56,7 +57,7 @@ def rows(graph: Graph, f: Run, e: Run | None) -> list[Row]:
             name = graph.nodes[k].name
             number = None if local.partial is None else \
                 num(lambda r, k=k: r.locals[i][k].partial)
-            partials[name] = Partial(number, local.rule)
+            partials[name] = Partial(number, local.rule, local.rule_tex)
         adjoint = num(lambda r: r.adjoints[i]) if f.adjoints else None
         shares = [(graph.nodes[j].name, num(lambda r, n=n: r.shares[i][n][1]))
                   for n, (j, _) in enumerate(f.shares.get(i, []))]

@@ -121,7 +121,8 @@ def _graph_lines(trace: Trace) -> list[str]:
         for k in r.node.inputs:
             source = graph.nodes[k]
             p = r.partials[source.name]
-            text = rf"\texttt{{{latex_escape(p.rule)}}}" if p.rule else f"${tex_number(p.number)}$"
+            text = f"${p.rule_tex}$" if p.rule_tex else \
+                rf"\texttt{{{latex_escape(p.rule)}}}" if p.rule else f"${tex_number(p.number)}$"
             skips = graph.layers[r.node.index] - graph.layers[k] > 1
             path = "to[bend left=30]" if skips else "--"      # around the columns between
             lines.append(rf"\draw[->] (n{k}) {path} node[midway, above, sloped, fill=white, "

@@ -23,6 +23,7 @@ from workbench.derive.gradient import Derivation
 from workbench.derive.limits import too_big
 from workbench.errors import ResourceLimit
 from workbench.expr.spaces import dim_symbol
+from workbench.words import Note
 
 FAILURES = (precise.Undefined, precise.OutOfReach, precise.Unsupported, ResourceLimit,
             RecursionError, ZeroDivisionError, ValueError, TypeError)
@@ -139,10 +140,10 @@ class PreciseReference:
 def skip_reason(why: str) -> str:
     """How a point that high precision left ``unconfirmed`` (``why``) is counted as skipped."""
     if why == "on a kink":
-        return "at a kink"
+        return Note("skip.exact-kink")
     if "Undefined" in why:
-        return "not defined there"
-    return "out of reach in high precision (did not settle)"
+        return Note("skip.undefined")
+    return Note("skip.out-of-reach")
 
 
 def _why(exc: Exception) -> str:

@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from workbench.derive.equality import Equality
 
 
@@ -118,14 +120,29 @@ class SampleEvidence:
     unconfirmed: list[PointCheck] = field(default_factory=list)
     dtype: str = "float64"                       # the arithmetic points were compared in
     reference: str = "autograd"                  # what they were compared with
+    scales: dict[str, list[float]] = field(default_factory=dict, repr=False)
 
     @property
     def agreeing(self) -> int:
         return self.points + self.rescued
 
-    def skip(self, reason: str, count: int = 1) -> None:
+    def skip(self, reason: str, count: int = 1, scales: list[float] = ()) -> None:
+        """``count`` more points skipped for ``reason`` (a :class:`~workbench.words.Note`
+        where a page should say it in its language); ``scales``: their largest |entry|."""
         if count:
             self.skipped[reason] = self.skipped.get(reason, 0) + count
+            self.scales.setdefault(reason, []).extend(scales)
+
+    def scale_of_compared(self, scales: list[float]) -> None:
+        """The largest |entry| of more points compared (see :meth:`median_scale`)."""
+        self.scales.setdefault("", []).extend(scales)
+
+    def median_scale(self, reason: str = "") -> float | None:
+        """The median largest |entry| of the points skipped for ``reason`` (of the points
+        compared for ``""``), where it was measured: skipped points far larger than compared
+        ones are where central differences lose their digits."""
+        found = self.scales.get(reason)
+        return float(np.median(found)) if found else None
 
     def agree_at(self, point: dict[str, float]) -> None:
         """One more agreeing point of scalar variables, its values added to the ranges."""

@@ -33,6 +33,7 @@ from workbench.verify.confirm import FAILURES, PreciseReference, skip_reason
 from workbench.verify.diagnose import Sample
 from workbench.verify.evidence import PointCheck, SampleEvidence
 from workbench.verify.strategies import SHRINK_PHASES, SamplingPlan, first_failure
+from workbench.words import Note
 
 REFERENCE = "the derived closed form"
 DIAGNOSIS_POINTS = 64
@@ -74,7 +75,7 @@ class PreciseSearch:
             key = tuple(sorted(point.items()))
             if key not in seen:
                 if time.perf_counter() > deadline:
-                    self.samples.skip("search time budget spent")
+                    self.samples.skip(Note("skip.budget"))
                     return
                 if not failed:
                     self.samples.examples += 1

@@ -42,6 +42,8 @@ class Report:
     rescued_points: int = 0
     skipped_points: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
+    skipped_scale: dict[str, float] = field(default_factory=dict)   # reason -> median |entry|
+    compared_scale: float | None = None                              # the same, compared points
     ranges: dict[str, str] = field(default_factory=dict)
     time_s: dict[str, float] = field(default_factory=dict)
     dtype: str = "float64"
@@ -70,6 +72,9 @@ class Report:
             self.examples, self.points, self.rescued_points = s.examples, s.agreeing, s.rescued
             self.skipped = dict(s.skipped)
             self.skipped_points = sum(s.skipped.values())
+            self.skipped_scale = {k: v for k in s.skipped
+                                  if (v := s.median_scale(k)) is not None}
+            self.compared_scale = s.median_scale()
             self.ranges = {k: r.text() for k, r in s.ranges.items()}
             self.dtype, self.reference = s.dtype, s.reference
         if verdict.outcome == "mismatch":

@@ -31,6 +31,7 @@ from workbench.verify.diagnose import Sample
 from workbench.verify.evidence import PointCheck, Range, SampleEvidence
 from workbench.verify.strategies import (SEARCH_PHASES, SHRINK_PHASES, Case, SamplingPlan,
                                          cases, first_failure)
+from workbench.words import Note
 
 MAX_EXPLICIT_DIM = 3
 RESCUE_POINTS = 24
@@ -178,11 +179,12 @@ class NumericSearch:
                 s.unconfirmed.append(check)
         s.points += int(agree.sum())
         self._ranges(b, agree)
-        s.skip("not finite in " + s.dtype, int((~finite).sum()))
-        s.skip("at a kink (one-sided differences disagree)" if self.reference.kinks else
-               "one-sided differences disagree (steep, or lost to rounding: the expression "
-               "has no kink)", int((finite & kinks).sum()))
-        s.skip("finite differences unreliable", int((finite & ~kinks & ~fd_ok).sum()))
+        largest = _largest_entry(b.point)
+        s.skip(Note("skip.not-finite", dtype=s.dtype), int((~finite).sum()))
+        for reason, mask in ((Note("skip.kink" if self.reference.kinks else "skip.steep"),
+                              finite & kinks), (Note("skip.fd"), finite & ~kinks & ~fd_ok)):
+            s.skip(reason, int(mask.sum()), largest[mask.cpu()].tolist())
+        s.scale_of_compared(largest[agree.cpu()].tolist())
         if self.hand is not None:
             self._rescue(b, case)
 
@@ -379,6 +381,14 @@ def _tolist(a):
 
 def _numpy(t: torch.Tensor) -> np.ndarray:
     return t.detach().cpu().double().numpy()
+
+
+def _largest_entry(point: dict) -> torch.Tensor:
+    """``(B,)`` float64 on the CPU: the largest |entry| of each point of a batch, over every
+    variable (the scale where central differences lose their digits)."""
+    n = next(iter(point.values())).shape[0]
+    return torch.stack([v.detach().double().abs().reshape(n, -1).amax(1).cpu()
+                        for v in point.values()]).amax(0)
 
 
 def _per_point(ok: torch.Tensor) -> torch.Tensor:
