@@ -110,9 +110,9 @@ vectors = st.recursive(vector_atoms, lambda inner: st.one_of(
     st.tuples(inner, st.sampled_from(["+", "-"]), inner).map(lambda t: f"({' '.join(t)})"),
     st.tuples(inner, inner).map(lambda t: f"hadamard({t[0]}, {t[1]})"),
     inner.map(lambda e: f"({e})**2"),
-    inner.map(lambda e: f"x*{e}"),
+    inner.map(lambda e: f"x*({e})"),
     inner.map(lambda e: f"softmax({e})"),
-    inner.map(lambda e: f"A@{e}")), max_leaves=4)
+    inner.map(lambda e: f"A@({e})")), max_leaves=4)
 
 reductions = st.one_of(
     vectors.map(lambda v: f"sum({v})"), vectors.map(lambda v: f"norm({v})"),

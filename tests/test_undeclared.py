@@ -50,3 +50,9 @@ def test_derive_of_an_undeclared_matrix_product_says_so(capsys):
     code, err = run(capsys, "derive", "X@b", "--wrt", "b")
     assert code == 2 and err.count("\n") == 1
     assert "@ is the matrix product, but X and b are scalars" in err and "--matrix" in err
+
+
+def test_assert_gradient_refuses_a_name_only_the_hand_uses():
+    from workbench.testing import assert_gradient
+    with pytest.raises(UserError, match="unknown name 'xx'"):
+        assert_gradient("x**2", "x", {"x": "2*xx"})

@@ -22,10 +22,11 @@ def assert_gradient(function: str, wrt: Sequence[str] | str, hand: Mapping[str, 
                     variables: Sequence[Variable] | None = None,
                     settings: CheckSettings | None = None) -> Report:
     """Raise ``AssertionError`` with the diagnosis unless ``hand`` is the gradient of
-    ``function``. Undeclared names are real scalars. Returns the report when it matches."""
+    ``function``. Undeclared names of ``function`` are real scalars (a name only a hand uses is
+    a typo, refused by the parser). Returns the report when it matches."""
     declared = list(variables or [])
     names = {v.name for v in declared} | {d for v in declared for d in v.dim_names}
-    for text in [function, *hand.values()]:
+    for text in [function]:
         for n in free_names(text):
             if n not in names:
                 declared.append(Variable.scalar(n))
