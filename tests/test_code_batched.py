@@ -1,0 +1,108 @@
+"""Code checks in batches (issue 22, speed): points evaluated together under torch.func.vmap may
+only accept; planted bugs are still confirmed on that path; code vmap cannot run (numpy inside)
+falls back to points one by one with the same verdicts; a forward-mode-only disagreement is not a
+confirmation."""
+
+import numpy as np
+import pytest
+import torch
+
+import workbench
+from workbench.code import subject
+from workbench.code.confirm import UNWITNESSED
+
+
+@pytest.fixture
+def vmap_calls(monkeypatch):
+    calls = {"ran": 0, "failed": 0}
+    original = subject.Code.batched_terms
+
+    def spy(self, points):
+        calls["ran"] += 1
+        try:
+            return original(self, points)
+        except Exception:
+            calls["failed"] += 1
+            raise
+    monkeypatch.setattr(subject.Code, "batched_terms", spy)
+    return calls
+
+
+X = torch.linspace(-2, 3, 5, dtype=torch.float64)
+
+
+def torch_sin(x):
+    return torch.sin(x).sum()
+
+
+def numpy_sin(x):       # vmap cannot see through numpy
+    return torch.from_numpy(np.sin(x.detach().numpy())).sum()
+
+
+@pytest.mark.parametrize("fn", [torch_sin, numpy_sin])
+def test_right_and_planted_hand_gradients_on_both_paths(fn, vmap_calls):
+    right = workbench.check_gradient(fn, (X,), lambda x: (torch.cos(x),), examples=20)
+    assert right.verdict == "match" and right.points >= 15
+    tiny = workbench.check_gradient(fn, (X,), lambda x: (torch.cos(x) * (1 + 1e-6),), examples=20)
+    assert tiny.verdict == "mismatch" and tiny.level == "confirmed"
+    assert vmap_calls["ran"] >= 2
+    assert vmap_calls["failed"] == (vmap_calls["ran"] if fn is numpy_sin else 0)
+
+
+def test_a_sign_error_on_part_of_the_domain_is_found_in_batches(vmap_calls):
+    def hand(x):
+        return (torch.where(x > 50, -1.0, 1.0) * torch.cos(x),)
+    r = workbench.check_gradient(torch_sin, (X,), hand, examples=40)
+    assert r.verdict == "mismatch" and r.level == "confirmed"
+    assert vmap_calls["ran"] >= 1 and vmap_calls["failed"] == 0
+
+
+class WrongJvp(torch.autograd.Function):
+    """A right backward and a jvp twice too large."""
+
+    @staticmethod
+    def forward(x):
+        return torch.sin(x)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[0])
+        ctx.save_for_forward(inputs[0])
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * torch.cos(x)
+
+    @staticmethod
+    def jvp(ctx, t):
+        (x,) = ctx.saved_tensors
+        return 2 * t * torch.cos(x)
+
+
+def test_a_wrong_jvp_is_its_own_mismatch_not_the_backwards():
+    r = workbench.check_gradient(WrongJvp.apply, (X,), examples=20)
+    text = str(r)
+    assert r.verdict == "mismatch" and text.startswith("WrongJvp.jvp: mismatch confirmed")
+    assert "factor 2" in text and "WrongJvp.backward: match" in text
+
+
+def test_forward_mode_alone_never_confirms():
+    """Forward mode runs torch's own jvp formulas, not independent of its backward formulas:
+    where only it disagrees with the code and Richardson, loose there, agrees with both, the
+    point is skipped with that reason (pca_lowrank at repeated singular values was called
+    confirmed)."""
+    from types import SimpleNamespace
+    from workbench.code.confirm import Confirmation, Skip
+    from workbench.code.directional import FORWARD, RICHARDSON
+    from workbench.code.estimate import Estimate
+
+    loose = Estimate(1.5, 0.2, RICHARDSON)
+    at = SimpleNamespace(tabled=None, floor=0.0, RICHARDSON=RICHARDSON,
+                         refs=SimpleNamespace(exact=set()),
+                         code=lambda v: Estimate(1.0, 1e-15, "code"),
+                         richardson=lambda v, floored=False: loose,
+                         references=lambda v: [loose, Estimate(2.0, 1e-15, FORWARD)])
+    with pytest.raises(Skip) as skip:
+        Confirmation().compare(at, {})
+    assert skip.value.reason == UNWITNESSED
