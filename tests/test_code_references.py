@@ -160,6 +160,14 @@ def test_a_staircase_below_every_step_is_not_a_slope():
     assert r.verdict != "mismatch", str(r)
 
 
+def test_stairs_at_ulps_are_not_a_slope():
+    """round(x, 3) at 3e12: stairs of two ulps, numerically the identity, so differences at
+    every step see slope 1; the forward calls round, and differences may not confirm there."""
+    x = torch.tensor([3.1e12, -2.7e12, 3.3e12], dtype=F64)
+    r = check_gradient(lambda x: torch.round(x, decimals=3), (x,), examples=EXAMPLES)
+    assert r.verdict != "mismatch", str(r)
+
+
 def test_a_saturated_forward_does_not_condemn_an_exact_backward():
     """GELU at x = -19: 1 + erf(x / sqrt 2) rounds to 0, so the forward is flat in float64,
     while the backward gives the true slope of 1e-76; the complex step of the tanh GELU sees
