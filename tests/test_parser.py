@@ -54,7 +54,7 @@ def test_matrix_language():
     ("f'{x}'", "col 1", "f-string"),
     ("[x for x in ()]", "col 1", "comprehension"),
     ("(y := 1)", "col 2", "assignment"),
-    ("x ^ 2", "col 1", "use **"),
+    ("x & 2", "col 1", "operator &"),
     ("exp(x=1)", "col 1", "keyword"),
     ("exp(*x)", "col 1", "argument"),
     ("open('f')", "col 1", "unknown function"),

@@ -39,14 +39,17 @@ _TOO_LONG = 10 ** MAX_RESULT_DIGITS
 CONSTANTS = {"pi": sympy.pi, "e": sympy.E, "E": sympy.E}
 
 
-def parse(text: str, variables: Iterable[Variable] | Mapping[str, Variable]) -> sympy.Basic:
-    """Parse ``text`` into a SymPy expression over ``variables``.
+def parse(text: str, variables: Iterable[Variable] | Mapping[str, Variable],
+          latex: bool | None = None) -> sympy.Basic:
+    """Parse ``text`` into a SymPy expression over ``variables``: our language, or LaTeX
+    (``latex``: True, False, or None to tell by its backslashes and braces).
 
     Raises :class:`ParseError` (``where`` = ``col N``, 1-based) for anything outside the language
     or its limits, and :class:`ShapeError` for matrices that do not fit together.
     """
     table = dict(variables) if isinstance(variables, Mapping) else {v.name: v for v in variables}
-    tree, offset = read_tree(text)
+    tree, offset = read_tree(text, {*table, *dimension_names(table.values())},
+                             {name for name, v in table.items() if v.is_matrix}, latex)
     out = _Builder(table, offset, text.strip()).build(tree.body, 0)
     if out.has(sympy.I):          # sqrt(-1 - x**2) is I*sqrt(x**2 + 1) for SymPy: no real value
         shown = str(out) if len(str(out)) <= 60 else str(out)[:60] + " ..."
@@ -148,8 +151,7 @@ class _Builder:
     def _BinOp(self, node: ast.BinOp, depth: int):
         op = type(node.op)
         if op not in _BINARY:
-            hint = " (use ** for powers)" if op is ast.BitXor else ""
-            raise self.fail(node, f"operator {_OP_NAMES.get(op, '?')} is not allowed{hint}")
+            raise self.fail(node, f"operator {_OP_NAMES.get(op, '?')} is not allowed")
         chained = _LEVEL.get(op) is not None and isinstance(node.left, ast.BinOp) and \
             _LEVEL.get(type(node.left.op)) == _LEVEL[op]
         left = self.build(node.left, depth - 1 if chained else depth)   # a + b + c: not nested
@@ -212,6 +214,8 @@ class _Builder:
                 if digits * abs(b.p) > MAX_RESULT_DIGITS:
                     raise self.fail(node, "constant power too large to compute")
         if is_matrix(a):
+            if getattr(node, "inverse", False):          # LaTeX's A^{-1}: the inverse
+                return FUNCTIONS["inv"][1](a)
             return hadamard_power(a, b)
         if a == 0 and b.is_Number and b.is_negative:
             raise self.fail(node, "division by zero")
@@ -412,11 +416,9 @@ def free_names(text: str) -> list[str]:
     """Names an expression uses that are neither functions nor constants, in order of first
     use (for the command line, where undeclared names are scalar variables). The text is only
     parsed, never run; :func:`parse` still applies every check afterwards."""
-    if not isinstance(text, str) or len(text) > MAX_LENGTH:
-        return []
     try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        tree, _ = read_tree(text)
+    except ParseError:
         return []
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     out: list[str] = []

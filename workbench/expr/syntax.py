@@ -7,17 +7,26 @@ from __future__ import annotations
 import ast
 import keyword
 import re
+from typing import Container
 
 from workbench.errors import ParseError
+from workbench.expr import latex
+from workbench.expr.steps import split_steps
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 48
 MAX_CHAIN = 200
 
 
-def read_tree(text: str) -> tuple[ast.Expression, int]:
+def read_tree(text: str, names: Container[str] | None = None, matrices: Container[str] = (),
+              latex_text: bool | None = None) -> tuple[ast.Expression, int]:
     """``(tree, offset)``: the syntax tree of ``text`` and the column offset of its first
-    non-blank character. Raises :class:`ParseError` (``where`` = ``col N``)."""
+    non-blank character. ``text`` is our language, ``^`` allowed for powers, or LaTeX
+    (:mod:`workbench.expr.latex`), perhaps after a left side naming the derivative
+    (``\\nabla_\\beta f = ...``). ``names``: the declared names when known (LaTeX splits runs
+    of letters into them), ``matrices`` those that are matrices. ``latex_text``: read as LaTeX
+    (True), as ASCII (False) or as its backslashes and braces say (None; ``2x`` is then ASCII,
+    and refused). Raises :class:`ParseError` (``where`` = ``col N``)."""
     if not isinstance(text, str):
         raise ParseError(f"expected text, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
@@ -27,41 +36,53 @@ def read_tree(text: str) -> tuple[ast.Expression, int]:
             hint = UNICODE_HINTS.get(ch, "")
             raise ParseError(f"character {ch!r} is not allowed" + (f": {hint}" if hint else ""),
                              f"col {i + 1}")
-    latex = _LATEX.search(text)
-    if latex:
-        meant = _from_latex(text.strip())
-        raise ParseError(f"{latex.group()} is LaTeX, which is not read (yet): " +
-                         (f"write {meant} (** for powers, * between factors)" if meant else
-                          "write \\frac{a}{b} as (a)/(b), x^2 as x**2, \\cdot as *, "
-                          "\\sqrt{x} as sqrt(x)"), f"col {latex.start() + 1}")
+    as_latex = latex.is_latex(text) if latex_text is None else latex_text   # left side too
+    if "=" in text:
+        steps = split_steps(text, names)
+        if len(steps) > 1:
+            raise ParseError("a chain of steps (a = b = ...): give one expression here "
+                             "(workbench grade checks a chain step by step)",
+                             f"col {steps[1].col}")
+        text = steps[0].text                         # without a left side d/dx =
     stripped = text.strip()
     if not stripped:
         raise ParseError("empty expression")
     offset = len(text) - len(text.lstrip())
+    if as_latex:
+        tree = latex.read_latex(stripped, names, offset, matrices)
+        _check_height(tree)
+        return tree, offset
     depth = 0
     for i, ch in enumerate(stripped):
         depth += ch in "([" and 1 or (-1 if ch in ")]" else 0)
         if depth > MAX_DEPTH:
             raise ParseError(f"nesting deeper than {MAX_DEPTH}", f"col {offset + i + 1}")
+    source, cols = latex.carets_as_powers(stripped, names)
     try:
-        tree = ast.parse(stripped, mode="eval")
+        tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
-        typo = _typo(stripped)
+        typo = _typo(source)
         if typo is not None:
             message, col = typo
-            raise ParseError(message, f"col {offset + col + 1}") from None
+            raise ParseError(message, f"col {offset + cols[col] + 1}") from None
         if not exc.offset:
             raise ParseError("unexpected end of expression",
                              f"col {offset + len(stripped) + 1}") from None
-        raise ParseError(f"syntax error: {exc.msg}", f"col {offset + exc.offset}") from None
+        col = cols[min(exc.offset - 1, len(cols) - 1)]
+        raise ParseError(f"syntax error: {exc.msg}", f"col {offset + col + 1}") from None
     except (RecursionError, MemoryError, ValueError):
         raise ParseError("expression too deeply nested or malformed") from None
+    latex.restore_columns(tree, cols)
+    _check_height(tree)
+    return tree, offset
+
+
+def _check_height(tree: ast.Expression) -> None:
     height = _height(tree.body)
     if height > MAX_CHAIN:
         raise ParseError(f"expression nested deeper than {MAX_CHAIN} levels as Python reads it "
                          f"({height}: each + in x + x + ... is one more): group long sums and "
                          f"products in parentheses")
-    return tree, offset
 
 
 UNICODE_HINTS = {
@@ -75,7 +96,6 @@ UNICODE_HINTS = {
 }
 """Hints for characters that a formula copied from a page or a word processor brings."""
 
-_LATEX = re.compile(r"\\[A-Za-z]+|\\[{}\[\]()]|\^\s*\{")
 _NUMBER_THEN_NAME = re.compile(r"(?<![\w.])(\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)([A-Za-z_]\w*)")
 _TWO_WORDS = re.compile(r"([\w.)\]]+)[ \t]+([A-Za-z_(\d][\w.]*)")
 
@@ -83,7 +103,7 @@ _TWO_WORDS = re.compile(r"([\w.)\]]+)[ \t]+([A-Za-z_(\d][\w.]*)")
 def _typo(text: str) -> tuple[str, int] | None:
     """What a text with a syntax error probably meant, and the 0-based column, for the usual
     slips: a number written against a name (``3x``), two terms side by side (``x y``, ``sin
-    x``), bars for an absolute value (``|x|``), braces; None when no such slip is found."""
+    x``), bars for an absolute value (``|x|``); None when no such slip is found."""
     for m in _NUMBER_THEN_NAME.finditer(text):
         number, name = m.groups()
         if not _is_literal(number + name):
@@ -91,9 +111,6 @@ def _typo(text: str) -> tuple[str, int] | None:
                     f"name need * between them)", m.start())
     if "|" in text and re.search(r"\|[^|]+\|", text):
         return "|...| is not an absolute value here: write abs(x)", text.index("|")
-    for brace in "{}":
-        if brace in text:
-            return "braces are not used: group with parentheses ( )", text.index(brace)
     for m in _TWO_WORDS.finditer(text):
         left, right = m.groups()
         if keyword.iskeyword(left) or keyword.iskeyword(right):
@@ -104,26 +121,6 @@ def _typo(text: str) -> tuple[str, int] | None:
         return (f"{left} {right}: write {left}*{right} for a product (terms side by side need "
                 f"an operator between them)", m.start(2))
     return None
-
-
-_LATEX_RULES = [(r"\\frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}", r"(\1)/(\2)"),
-                (r"\\sqrt\s*\{([^{}]*)\}", r"sqrt(\1)"), (r"\^\s*\{([^{}]*)\}", r"**(\1)"),
-                (r"\\(?:cdot|times)", "*"), (r"\\left|\\right", ""),
-                (r"\\(exp|ln|log|sin|cos|tan|tanh|sigma|pi|lambda|alpha|beta|mu)\b", r"\1"),
-                (r"\^", "**"), (r"([)\d])\s*(?=[A-Za-z(])", r"\1*")]
-
-
-def _from_latex(text: str) -> str | None:
-    """The text in our language that a short LaTeX formula probably means (``\\frac{1}{2}x^2``
-    is ``(1)/(2)*x**2``), or None when these few rules do not get all of it. A suggestion for
-    the message only: it is shown, never parsed or run."""
-    for _ in range(4):                                     # nested \frac, one level a pass
-        for pattern, replacement in _LATEX_RULES[:3]:
-            text = re.sub(pattern, replacement, text)
-    for pattern, replacement in _LATEX_RULES[3:]:
-        text = re.sub(pattern, replacement, text)
-    text = text.replace("lambda", "lam")
-    return None if re.search(r"[\\{}]", text) or len(text) > 80 else text
 
 
 def _is_literal(text: str) -> bool:

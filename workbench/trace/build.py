@@ -24,7 +24,8 @@ import sympy
 
 from workbench.errors import ParseError, ShapeError, UnsupportedExpression
 from workbench.expr.parser import CONSTANTS, parse
-from workbench.expr.spaces import Variable
+from workbench.expr.spaces import Variable, dimension_names
+from workbench.expr.syntax import read_tree
 from workbench.trace.graph import Const, Graph, Node, Step, fresh_prefix, label, tex_name
 from workbench.trace.matrix import MATRIX_FUNCTIONS, MATRIX_OPS
 from workbench.trace.numbers import EXACT, ExactUnavailable, Shape, broadcast_shape, exact_number
@@ -39,7 +40,9 @@ def build_graph(text: str, variables: Sequence[Variable],
     missing size, and :class:`UnsupportedExpression` where no rule exists.
     """
     parse(text, variables)
-    tree = _LiftMinus().visit(ast.parse(text.strip(), mode="eval"))
+    matrices = {v.name for v in variables if v.is_matrix}
+    tree = _LiftMinus().visit(read_tree(text, {v.name for v in variables} |
+                                        set(dimension_names(variables)), matrices)[0])
     builder = _Builder(variables, dict(sizes or {}))
     root = builder.build(tree.body)
     if isinstance(root, Const):
@@ -130,6 +133,8 @@ class _Builder:
             sa, sb = self.shape(a), self.shape(b)
             both = sa is not None and sb is not None
             return self.apply("matmul" if both and sa[1] == sb[0] else "mul", [a, b])
+        if op is ast.Pow and getattr(node, "inverse", False) and self.shape(a) is not None:
+            return self.apply("inv", [a])                # LaTeX's A^{-1}
         if op is ast.Pow:
             kind = "power" if isinstance(b, Const) else \
                 "exponential" if isinstance(a, Const) else "pow"
