@@ -106,3 +106,34 @@ def test_forward_mode_alone_never_confirms():
     with pytest.raises(Skip) as skip:
         Confirmation().compare(at, {})
     assert skip.value.reason == UNWITNESSED
+
+
+@pytest.mark.parametrize("rows", [3, 8])
+def test_ridders_of_a_table_is_ridders_bitwise(rows):
+    """ridders_rows (numpy over a batch, or the scalar tableau on few rows) gives exactly what
+    ridders gives on the same values: smooth, scaled, kinked, stepped, offset and pole-like
+    functions with rounding noise of several sizes."""
+    import math
+    from workbench.code.directional import STEPS
+    from workbench.code.estimate import ridders, ridders_rows
+    rng = np.random.default_rng(rows)
+    shapes = [lambda t, a: math.sin(a + t), lambda t, a: math.exp(a * t) * 1e8,
+              lambda t, a: abs(t - a * 1e-4), lambda t, a: round((a + t) * 1e3) / 1e3,
+              lambda t, a: (a + t) ** 3 + 1e12, lambda t, a: 1 / (t - a * 1e-2)]
+    covered = 0
+    for trial in range(40):
+        floor = 10.0 ** rng.integers(-20, -10)
+        values, mags, want = [], [], []
+        for _ in range(rows):
+            a, f = rng.normal() * 10.0 ** rng.integers(-3, 3), shapes[rng.integers(6)]
+            noise = 10.0 ** rng.integers(-16, -8)
+            v = [f(t, a) * (1 + noise * rng.normal() * (t != 0)) for t in STEPS]
+            m = [abs(x) * (1 + rng.random()) for x in v]
+            table = dict(zip(STEPS, zip(v, m)))
+            values.append(v), mags.append(m)
+            want.append(ridders(table.__getitem__, floor=floor))
+        for got, ref in zip(ridders_rows(np.array(values), np.array(mags), floor=floor), want):
+            if got is not None:
+                covered += 1
+                assert (got.value, got.bound) == (ref.value, ref.bound)
+    assert covered >= 0.9 * 40 * rows

@@ -26,6 +26,7 @@ from workbench.code.contract import breaches
 from workbench.code.diagnosis import diagnose_code
 from workbench.code.confirm import Confirmation, Finding, Skip
 from workbench.code.directional import STEPS, Directional
+from workbench.code.estimate import direction, ridders_rows
 from workbench.code.inputs import BATCH, Case, CodeError, batches, seeded_directions
 from workbench.code.references import references, tolerance_kind
 from workbench.code.result import CodeResult
@@ -194,36 +195,38 @@ class Checker:
                                            *new[0].directions.values()))
         if len(new) * len(STEPS) * entries > TABLE_ENTRIES:
             return
-        todo = []
-        for case in new:
-            key = case.key
-            point = self.point(case)
-            rng = np.random.default_rng(zlib.crc32(key))
-            todo.append((key, point, self.directional.at(point, {}).direction(
-                self.code.wrt, rng)))
-        n, steps = len(todo), torch.tensor(STEPS, dtype=torch.float64)
-        rows = {}
-        for k in todo[0][1]:
-            x = torch.stack([p[k] for _, p, _ in todo])
-            if k in todo[0][2]:
-                d = torch.stack([v[k] for _, _, v in todo])
+        points = [self.point(case) for case in new]
+        keys = [case.key for case in new]
+        # every point's first direction at once, from one generator seeded by the batch
+        rng = np.random.default_rng(zlib.crc32(b"".join(keys)))
+        n, steps = len(new), torch.tensor(STEPS, dtype=torch.float64)
+        rows, directions = {}, {}
+        for k in points[0]:
+            x = torch.stack([p[k] for p in points])
+            if k in self.code.wrt:
+                d = torch.as_tensor(direction(x.detach().cpu().double().numpy(), rng),
+                                    device=x.device)
+                directions[k] = d
                 t = steps.to(x.device).reshape(1, -1, *([1] * (x.dim() - 1)))
                 x = x[:, None] + t * d[:, None]
             else:
                 x = x[:, None].expand(n, len(STEPS), *x.shape[1:])
             rows[k] = x.reshape(n * len(STEPS), *x.shape[2:])
+        todo = [(key, point, {k: d[i] for k, d in directions.items()})
+                for i, (key, point) in enumerate(zip(keys, points))]
         try:
             values, mags = self.code.batched_terms(rows)
-            values = values.reshape(n, len(STEPS)).tolist()
-            mags = mags.reshape(n, len(STEPS)).tolist()
+            values = values.reshape(n, len(STEPS)).cpu().numpy()
+            mags = mags.reshape(n, len(STEPS)).cpu().numpy()
         except UserError:
             raise
         except Exception:    # noqa: BLE001 - code vmap cannot run: points one by one
             self.batched = False
             return
         self.batched = True
-        for (key, point, v), vs, ms in zip(todo, values, mags):
-            self.tables[key] = (point, v, dict(zip(STEPS, zip(vs, ms))))
+        first = ridders_rows(values, mags)      # Ridders of every point at once
+        for (key, point, v), vs, ms, r in zip(todo, values.tolist(), mags.tolist(), first):
+            self.tables[key] = (point, v, dict(zip(STEPS, zip(vs, ms))), r)
 
     def examine(self, case: Case) -> None:
         """Compare at ``case``; raise :class:`_Failure` on a confirmed mismatch. Outcomes are
@@ -270,15 +273,15 @@ class Checker:
                 raise
             except Exception as exc:
                 raise Skip(f"the code raised {type(exc).__name__}") from None
-        rng = np.random.default_rng(zlib.crc32(key))
         at = self.directional.at(point, got)
+        rng = None
         for i in range(self.settings.projections):
             if i == 0 and table is not None:    # the direction drawn first, tabulated
                 v = table[1]
-                at.tabled = (v, table[2])
-                if self.settings.projections > 1:
-                    at.direction(self.code.wrt, rng)
+                at.tabled = (v, table[2], table[3])
             else:
+                if rng is None:
+                    rng = np.random.default_rng(zlib.crc32(key))
                 v = at.direction(self.code.wrt, rng)
             self._compare(case, at, v)
         self._agree(case, point)
@@ -311,10 +314,10 @@ class Checker:
         s = self.samples
         s.points += 1
         for k in self.code.wrt:
-            v = point[k].double()
+            v = case.values[k] if k in case.values else point[k].detach().cpu().double().numpy()
             r = s.ranges.setdefault(k, Range())
-            if v.numel():
-                r.add(float(v.min()), float(v.max()), float(v.abs().min()))
+            if np.size(v):
+                r.add(float(np.min(v)), float(np.max(v)), float(np.min(np.abs(v))))
         sizes = self._sizes(case)
         if sizes and sizes not in s.sizes:
             s.sizes.append(sizes)

@@ -26,7 +26,8 @@ import torch
 import torch.autograd.forward_ad as fwAD
 
 from workbench.code.estimate import (EPS, EXACT_ULPS, FIRST_STEP, MAX_LEVELS, NOISE_STEP,
-                                     Estimate, direction, exact, one_sided, ridders)
+                                     Estimate, direction, exact, one_sided, ridders,
+                                     ridders_rows)
 from workbench.code.references import COMPLEX_STEP, CodeAutogradOracle, first_line
 from workbench.code.subject import COTANGENT, Code
 from workbench.errors import UserError
@@ -71,7 +72,8 @@ class Directional:
         at = self.at(point, _zeros_for_none(grad, point))
         rng = np.random.default_rng(0)
         trials = [at.direction([k], rng) for k in code.wrt]
-        base = [at.richardson(v) for v in trials]
+        base = [r if r is not None else at.richardson(v)
+                for v, r in zip(trials, self._tabled(at, trials))]
         for kind in candidates:
             try:
                 ests = [at.exact(kind, v) for v in trials]
@@ -84,6 +86,32 @@ class Directional:
                 self.notes.append(f"{kind} unavailable: it disagrees with finite differences "
                                   f"at the example (code not analytic, or a custom backward "
                                   f"inside)")
+
+    def _tabled(self, at: "At", trials: list[Direction]) -> list[Estimate | None]:
+        """Ridders along each of ``trials`` from one batched evaluation of the scalar at
+        every step (None where the code does not run under vmap, or for a trial the
+        vectorized tableau does not cover)."""
+        point, n = at.point, len(trials)
+        steps = torch.tensor(STEPS, dtype=torch.float64)
+        rows = {}
+        for k, x in point.items():
+            x = x.expand(n * len(STEPS), *x.shape)
+            if any(k in v for v in trials):
+                d = torch.stack([v[k] if k in v else
+                                 torch.zeros(x.shape[1:], dtype=torch.float64, device=x.device)
+                                 for v in trials])
+                t = steps.to(d.device).reshape(1, -1, *([1] * d[0].dim()))
+                x = (point[k][None, None] + t * d[:, None]).reshape(n * len(STEPS),
+                                                                      *point[k].shape)
+            rows[k] = x
+        try:
+            values, mags = self.code.batched_terms(rows)
+        except UserError:
+            raise
+        except Exception:   # noqa: BLE001 - code vmap cannot run: point by point
+            return [None] * n
+        return ridders_rows(values.reshape(n, len(STEPS)).cpu().numpy(),
+                            mags.reshape(n, len(STEPS)).cpu().numpy(), floor=at.floor)
 
     @property
     def names(self) -> list[str]:
@@ -118,9 +146,11 @@ class At:
         self._scale = None
         self._floor = None
         self._stairs = False
-        self.tabled: tuple[Direction, dict] | None = None
-        """(v, {t: phi(t)}): ``phi`` along ``v`` evaluated beforehand at :data:`STEPS` (one
-        batched call for several points); other steps and directions are evaluated here."""
+        self.tabled: tuple[Direction, dict, Estimate | None] | None = None
+        """(v, {t: phi(t)}, Ridders): ``phi`` along ``v`` evaluated beforehand at :data:`STEPS`
+        (one batched call for several points), and Ridders' estimate from those values where
+        it was computed with them (:func:`~.estimate.ridders_rows`); other steps and
+        directions are evaluated here."""
 
     def direction(self, names, rng: np.random.Generator) -> dict[str, torch.Tensor]:
         """A random direction in the inputs ``names`` (see :func:`~.estimate.direction`)."""
@@ -174,6 +204,10 @@ class At:
                    ) -> Estimate:
         """Ridders along ``v``; ``floored``: with the rounding of the intermediates in its
         bound (an extra evaluation, once per point), as every estimate that can confirm."""
+        known = self.tabled
+        if not floored and first == FIRST_STEP and known is not None and known[0] is v \
+                and known[2] is not None:
+            return known[2]
         return ridders(self.phi(v), first, name=RICHARDSON,
                        floor=self.floor if floored else 0.0)
 

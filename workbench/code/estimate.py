@@ -149,6 +149,108 @@ def _tableau(phi: Phi, first: float, diff, order: int, name: str, floor: float =
     return Estimate(best, err + _rounding(biggest, measured, h_best), name)
 
 
+def ridders_rows(values: np.ndarray, mags: np.ndarray, first: float = FIRST_STEP,
+                 name: str = "Richardson", floor: float = 0.0) -> list[Estimate | None]:
+    """:func:`ridders` of many ``phi`` at once, from tabulated values: row ``r`` of
+    ``values``/``mags`` holds ``phi_r`` at ``0, NOISE_STEP, -NOISE_STEP`` then ``+-first /
+    SHRINK**j`` (``j = 0, 1, ...``, ``+`` first), as :data:`workbench.code.directional.STEPS`.
+    The same arithmetic in the same order, vectorized over the rows (a batch's points), so the
+    estimates are bitwise :func:`ridders`'; None for a row it does not cover (a value that is
+    not finite, a tableau that settles only at the last steps): evaluate that one directly."""
+    values, mags = np.asarray(values, dtype=np.float64), np.asarray(mags, dtype=np.float64)
+    n, levels = values.shape[0], min((values.shape[1] - 3) // 2, MAX_LEVELS)
+    if n == 0 or levels < MAX_LEVELS:
+        return [None] * n
+    if n < FEW_ROWS:
+        return [_ridders_row(v, m, first, name, floor)
+                for v, m in zip(values.tolist(), mags.tolist())]
+    with np.errstate(all="ignore"):
+        ok = np.isfinite(values).all(axis=1) & np.isfinite(mags).all(axis=1)
+        f0, m0 = values[:, 0], mags[:, 0]
+        measured = np.maximum(np.maximum(np.abs(values[:, 1] - f0), np.abs(values[:, 2] - f0)),
+                              floor)
+        hs = first / SHRINK ** np.arange(levels)
+        plus, minus = values[:, 3:3 + 2 * levels:2], values[:, 4:4 + 2 * levels:2]
+        d = (plus - minus) / (2 * hs)
+        mag = np.maximum(mags[:, 3:3 + 2 * levels:2], mags[:, 4:4 + 2 * levels:2])
+        ok &= np.isfinite(d).all(axis=1)
+        # _settled: the first window of four regular differences
+        windows = levels - 3
+        m4 = np.maximum(np.maximum(mag[:, :windows], mag[:, 1:windows + 1]),
+                        np.maximum(mag[:, 2:windows + 2], mag[:, 3:windows + 3]))
+        noise_level = ROUNDING_GAIN * np.maximum(4 * EPS * m4, measured[:, None]) \
+            / hs[3:windows + 3]
+        c = [d[:, k:windows + k] - d[:, k + 1:windows + k + 1] for k in range(3)]
+        flat = (np.abs(c[0]) <= noise_level) & (np.abs(c[1]) <= noise_level) & \
+            (np.abs(c[2]) <= noise_level)
+        expected = SHRINK ** 2
+        shrink = np.ones_like(flat)
+        for a, b in ((c[0], c[1]), (c[1], c[2])):
+            shrink &= np.abs(a - expected * b) <= 0.3 * expected * np.abs(b) + \
+                2 * noise_level * (1 + expected)
+        regular = flat | shrink
+        found = regular.any(axis=1)
+        start = np.argmax(regular, axis=1)
+        ok &= found & (start + LEVELS <= MAX_LEVELS)
+        rows = np.nonzero(ok)[0]
+        if rows.size == 0:
+            return [None] * n
+        s = start[rows]
+        col_d = np.stack([d[rows, s + k] for k in range(LEVELS)], axis=1)
+        col_h = np.stack([hs[s + k] for k in range(LEVELS)], axis=1)
+        col_m = np.stack([mag[rows, s + k] for k in range(LEVELS)], axis=1)
+        meas = measured[rows]
+        table = [[col_d[:, 0]]]
+        best, err, h_best = col_d[:, 0].copy(), np.full(rows.size, np.inf), col_h[:, 0].copy()
+        biggest = np.maximum(col_m[:, 0], m0[rows])
+        active = np.ones(rows.size, dtype=bool)
+        for i in range(1, LEVELS):
+            biggest = np.where(active, np.maximum(biggest, col_m[:, i]), biggest)
+            row = [col_d[:, i]]
+            fac = SHRINK ** 2
+            for j in range(1, i + 1):
+                row.append((row[j - 1] * fac - table[i - 1][j - 1]) / (fac - 1))
+                fac *= SHRINK ** 2
+                e = np.maximum(np.abs(row[j] - row[j - 1]), np.abs(row[j] - table[i - 1][j - 1]))
+                better = active & (e <= err)
+                best = np.where(better, row[j], best)
+                err = np.where(better, e, err)
+                h_best = np.where(better, col_h[:, i], h_best)
+            table.append(row)
+            active &= ~(np.abs(row[i] - table[i - 1][i - 1]) >= GROWTH * err)
+        bound = err + ROUNDING_GAIN * np.maximum(4 * EPS * biggest, meas) / h_best
+    out: list[Estimate | None] = [None] * n
+    for r, b, e in zip(rows.tolist(), best.tolist(), bound.tolist()):
+        out[r] = Estimate(b, e, name)
+    return out
+
+
+FEW_ROWS = 6
+"""Below this many rows, :func:`ridders_rows` runs :func:`ridders` on each (numpy's cost per
+call outweighs the arithmetic)."""
+
+
+class _Missing(Exception):
+    pass
+
+
+def _ridders_row(values: list, mags: list, first: float, name: str, floor: float
+                 ) -> Estimate | None:
+    steps = [0.0, NOISE_STEP, -NOISE_STEP]
+    for j in range((len(values) - 3) // 2):
+        steps += [first / SHRINK ** j, -first / SHRINK ** j]
+    table = dict(zip(steps, zip(values, mags)))
+
+    def phi(t: float) -> tuple[float, float]:
+        if t not in table:
+            raise _Missing
+        return table[t]
+    try:
+        return ridders(phi, first, name, floor)
+    except _Missing:
+        return None
+
+
 def _rounding(magnitude: float, measured: float, h: float) -> float:
     return ROUNDING_GAIN * max(4 * EPS * magnitude, measured) / h
 
@@ -192,4 +294,4 @@ def _regular(four, order: int, rounding) -> bool:
 
 
 __all__ = ["EPS", "EXACT_ULPS", "Estimate", "Phi", "SAFETY", "direction", "exact", "noise",
-           "one_sided", "ridders"]
+           "one_sided", "ridders", "ridders_rows"]
