@@ -83,7 +83,9 @@ class WrongJvp(torch.autograd.Function):
 def test_a_wrong_jvp_is_its_own_mismatch_not_the_backwards():
     r = workbench.check_gradient(WrongJvp.apply, (X,), examples=20)
     text = str(r)
-    assert r.verdict == "mismatch" and text.startswith("WrongJvp.jvp: mismatch confirmed")
+    assert r.verdict == "mismatch" and text.startswith(
+        "WrongJvp: first order: match; second order: match; jvp: mismatch confirmed\n"
+        "  WrongJvp.jvp: mismatch confirmed")
     assert "factor 2" in text and "WrongJvp.backward: match" in text
 
 

@@ -79,7 +79,7 @@ def test_wrong_gradient_exits_1_with_json(capsys, user_file):
 def test_function_class_backward_is_checked(capsys, user_file):
     code, out, _ = run(capsys, "check-code", f"{user_file}:Square", "--inputs", "square_inputs",
                        "--examples", "15", "--seed", "3")
-    assert code == 1 and out.startswith("Square.backward: mismatch confirmed")
+    assert code == 1 and out.startswith("Square: first order: mismatch confirmed")
     assert "constant factor: hand = 1/2" in out
 
 

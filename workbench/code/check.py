@@ -43,6 +43,10 @@ finite-difference tolerance, or the code is not one function in both precisions.
 LOCALIZE_ENTRIES = 256
 """A confirmed failure's reference gradient is estimated entry by entry up to this size."""
 OVER_BUDGET = "search stopped at its time budget"
+EVALUATIONS = 40
+"""About how many evaluations of the code one comparison takes (Ridders' steps, its noise)."""
+SLOW = "the code is too slow here for the references within the time budget (one evaluation " \
+       "costs more than the budget left for the ~40 a comparison takes)"
 TABLE_ENTRIES = 4_000_000
 """The most input entries one batched evaluation of a batch's points may take (beyond, the
 points are evaluated one by one)."""
@@ -50,9 +54,10 @@ points are evaluated one by one)."""
 
 @dataclass(frozen=True)
 class CodeSettings:
-    """How hard to look: Hypothesis examples (after the example itself), seed (None:
-    derandomized), torch device, a time budget in seconds for the search (points met before
-    it keep their outcome), ``search``: False checks the example only (``gradcheck``),
+    """How hard to look: points checked after the example itself (drawn BATCH per
+    Hypothesis case), seed (None: derandomized), torch device, a time budget in seconds for
+    the search (points met before it keep their outcome), ``search``: False checks the
+    example only (``gradcheck``),
     ``projections``: random directions (over every input at once) at each point,
     ``nondet_tol``: how far two runs of the backward may differ (None: rounding),
     ``min_agreeing``: agreeing points a match needs (None: the verdict's default),
@@ -93,6 +98,8 @@ class Checker:
         self.missing: set[str] = set()
         self.seen: dict[bytes, object] = {}
         self.tables: dict[bytes, tuple] = {}
+        self.ready: dict[bytes, tuple] = {}
+        """Points of a batch whose subject was evaluated first: (point, gradient, seconds)."""
         self.batched: bool | None = None
         """Whether the code runs under ``torch.func.vmap`` (None: not tried yet)."""
         self._shapes: dict[tuple, dict] = {}
@@ -182,20 +189,50 @@ class Checker:
         along each new case's first direction at every step Ridders may take (where the
         code runs under vmap)."""
         if len(batch) > 1 and self.batched is not False:
+            self._ready(batch)
             self._tabulate(batch)
         for case in batch:
             self.examine(case)
 
+    def _left(self) -> float:
+        return self.settings.budget - (time.perf_counter() - self.started)
+
+    def _ready(self, batch: list[Case]) -> None:
+        """The subject's gradient at each new point of ``batch``, timed: what one evaluation
+        of the code costs there (some code is far slower at some values: polygamma at -1e4)."""
+        for case in batch:
+            key = case.key
+            if key in self.seen or key in self.ready or case.directions is None:
+                continue
+            if self._left() <= 0:
+                return
+            point = self.point(case)
+            start = time.perf_counter()
+            try:
+                got = self._subject(point)
+            except Exception:   # noqa: BLE001 - examined alone, where it is decided
+                continue
+            self.ready[key] = (point, got, time.perf_counter() - start)
+
     def _tabulate(self, batch: list[Case]) -> None:
-        new = [c for c in batch if c.key not in self.seen and c.key not in self.tables
-               and c.directions is not None and c.sizes == batch[-1].sizes]
+        new = [c for c in batch if c.key in self.ready and c.key not in self.tables
+               and c.sizes == batch[-1].sizes]
+        # the batched call cannot stop at the budget: it takes the points it surely affords
+        # (a subject's evaluation costs more than a forward), cheapest first
+        new.sort(key=lambda c: self.ready[c.key][2])
+        afford, cost = self._left() / 4, 0.0
+        for i, c in enumerate(new):
+            cost += self.ready[c.key][2] * len(STEPS)
+            if cost > afford:
+                new = new[:i]
+                break
         if len(new) < 2:
             return
         entries = sum(np.size(a) for a in (*new[0].values.values(),
                                            *new[0].directions.values()))
         if len(new) * len(STEPS) * entries > TABLE_ENTRIES:
             return
-        points = [self.point(case) for case in new]
+        points = [self.ready[case.key][0] for case in new]
         keys = [case.key for case in new]
         # every point's first direction at once, from one generator seeded by the batch
         rng = np.random.default_rng(zlib.crc32(b"".join(keys)))
@@ -253,9 +290,16 @@ class Checker:
         if case.directions is None:
             raise Skip("the code failed at these sizes")
         key = case.key
-        table = self.tables.pop(key, None)
-        point = self.point(case) if table is None else table[0]
-        got = self._subject(point)
+        table, ready = self.tables.pop(key, None), self.ready.pop(key, None)
+        if ready is not None:
+            point, got, seconds = ready
+        else:
+            point = self.point(case)
+            start = time.perf_counter()
+            got = self._subject(point)
+            seconds = time.perf_counter() - start
+        if table is None and seconds * EVALUATIONS > self._left():
+            raise Skip(SLOW)
         for k, g in got.items():
             if g is not None and tuple(g.shape) != tuple(point[k].shape):
                 self.shapes.append(ShapeEvidence(k, tuple(point[k].shape) or None,

@@ -44,7 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--wrt", default=None, metavar="x[,y]", help="inputs to check (default: "
                                                                 "every float input)")
     p.add_argument("--examples", type=int, default=100, metavar="N",
-                   help="Hypothesis examples after the example inputs (default 100)")
+                   help="points checked after the example inputs, drawn by Hypothesis ten "
+                        "per case (default 100)")
     p.add_argument("--seed", type=int, default=None,
                    help="Hypothesis seed (default: derandomized, reproducible)")
     p.add_argument("--device", default="cpu", metavar="DEVICE",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workbench.code.directional import AUTOGRAD, COMPLEX, FORWARD, Directional
+from workbench.code.directional import AUTOGRAD, COMPLEX, FORWARD, OWN_FORWARD, Directional
 from workbench.code.estimate import EPS, EXACT_ULPS, FIRST_STEP, Estimate
 from workbench.code.subject import COTANGENT
 
@@ -16,7 +16,7 @@ TIGHT = 1e-9
 """Richardson decides alone when its bound is below this share of the derivative (an error
 of 1e-7 relative is then well outside it); otherwise the exact references are asked too."""
 EXACT_EPS = EXACT_ULPS * EPS
-INDEPENDENT = (AUTOGRAD, COMPLEX)
+INDEPENDENT = (AUTOGRAD, OWN_FORWARD, COMPLEX)
 """Exact references computed apart from the subject: agreeing with one settles a point.
 Forward-mode autograd is not among them: torch derives many forward formulas from the
 backward ones (hardsigmoid's float32 constant 1/6 is in both)."""

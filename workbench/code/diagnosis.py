@@ -21,6 +21,8 @@ SIZES = (2, 3, 4)
 """Sizes of each varying dimension in the diagnosis (size 1 is examined on its own: a sum and a
 mean agree there)."""
 SMALL_ERROR = 1e-5
+BATCH_GUESS = "gradient depends on the batch"
+"""The words of the guess made from sizes where a gradient is right (one row) and wrong."""
 """A relative error below this is invisible to float64 finite differences (their tolerance)."""
 
 
@@ -91,8 +93,7 @@ def diagnose_code(checker, case) -> list[str]:
         needed = [g for g, one in ones.items() if one is not None and not _bad(one, name, tol)]
         if needed and not any(x.startswith(f"d/d{name}: ") for x in found):
             out.append(f"d/d{name}: right when {needed[0]} = 1, wrong when larger: the "
-                       f"gradient depends on the batch (samples mixed, a reduction over the "
-                       f"wrong axis?)")
+                       f"{BATCH_GUESS} (samples mixed, a reduction over the wrong axis?)")
         rel = max(_rel_error(s, name) for s in samples)
         if rel < SMALL_ERROR:
             out.append(f"d/d{name}: off by {rel:.2g} relative only, which float64 finite "

@@ -28,6 +28,7 @@ import torch.autograd.forward_ad as fwAD
 from workbench.code.estimate import (EPS, EXACT_ULPS, FIRST_STEP, MAX_LEVELS, NOISE_STEP,
                                      Estimate, direction, exact, one_sided, ridders,
                                      ridders_rows)
+from workbench.code.function import own_forward
 from workbench.code.references import COMPLEX_STEP, CodeAutogradOracle, first_line
 from workbench.code.subject import COTANGENT, Code
 from workbench.errors import UserError
@@ -37,6 +38,9 @@ VISIBLE = 64
 """Ulps of change that a slope must show at a small step (:meth:`At.flat_near`)."""
 RICHARDSON = "Richardson"
 AUTOGRAD, FORWARD, COMPLEX = "autograd float64", "forward-mode autograd", "complex step"
+OWN_FORWARD = "autograd of the Function's forward"
+"""An ``autograd.Function``'s forward run outside it, differentiated by torch: independent of
+the backward under check (:func:`~workbench.code.function.own_forward`)."""
 ULPS = 4
 """The conditioning test moves the inputs by this many ulps."""
 Direction = dict  # input name -> tensor of its shape
@@ -65,8 +69,11 @@ class Directional:
         self.exact: list[str] = []
         self.notes: list[str] = []
         candidates = [COMPLEX]
+        self.own = own_forward(code)
         if code.autograd_is_reference:
             candidates.insert(0, AUTOGRAD)
+        elif self.own is not None:
+            candidates.insert(0, OWN_FORWARD)
         elif code.kind == "module":
             candidates.insert(0, FORWARD)
         at = self.at(point, _zeros_for_none(grad, point))
@@ -257,13 +264,14 @@ class At:
         return out
 
     def exact(self, kind: str, v: Direction) -> Estimate:
-        if kind == AUTOGRAD:
+        if kind in (AUTOGRAD, OWN_FORWARD):
             if self._autograd is None:
-                oracle = CodeAutogradOracle(self.source.scalar, self.source.wrt)
+                scalar = (self.refs.own if kind == OWN_FORWARD else self.source).scalar
+                oracle = CodeAutogradOracle(scalar, self.source.wrt)
                 self._autograd = oracle(self.point).grad
             terms = [self._autograd[k].double() * d for k, d in v.items()]
             return exact(float(sum(t.sum() for t in terms)),
-                         float(sum(t.abs().sum() for t in terms)), AUTOGRAD)
+                         float(sum(t.abs().sum() for t in terms)), kind)
         if kind == FORWARD:
             return self._forward(v)
         return self._complex(v)
@@ -408,4 +416,4 @@ def _zeros_for_none(grad, point) -> dict[str, torch.Tensor]:
             for k, g in grad.items()}
 
 
-__all__ = ["AUTOGRAD", "COMPLEX", "FORWARD", "RICHARDSON", "STEPS", "At", "Directional"]
+__all__ = ["AUTOGRAD", "COMPLEX", "FORWARD", "OWN_FORWARD", "RICHARDSON", "STEPS", "At", "Directional"]

@@ -13,11 +13,82 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import torch
 import torch.autograd.forward_ad as fwAD
 
 from workbench.code.subject import Code, build
+
+
+class _Context:
+    """A stand-in for the ``ctx`` an old-style ``forward(ctx, ...)`` receives, when the forward
+    runs outside the Function (what it saves is kept and never read)."""
+
+    def __init__(self, count: int):
+        self.needs_input_grad = (True,) * count
+        self.saved_tensors: tuple = ()
+        self.materialize_grads = True
+
+    def save_for_backward(self, *tensors):
+        self.saved_tensors = tensors
+
+    def save_for_forward(self, *tensors):
+        pass
+
+    def mark_dirty(self, *tensors):
+        pass
+
+    def mark_non_differentiable(self, *tensors):
+        pass
+
+    def set_materialize_grads(self, value: bool):
+        self.materialize_grads = value
+
+
+def own_forward(code: Code) -> Code | None:
+    """``code`` (an ``autograd.Function``'s apply) with its ``forward`` run outside the
+    Function, so that torch autograd differentiates the forward's own operations: a reference
+    that shares nothing with the ``backward`` under check (None for other code)."""
+    cls = getattr(code.fn, "__self__", None)
+    if code.kind != "function" or not isinstance(cls, type):
+        return None
+    new_style = cls.setup_context is not torch.autograd.Function.setup_context
+
+    def forward(*args):
+        with torch.enable_grad():
+            if new_style:
+                return cls.forward(*args)
+            return cls.forward(_Context(len(args)), *args)
+
+    return replace(code, fn=forward, kind="module", title=f"{cls.__name__}.forward")
+
+
+def saved_intermediates(code: Code, cls: type, example: dict) -> str | None:
+    """Why a backward right to first order can be wrong to second: the tensors the forward
+    saves that are neither inputs nor outputs (an ``rstd`` computed in forward) carry no graph
+    inside a Function, so torch's backward of the backward treats them as constants. The
+    sentence naming them, or None when every saved tensor is an input or an output."""
+    args, _ = code.arguments(example)
+    leaves = [a.detach().clone().requires_grad_(True) if _float(a) else a for a in args]
+    try:
+        with torch.enable_grad():
+            outs = [o for o in _outputs(cls.apply(*leaves)) if isinstance(o, torch.Tensor)]
+            node = next((o.grad_fn for o in outs if o.grad_fn is not None), None)
+            saved = tuple(node.saved_tensors) if node is not None else ()
+    except Exception:   # noqa: BLE001 - the cause is optional; the verdict stands alone
+        return None
+    known = {(t.data_ptr(), tuple(t.shape)) for t in [*leaves, *outs]
+             if isinstance(t, torch.Tensor)}
+    others = [tuple(t.shape) for t in saved if isinstance(t, torch.Tensor)
+              and (t.data_ptr(), tuple(t.shape)) not in known]
+    if not others:
+        return None
+    shapes = ", ".join("x".join(map(str, s)) or "scalar" for s in others)
+    return (f"the forward saves {len(others)} intermediate tensor(s) for the backward "
+            f"(shape {shapes}), neither input nor output: inside a Function they carry no "
+            f"graph, so the backward of the backward treats them as constants; recompute them "
+            f"in backward from the saved inputs, or mark backward once_differentiable")
 
 
 def defines_jvp(cls: type) -> bool:

@@ -23,7 +23,9 @@ def check_gradient(fn, inputs, grad=None, domain=None, *, wrt=None, examples: in
     ``domain``: a word for every float input, a dict ``{input: word}`` or one word per input:
     real, positive, negative, nonzero, [a,b], spd, simplex, labels, labels:C, fixed.
     ``wrt``: names of the inputs to check (default: every float input and parameter).
-    ``examples``: Hypothesis examples after the example itself; ``seed``: None is derandomized.
+    ``examples``: points checked after the example itself (Hypothesis draws them ten per
+    case: one drawn and shrunk entry by entry, nine from a seed it draws, at sizes of their
+    own); ``seed``: None is derandomized.
     ``vary_sizes``: False keeps the example's sizes (for code closed over lengths or indices
     tied to them); ``budget``: seconds of search, after which the points seen decide.
 
@@ -47,13 +49,15 @@ def _function_orders(code, cls, inputs, first: CodeResult, settings) -> CodeResu
     """The second order of an autograd.Function's backward, and its jvp when defined."""
     import numpy as np
     import torch
-    from workbench.code.function import defines_jvp, jvp_code, second_order
+    from dataclasses import replace
+    from workbench.code.diagnosis import BATCH_GUESS
+    from workbench.code.function import defines_jvp, jvp_code, saved_intermediates, second_order
     example = {s.name: torch.as_tensor(s.example, device=code.device) for s in code.plan.slots}
     outs = code.call(example)
     rng = np.random.default_rng(0 if settings.seed is None else settings.seed)
     cotangents = tuple(torch.as_tensor(rng.uniform(-2, 2, tuple(o.shape)), device=code.device)
                        for o in outs)
-    results, notes = [first], []
+    results, notes, orders = [first], [], ["first order"]
     second = second_order(code, cls, inputs, cotangents)
     probe = Checker(second, settings)
     try:
@@ -66,10 +70,19 @@ def _function_orders(code, cls, inputs, first: CodeResult, settings) -> CodeResu
             notes.append(f"second order not checked: torch cannot differentiate "
                          f"{cls.__name__}.backward (once_differentiable, or not torch code)")
         else:
-            results.append(check(second, settings))
+            result = check(second, settings)
+            if result.verdict == "mismatch":
+                cause = saved_intermediates(code, cls, example)
+                if cause:
+                    # the cause, not a guess from the sizes where it shows
+                    result = replace(result, diagnosis=[cause] + [
+                        d for d in result.diagnosis if BATCH_GUESS not in d])
+            results.append(result)
+            orders.append("second order")
     if defines_jvp(cls):
         results.append(check(jvp_code(code, cls, inputs), settings))
-    return CodeResult.combine(results, notes)
+        orders.append("jvp")
+    return CodeResult.combine(results, notes, orders, cls.__name__)
 
 
 def assert_gradient_code(fn, inputs, grad=None, domain=None, **options) -> CodeResult:

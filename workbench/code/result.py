@@ -38,6 +38,11 @@ class CodeResult:
     time_s: float = 0.0
     exit_code: int = 0
     parts: list["CodeResult"] = field(default_factory=list)
+    orders: list[dict[str, str]] = field(default_factory=list)
+    """For an ``autograd.Function``: each order checked (first order, second order, jvp) with
+    its verdict and level, in that order; the headline says them all."""
+    owner: str = ""
+    """The class whose orders ``orders`` lists."""
 
     @classmethod
     def build(cls, code, verdict: Verdict, evidence: Evidence, diagnosis, case, references,
@@ -60,14 +65,23 @@ class CodeResult:
                    verdict.exit_code)
 
     @staticmethod
-    def combine(results: list["CodeResult"], notes=()) -> "CodeResult":
+    def combine(results: list["CodeResult"], notes=(), orders: list[str] | None = None,
+                owner: str = "") -> "CodeResult":
         """One result for several checks of one piece of code (first order, second order,
-        jvp): the first mismatch (else the first undecided, else the first), with the others
-        as ``parts``."""
+        jvp; named by ``orders``): the first mismatch (else the first undecided, else the
+        first), with the others as ``parts``."""
         rank = {"mismatch": 0, "undecided": 1, "match": 2}
         main = min(results, key=lambda r: rank[r.verdict])
+        named = [{"order": name, "verdict": r.verdict, "level": r.level}
+                 for name, r in zip(orders or [], results)] if len(results) > 1 else []
         return replace(main, parts=[r for r in results if r is not main],
-                       notes=main.notes + list(notes))
+                       notes=main.notes + list(notes), orders=named, owner=owner)
+
+    def orders_line(self) -> str:
+        """``first order: match; second order: mismatch confirmed`` (empty for one order)."""
+        return "; ".join(f"{o['order']}: {o['verdict']}"
+                         f"{' ' + o['level'] if o['verdict'] == 'mismatch' else ''}"
+                         for o in self.orders)
 
     def __bool__(self) -> bool:
         return self.verdict == "match"
@@ -82,11 +96,14 @@ class CodeResult:
     def summary(self) -> str:
         """One line: the first diagnosis of a mismatch, else the verdict."""
         if self.verdict == "mismatch" and self.diagnosis:
-            return f"gradient mismatch: {self.diagnosis[0]}"
+            where = f"{self.orders_line()}: " if self.orders else ""
+            return f"gradient mismatch: {where}{self.diagnosis[0]}"
         return self.verdict_line()
 
     def lines(self) -> list[str]:
         out = [f"{self.subject}: {self.verdict_line()}"]
+        if self.orders:
+            out = [f"{self.owner}: {self.orders_line()}", f"  {out[0]}"]
         out += [f"  diagnosis: {d}" for d in self.diagnosis]
         ce = self.counterexample
         if ce:
