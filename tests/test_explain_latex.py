@@ -86,9 +86,9 @@ def test_french_and_english_labels(affine_page):
 def test_the_page_shows_steps_result_table_and_figure(affine_page):
     tex = pages.render(affine_page)
     assert r"\begin{align*}" in tex and r"\boxed{" in tex
-    assert r"\begin{tabular}" in tex and "x=0 *" in tex      # the [[at]] point x = 0
+    assert r"\begin{tabular}" in tex and "$x = 0$ *" in tex      # the [[at]] point x = 0
     assert affine_page.figure_png.startswith(b"\x89PNG")
-    assert rf"\includegraphics[width=0.8\linewidth]{{{affine_page.figure_name}}}" in tex
+    assert rf"\includegraphics[width={pages.FIGURE_WIDTH}]{{{affine_page.figure_name}}}" in tex
 
 
 def test_a_mismatch_page_gives_the_verdict_and_the_diagnosis():

@@ -117,3 +117,13 @@ def test_a_french_page_says_its_remarks_in_french(texts):
     mean = texts["fr", "page", "course_04_least_squares_mean"]
     assert "Remarques" in mean and "différentielles matricielles" in mean
     assert "remarque(s) technique(s)" not in mean
+
+
+def test_french_numbers_have_the_decimal_comma(texts):
+    """Tables, points, scales, the graph's values (issue 26, item 9): 2,988, never 2.988; the
+    English pages keep the point."""
+    for (lang, kind, name), text in texts.items():
+        if lang == "fr":
+            assert re.findall(r"\S*\d\.\d\S*", text) == [], (kind, name)
+    assert re.search(r"\d,\d", texts["fr", "page", "course_02_exp2"])
+    assert re.search(r"\d\.\d", texts["en", "page", "course_02_exp2"])

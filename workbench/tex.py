@@ -13,6 +13,7 @@ passed through from user text.
 
 from __future__ import annotations
 
+import math as pymath
 import re
 
 import sympy
@@ -69,6 +70,21 @@ NAME_MACROS = frozenset("""
     """.split())
 
 
+GREEK_SHORT = {"lam": "lambda", "lmbda": "lambda", "lmbd": "lambda", "eps": "epsilon"}
+"""Names of Greek letters as a variable is spelled when the letter's name is taken (``lambda``
+is a Python keyword) or shortened: typeset as the letter (``lam`` -> \\lambda, ``eps_1`` ->
+\\epsilon_{1}), as SymPy typesets ``beta``."""
+
+
+def greek_name(name: str) -> str:
+    """``name`` with a short Greek spelling of its letters spelled out (:data:`GREEK_SHORT`):
+    ``lam2`` is ``lambda2``, which SymPy typesets \\lambda_{2}; any other name unchanged."""
+    letters = re.match(r"[A-Za-z]+", name)
+    if letters is None or letters.group() not in GREEK_SHORT:
+        return name
+    return GREEK_SHORT[letters.group()] + name[letters.end():]
+
+
 def name_latex(printed: str, name: str) -> str:
     """``printed`` (SymPy's LaTeX for the variable ``name``) if TeX can typeset it with the
     page's packages, else ``name`` in italics, letter for letter."""
@@ -87,7 +103,7 @@ class TextbookPrinter(LatexPrinter):
         super().__init__({"ln_notation": True, **(settings or {})})
 
     def _deal_with_super_sub(self, string: str, style: str = "plain") -> str:
-        return name_latex(super()._deal_with_super_sub(string, style), string)
+        return name_latex(super()._deal_with_super_sub(greek_name(string), style), string)
 
     def _as_ordered_terms(self, expr, order=None):
         terms = list(super()._as_ordered_terms(expr, order=order))
@@ -146,6 +162,30 @@ def _entry_sum(trace):
         if coeff == 1 and len(mats) == 2 and isinstance(mats[0], OneMatrix):
             return mats[1]
     return None
+
+
+def decimal_mark(number: str, lang: str) -> str:
+    """``number`` as Python writes it (``-1.599``) with the decimal mark of ``lang``, for math
+    mode: ``-1{,}599`` in French (braces, or TeX spaces the comma as punctuation), unchanged in
+    English."""
+    return number.replace(".", "{,}") if lang == "fr" else number
+
+
+def list_separator(lang: str) -> str:
+    """What separates numbers in a list, in math mode: a semicolon in French, whose decimal
+    mark is the comma; a comma in English."""
+    return r";\ " if lang == "fr" else ", "
+
+
+def float_latex(x: float, lang: str, digits: int = 6) -> str:
+    """A float in math mode, ``digits`` significant digits with the decimal mark of ``lang``:
+    ``-1{,}599``, ``2{,}5 \\times 10^{-7}``, ``\\infty``."""
+    x = float(x) + 0.0                              # -0.0 prints as 0
+    if not pymath.isfinite(x):
+        return r"\infty" if x > 0 else r"-\infty" if x < 0 else r"\mathrm{NaN}"
+    mantissa, _, exponent = f"{x:.{digits}g}".partition("e")
+    mantissa = decimal_mark(mantissa, lang)
+    return mantissa if not exponent else f"{mantissa} \\times 10^{{{int(exponent)}}}"
 
 
 def math(expr, names: dict | None = None) -> str:

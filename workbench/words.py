@@ -90,12 +90,6 @@ WORDS: dict[str, tuple[str, str]] = {
                            "form above is checked against it."),
     "page.no-closed-form": ("Pas de forme close : gradient en tailles explicites seulement.",
                             "No closed form: gradient at explicit sizes only."),
-    "page.figure-scalar": ("La fonction (trait plein) et sa dérivée (tirets).",
-                           "The function (solid) and its derivative (dashed)."),
-    "page.figure-errors": ("Erreur relative entre gradient symbolique et autograd sur les "
-                           "points vérifiés.",
-                           "Relative error between symbolic and autograd gradients over the "
-                           "checked points."),
     "page.error": ("Erreur", "Error"),
     "page.notes": ("Remarques", "Notes"),
     "page.notes-elsewhere": ("Le moteur a laissé {count} autre(s) remarque(s) technique(s) : "
@@ -285,6 +279,22 @@ WORDS: dict[str, tuple[str, str]] = {
     "plot.rel": ("erreur relative (log10) par rapport à autograd",
                  "relative error (log10) against autograd"),
     "plot.count": ("points", "points"),
+    "plot.caption-curves": ("{what}.", "{what}."),
+    "plot.caption-errors": ("erreur relative par rapport à autograd, en des points tirés, "
+                            "{what}.",
+                            "relative error against autograd at sampled points {what}."),
+    "plot.error-symbolic": ("du gradient symbolique", "of the symbolic gradient"),
+    "plot.error-hand": ("de la dérivation à la main", "of the hand derivation"),
+    "plot.error-finite-difference": ("des différences finies", "of finite differences"),
+    "plot.caption-empty": ("Aucun gradient à comparer à autograd.",
+                           "No gradient to compare with autograd."),
+    "plot.curve-function": ("la fonction", "the function"),
+    "plot.curve-symbolic": ("la dérivée symbolique", "the symbolic derivative"),
+    "plot.curve-hand": ("la dérivée à la main", "the hand derivative"),
+    "plot.line-solid": ("trait plein", "solid"),
+    "plot.line-dashed": ("tirets", "dashed"),
+    "plot.line-dotted": ("pointillés", "dotted"),
+    "plot.and": ("et", "and"),
     # the gallery's index.html (workbench.explain.index)
     "index.title": ("Galerie des dérivations", "Derivation gallery"),
     "index.intro": ("Chaque page explique un gradient pas à pas et le vérifie (symbolique, "

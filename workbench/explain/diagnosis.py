@@ -13,14 +13,13 @@ content)``, formulas in LaTeX and words as plain text, which each medium then es
 
 from __future__ import annotations
 
-import math as pymath
 from dataclasses import dataclass, field
 from typing import Any
 
 import sympy
 
 from workbench.derive.equality import reduce_to_zero
-from workbench.tex import math
+from workbench.tex import float_latex, list_separator, math
 from workbench.words import word
 
 SECONDS = 1.0
@@ -140,23 +139,23 @@ def _counterexample(ce: dict | None) -> Counterexample | None:
 # ---------------------------------------------------------------- rendering
 
 
-def number_latex(value) -> str:
-    """A float (6 significant digits, ``\\times 10^{k}`` for exponents), or rows of them as a
-    ``pmatrix``."""
+def number_latex(value, lang: str) -> str:
+    """A float (6 significant digits, ``\\times 10^{k}`` for exponents, the decimal mark of
+    ``lang``), or rows of them as a ``pmatrix``."""
     if isinstance(value, (list, tuple)):
         rows = [r if isinstance(r, (list, tuple)) else [r] for r in value]
-        return r"\begin{pmatrix}" + r" \\ ".join(" & ".join(number_latex(x) for x in r)
+        return r"\begin{pmatrix}" + r" \\ ".join(" & ".join(number_latex(x, lang) for x in r)
                                                  for r in rows) + r"\end{pmatrix}"
     if value is None:
         return "?"
-    x = float(value)
-    if not pymath.isfinite(x):
-        return r"\infty" if x > 0 else r"-\infty" if x < 0 else r"\mathrm{NaN}"
-    text = f"{x:.6g}"
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        return f"{mantissa} \\times 10^{{{int(exponent)}}}"
-    return text
+    return float_latex(value, lang)
+
+
+def point_latex(values: dict, symbols: dict, lang: str) -> str:
+    """A point as mathematics, ``x = -1{,}5;\\ y = 2`` in French (the comma is the decimal
+    mark there), ``x = -1.5, y = 2`` in English; ``symbols``: the LaTeX of each name."""
+    return list_separator(lang).join(f"{symbols.get(k, k)} = {number_latex(v, lang)}"
+                                     for k, v in values.items())
 
 
 def _shape_latex(shape) -> str:
@@ -185,14 +184,14 @@ def lines(d: Diagnosis, lhs: dict[str, str], symbols: dict[str, str], lang: str)
                         (True, f"{lhs[f.variable]} = {math(f.true)}")])
     ce = d.counterexample
     if ce is not None:
-        point = ", ".join(f"{symbols.get(k, k)} = {number_latex(v)}" for k, v in ce.point.items())
+        point = point_latex(ce.point, symbols, lang)
         sizes = ", ".join(f"{k} = {v}" for k, v in ce.sizes.items())
         out.append([(False, word("diag.counterexample", lang, digits=ce.digits) + " "),
                     (True, point + (rf" \quad ({sizes})" if sizes else "")),
                     (False, ", " + word("diag.hand-gives", lang) + " "),
-                    (True, number_latex(ce.hand)),
+                    (True, number_latex(ce.hand, lang)),
                     (False, ", " + word("diag.true-gives", lang) + " "),
-                    (True, number_latex(ce.true)), (False, ".")])
+                    (True, number_latex(ce.true, lang)), (False, ".")])
     return out
 
 

@@ -34,11 +34,11 @@ PREAMBLE = r"""\documentclass[11pt,a4paper]{article}
 \setlength{\parskip}{0.5em}
 \allowdisplaybreaks
 \title{%(title)s}
-\author{}
-\date{}
 \begin{document}
-\maketitle
+{\centering\Large\bfseries %(title)s\par}
 """
+"""The title is set in one line of large type, not by \\maketitle, whose empty author and date
+left some 3 cm blank at the top of every page; ``\\title`` still names it in the source."""
 
 
 def document(title: str, body: str, lang: str, footer: str | None = None) -> str:

@@ -16,6 +16,7 @@ from workbench.derive.landmarks import matrix_roles
 from workbench.oracles.base import gradients_at
 from workbench.verify.crosscheck import fit_scalar
 from workbench.verify.strategies import SamplingPlan, sample_points as plan_points
+from workbench.tex import float_latex, math
 from workbench.words import word
 
 KINDS = ("hand", "symbolic", "autograd", "finite-difference")
@@ -68,19 +69,19 @@ def sample_points(problem, count: int, seed: int = SEED) -> tuple[dict, dict]:
 
 def describe(point: dict, variables, sizes: dict, index: int | None = None,
              lang: str = "en") -> str:
-    """Short text for a point: scalar values, or the sizes for matrix problems (read off the
+    """A point as short LaTeX text: each scalar typeset with the decimal mark of ``lang``
+    (``$\\lambda = 0{,}5$; $x = -1{,}599$``), or the sizes for matrix problems (read off the
     matrices of an unbatched point when not given; "fixed sizes" in ``lang`` where the
     declaration fixes them all)."""
     parts = []
     for v in variables:
         if not v.is_matrix:
             value = point[v.name] if index is None else point[v.name][index]
-            parts.append(f"{v.name}={float(value):.4g}")
+            parts.append(f"${math(v.symbol())} = {float_latex(value, lang, 4)}$")
     if any(v.is_matrix for v in variables):
         sizes = sizes or (_sizes_of(point, variables) if index is None else {})
-        parts.append(", ".join(f"{k}={s}" for k, s in sizes.items()) or
-                     word("page.fixed-sizes", lang))
-    return ", ".join(parts)
+        parts += [f"${k} = {s}$" for k, s in sizes.items()] or [word("page.fixed-sizes", lang)]
+    return ("; " if lang == "fr" else ", ").join(parts)
 
 
 def _sizes_of(point: dict, variables) -> dict[str, int]:

@@ -22,7 +22,7 @@ from workbench.explain import higher_page
 from workbench.explain.latex import document
 from workbench.explain.render_steps import gradient_lhs, render_result, render_steps
 from workbench.explain.steps import explain_steps
-from workbench.tex import escape, math, prose_tex
+from workbench.tex import decimal_mark, escape, float_latex, math, prose_tex
 from workbench.trace import trace_derivation, trace_tikz
 from workbench.verify.crosscheck import CheckSettings
 from workbench.verify.runner import FileResult, check_file
@@ -45,6 +45,7 @@ class Page:
     lang: str = "fr"
     slug: str = ""
     diagnosis: Diagnosis | None = None
+    figure_caption: str = ""
 
     def __post_init__(self):
         self.slug = self.slug or page_slug(self.df.name)
@@ -79,11 +80,11 @@ def build(path: str | Path, lang: str = "fr", examples: int = DEFAULT_EXAMPLES) 
         return Page(df, result, [], [], "matrix",
                     higher_page.figure_png(df, result.report, lang), None, lang)
     found = numbers.oracles(df.problem, df.hand)
-    kind, png = figure(df.problem, found, lang)
+    kind, png, caption = figure(df.problem, found, lang)
     return Page(df, result, explain_steps(df.problem), numbers.table(df, result.report, found,
                                                                       lang),
                 kind, png, _trace(df, lang), lang,
-                diagnosis=diagnose(df.problem, df.hand, result.report))
+                diagnosis=diagnose(df.problem, df.hand, result.report), figure_caption=caption)
 
 
 def title_of(df: DerivationFile, lang: str) -> str:
@@ -118,7 +119,7 @@ def render(page: Page) -> str:
              _figure(page)]
     if page.trace_tikz:
         parts.append(f"\\section*{{{word('page.trace', lang)}}}\n\\begin{{center}}\n"
-                     f"\\resizebox{{\\linewidth}}{{!}}{{{page.trace_tikz}}}\n\\end{{center}}\n")
+                     f"{fit_page(page.trace_tikz)}\n\\end{{center}}\n")
     parts.append(_notes(page))
     return document(prose_tex(title_of(page.df, lang)), "\n".join(parts), lang)
 
@@ -142,12 +143,14 @@ def _notes(page: Page) -> str:
 _HOLE = "WBHOLE"
 
 
-def _magnitude(x: float | None) -> str:
-    """An order of magnitude as mathematics: ``20``, ``$9 \\times 10^{7}$``."""
+def _magnitude(x: float | None, lang: str) -> str:
+    """An order of magnitude as mathematics: ``$20$``, ``$140$``, ``$0{,}25$`` in French,
+    ``$9 \\times 10^{7}$``."""
     if x is None:
         return ""
     if x == 0 or 1e-3 <= abs(x) < 1e4:
-        return f"${x:.2g}$"
+        rounded = float(f"{x:.2g}")                   # 140, not 1.4e+02
+        return f"${decimal_mark(f'{rounded:g}', lang)}$"
     e = floor(log10(abs(x)))
     m = round(x / 10 ** e)
     if m == 10:
@@ -212,9 +215,9 @@ def space_latex(v, lang: str) -> str:
     elif d.kind == "nonzero":
         base = r"(\mathbb{R} \setminus \{0\})"
     else:
-        low = r"-\infty" if d.low == float("-inf") else number_latex(d.low)
+        low = r"-\infty" if d.low == float("-inf") else number_latex(d.low, lang)
         high = (r"+\infty" if lang == "fr" else r"\infty") if d.high == float("inf") else \
-            number_latex(d.high)
+            number_latex(d.high, lang)
         base = rf"\left]{low}, {high}\right[" if lang == "fr" else rf"\left({low}, {high}\right)"
     if not v.is_matrix:
         return base
@@ -268,8 +271,8 @@ def skipped_latex(rep, lang: str) -> str:
         if scale is not None and compared is not None:
             text += " ; " if lang == "fr" else "; "
             text += word("page.skipped-scale", lang, scale=_HOLE, compared=_HOLE + "2")
-        items.append(escape(text).replace(_HOLE + "2", _magnitude(compared))
-                     .replace(_HOLE, _magnitude(scale)))
+        items.append(escape(text).replace(_HOLE + "2", _magnitude(compared, lang))
+                     .replace(_HOLE, _magnitude(scale, lang)))
     if other:
         items.append(escape(word("page.skipped-other", lang, count=other)))
     if not items:
@@ -299,12 +302,12 @@ def segments_tex(segments) -> str:
     return "".join(f"${c}$" if is_formula else escape(c) for is_formula, c in segments)
 
 
-def _cell(value) -> str:
+def _cell(value, lang: str) -> str:
     if value is None:
         return "---"
     if value.dim() == 0:
-        return f"${float(value):.6g}$"
-    return f"$\\lVert\\cdot\\rVert = {float(value.norm()):.6g}$"
+        return f"${float_latex(value, lang)}$"
+    return f"$\\lVert\\cdot\\rVert = {float_latex(value.norm(), lang)}$"
 
 
 def _table(page: Page) -> str:
@@ -316,21 +319,33 @@ def _table(page: Page) -> str:
              " & ".join(heads) + " \\\\", "\\midrule"]
     for row in page.rows:
         err = row.rel_error()
-        cells = [escape(row.point) + (" *" if row.origin != "sample" else ""),
+        cells = [row.point + (" *" if row.origin != "sample" else ""),
                  f"${math(_symbol(page.df.problem, row.variable))}$"]
-        cells += [_cell(row.values.get(k)) for k in numbers.KINDS]
-        cells.append("---" if err is None else f"${err:.2g}$")
+        cells += [_cell(row.values.get(k), lang) for k in numbers.KINDS]
+        cells.append("---" if err is None else f"${float_latex(err, lang, 2)}$")
         lines.append(" & ".join(cells) + " \\\\")
     lines += ["\\bottomrule", "\\end{tabular}", "}"]
     return "\n".join(lines) + "\n"
 
 
+FIGURE_WIDTH = r"0.6\linewidth"
+"""The figure's width on the page: at 0.8 (almost 8 cm tall) it went to a page of its own after
+a one-line derivation."""
+
+
+def fit_page(picture: str) -> str:
+    """``picture`` (LaTeX) scaled down, never up, to the page's width and to 40% of its
+    height: a small graph is not blown up to the page's width, nor a tall one past a page."""
+    tall = r"\resizebox{!}{\ifdim\height>0.4\textheight 0.4\textheight\else\height\fi}"
+    wide = r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}"
+    return f"{wide}{{{tall}{{{picture}}}}}"
+
+
 def _figure(page: Page) -> str:
     lang = page.lang
-    kind = "scalar" if page.figure_kind == "curves" else "errors"
-    caption = word("higher.figure" if page.figure_kind == "matrix" else f"page.figure-{kind}",
-                   lang)
+    caption = word("higher.figure", lang) if page.figure_kind == "matrix" else \
+        escape(page.figure_caption)
     return (f"\\section*{{{word('page.figure', lang)}}}\n\\begin{{center}}\n"
-            f"\\includegraphics[width=0.8\\linewidth]{{{page.figure_name}}}\\\\\n"
+            f"\\includegraphics[width={FIGURE_WIDTH}]{{{page.figure_name}}}\\\\\n"
             f"{{\\small {caption}}}\n\\end{{center}}\n")
 

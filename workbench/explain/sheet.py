@@ -3,16 +3,17 @@ the first page (compute the gradient, evaluate it at the file's points, judge th
 derivation as a student's), the solutions after a page break (the steps, the result, the values
 at the points, the verdict and its diagnosis), all checked like the page (:mod:`.page`).
 
-The statement leaves the file's description out: it often gives the answer away; it opens the
-solutions instead.
+The first page leaves the file's title and description out: they often give the answer away
+("Ridge regression: 2 X^T (X beta - y) + 2 lambda beta"); they open the solutions instead. The
+sheet is titled by its function.
 """
 
 from __future__ import annotations
 
-from workbench.explain.diagnosis import number_latex
+from workbench.explain.diagnosis import number_latex, point_latex
 from workbench.explain.latex import document
-from workbench.explain.page import (Page, description_of, hand_section, statement_body,
-                                    title_of)
+from workbench.explain.page import (Page, description_of, function_lhs, hand_section,
+                                    statement_body, title_of)
 from workbench.explain.render_steps import gradient_lhs, render_result, render_steps
 from workbench.tex import math, prose_tex
 from workbench.words import word
@@ -31,7 +32,7 @@ def render_sheet(page: Page) -> str:
     for at in df.at:
         blanks = " \\qquad ".join(f"{gradient_lhs(p, name)} = \\underline{{\\hspace{{4cm}}}}"
                                   for name in p.wrt)
-        items.append(f"\\item {word('sheet.evaluate', lang)} ${_point(p, at.values)}$.\n"
+        items.append(f"\\item {word('sheet.evaluate', lang)} ${_point(p, at.values, lang)}$.\n"
                      f"\\[ {blanks} \\]")
     if df.hand:
         hand = " \\qquad ".join(f"{gradient_lhs(p, name)} \\overset{{?}}{{=}} {math(expr)}"
@@ -41,25 +42,25 @@ def render_sheet(page: Page) -> str:
         items.append(f"\\item {word('sheet.student', lang)}\n\\[ {hand} \\]\n{lines}")
     statement = [f"\\section*{{{word('page.statement', lang)}}}", statement_body(p, lang),
                  "\\begin{enumerate}", *items, "\\end{enumerate}"]
-    solutions = ["\\newpage", f"\\section*{{{word('sheet.solutions', lang)}}}"]
+    solutions = ["\\newpage", f"\\section*{{{word('sheet.solutions', lang)}}}",
+                 f"\\textbf{{{prose_tex(title_of(df, lang))}}}\n"]
     description = description_of(df, lang)
     if description:
         solutions.append(prose_tex(description) + "\n")
     solutions += [render_steps(page.steps, p, lang), render_result(page.steps, p, lang),
                   _values(page), hand_section(page)]
-    title = f"{word('sheet.exercise', lang)} : " if lang == "fr" else \
-        f"{word('sheet.exercise', lang)}: "
-    return document(title + prose_tex(title_of(df, lang)), "\n".join(statement + solutions),
-                    lang, footer=word("sheet.made", lang))
+    colon = " : " if lang == "fr" else ": "           # French sets a space before a colon
+    title = f"{word('sheet.exercise', lang)}{colon}${function_lhs(p)} = {math(p.function)}$"
+    return document(title, "\n".join(statement + solutions), lang,
+                    footer=word("sheet.made", lang))
 
 
 def _symbol(problem, name: str) -> str:
     return next(math(v.symbol()) for v in problem.variables if v.name == name)
 
 
-def _point(problem, values: dict) -> str:
-    names = {v.name: math(v.symbol()) for v in problem.variables}
-    return ", ".join(f"{names.get(k, k)} = {number_latex(v)}" for k, v in values.items())
+def _point(problem, values: dict, lang: str) -> str:
+    return point_latex(values, {v.name: math(v.symbol()) for v in problem.variables}, lang)
 
 
 def _values(page: Page) -> str:
@@ -72,12 +73,13 @@ def _values(page: Page) -> str:
         for name in p.wrt:
             found = checked[i]["gradient"].get(name, {}) if i < len(checked) else {}
             value = found.get("autograd")
-            shown = number_latex(value) if value is not None else "?"
+            shown = number_latex(value, page.lang) if value is not None else "?"
             if name in at.expect and found.get("ok"):
                 exact, expr = math(at.expect[name]), at.expect[name]
                 relation = "=" if expr.free_symbols else r"\approx"
                 shown = exact if exact == shown else f"{exact} {relation} {shown}"
-            rows.append(f"{word('sheet.answer-at', page.lang)} ${_point(p, at.values)}$ : "
+            at_point = _point(p, at.values, page.lang)
+            rows.append(f"{word('sheet.answer-at', page.lang)} ${at_point}$ : "
                         f"\\[ {gradient_lhs(p, name)} = {shown} \\]")
     if not rows:
         return ""

@@ -13,6 +13,7 @@ from typing import Mapping, Sequence
 import sympy
 
 from workbench.errors import UnsupportedExpression
+from workbench.tex import greek_name
 from workbench.trace.matrix import MATRIX_OPS
 from workbench.trace.numbers import Shape
 from workbench.trace.ops import ATOM, OPS
@@ -135,7 +136,9 @@ class Graph:
 
 
 def tex_name(name: str) -> str:
-    """A variable or node name in LaTeX math: ``beta`` -> ``\\beta``, ``v12`` -> ``v_{12}``."""
+    """A variable or node name in LaTeX math: ``beta`` -> ``\\beta``, ``lam`` -> ``\\lambda``
+    (:func:`workbench.tex.greek_name`), ``v12`` -> ``v_{12}``."""
+    name = greek_name(name)
     if name in _GREEK:
         return "\\" + name
     head = name.rstrip("0123456789")
