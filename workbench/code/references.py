@@ -22,6 +22,7 @@ import torch
 
 from workbench.oracles.autograd import AutogradOracle
 from workbench.oracles.base import Evaluation, FunctionOracle, GradientOracle, Point
+from workbench.oracles.finite_diff import central_difference, entrywise_gradient
 from workbench.oracles.tolerances import tolerance_for
 
 COMPLEX_STEP = 1e-20
@@ -79,27 +80,11 @@ class RichardsonOracle(_PointwiseOracle):
     name = "Richardson"
 
     def at(self, point: Point) -> Evaluation:
-        with torch.no_grad():
-            value = self.fn(point)
-            grad = {}
-            for name in self.wrt:
-                x = point[name]
-                flat = x.reshape(-1)
-                g = torch.empty_like(flat)
-                for i in range(flat.numel()):
-                    h = RICHARDSON_STEP * max(1.0, abs(float(flat[i])))
-                    d = [self._central(point, name, flat, i, step) for step in (h, h / 2)]
-                    g[i] = (4 * d[1] - d[0]) / 3
-                grad[name] = g.reshape(x.shape)
-        return Evaluation(value, grad)
-
-    def _central(self, point, name, flat, i, h) -> torch.Tensor:
-        e = torch.zeros_like(flat)
-        e[i] = h
-        shape = point[name].shape
-        plus = self.fn({**point, name: (flat + e).reshape(shape)})
-        minus = self.fn({**point, name: (flat - e).reshape(shape)})
-        return (plus - minus) / (2 * h)
+        def partial(name, flat, i):
+            h = RICHARDSON_STEP * max(1.0, abs(float(flat[i])))
+            d = [central_difference(self.fn, point, name, flat, i, step) for step in (h, h / 2)]
+            return (4 * d[1] - d[0]) / 3
+        return entrywise_gradient(self.fn, point, self.wrt, partial)
 
 
 class CodeAutogradOracle(AutogradOracle):

@@ -25,6 +25,34 @@ def fd_step(x: torch.Tensor) -> torch.Tensor:
     return eps ** (1.0 / 3.0) * torch.clamp(x.detach().abs(), min=1.0)
 
 
+def central_difference(fn: Function, point: Point, name: str, flat: torch.Tensor, i: int,
+                       h) -> torch.Tensor:
+    """``(f(x + h e_i) - f(x - h e_i)) / 2h`` for entry ``i`` of ``point[name]`` (``flat``:
+    that tensor flattened), one point, two calls of ``fn``."""
+    e = torch.zeros_like(flat)
+    e[i] = h
+    shape = point[name].shape
+    plus = fn({**point, name: (flat + e).reshape(shape)})
+    minus = fn({**point, name: (flat - e).reshape(shape)})
+    return (plus - minus) / (2 * h)
+
+
+def entrywise_gradient(fn: Function, point: Point, wrt, partial) -> Evaluation:
+    """The value of ``fn`` at one point and its gradient entry by entry, without autograd:
+    ``partial(name, flat, i)`` gives the derivative along entry ``i`` of ``point[name]``
+    (``flat``: that tensor flattened)."""
+    with torch.no_grad():
+        value = fn(point)
+        grad = {}
+        for name in wrt:
+            flat = point[name].reshape(-1)
+            g = torch.empty_like(flat)
+            for i in range(flat.numel()):
+                g[i] = partial(name, flat, i)
+            grad[name] = g.reshape(point[name].shape)
+    return Evaluation(value, grad)
+
+
 class FiniteDifferenceOracle(FunctionOracle):
     """Gradient by central differences, element by element, in one batched call.
 
@@ -85,22 +113,10 @@ class FiniteDifferenceOracle(FunctionOracle):
         return partial.T.reshape(b, *shape), kink
 
     def _unbatched(self, point: Point) -> Evaluation:
-        with torch.no_grad():
-            value = self.fn(point)
-            grad = {}
-            for name in self.wrt:
-                x = point[name]
-                flat = x.reshape(-1)
-                h = fd_step(flat)
-                g = torch.empty_like(flat)
-                for i in range(flat.numel()):
-                    e = torch.zeros_like(flat)
-                    e[i] = h[i]
-                    plus = self.fn({**point, name: (flat + e).reshape(x.shape)})
-                    minus = self.fn({**point, name: (flat - e).reshape(x.shape)})
-                    g[i] = (plus - minus) / (2 * h[i])
-                grad[name] = g.reshape(x.shape)
-        return Evaluation(value, grad)
+        return entrywise_gradient(
+            self.fn, point, self.wrt,
+            lambda name, flat, i: central_difference(self.fn, point, name, flat, i,
+                                                     fd_step(flat[i])))
 
     def directional_derivative(self, point: Point, direction: Mapping[str, torch.Tensor], *,
                                batched: bool = False) -> torch.Tensor:
