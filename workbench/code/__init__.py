@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-import importlib
+from workbench.lazy import lazy_exports
 
 # public name: the module of this package that defines it (loaded on first use: the
 # ``check-code`` verb is registered without importing torch)
@@ -19,9 +19,4 @@ _EXPORTS = {"check_gradient": "gradient", "assert_gradient_code": "gradient",
             "gradcheck": "dropin", "GradcheckError": "dropin"}
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

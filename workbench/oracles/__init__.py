@@ -5,7 +5,7 @@ The names load on first use (PEP 562): the oracles load torch, and a check that 
 :mod:`workbench.oracles.tolerances` must not pay for it.
 """
 
-from importlib import import_module
+from workbench.lazy import lazy_exports
 
 _HOMES = {
     "AutogradOracle": "autograd",
@@ -17,12 +17,7 @@ _HOMES = {
 }
 
 __all__ = sorted(_HOMES)
-
-
-def __getattr__(name: str):
-    if name not in _HOMES:
-        raise AttributeError(f"module 'workbench.oracles' has no attribute {name!r}")
-    return getattr(import_module(f"workbench.oracles.{_HOMES[name]}"), name)
+__getattr__ = lazy_exports(__name__, _HOMES)
 
 
 def __dir__():
