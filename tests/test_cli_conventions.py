@@ -3,6 +3,7 @@
 so a new verb that breaks the convention fails here."""
 
 import argparse
+import inspect
 import os
 import re
 from pathlib import Path
@@ -149,6 +150,14 @@ def test_cuda_without_cuda_is_one_line_exit_2(verb, capsys, tmp_path):
 def test_every_handler_is_named_cmd_verb():
     names = {verb: parser.get_default("func").__name__ for verb, parser in verbs().items()}
     assert names == {verb: f"cmd_{verb.replace('-', '_')}" for verb in names}
+
+
+def test_every_verb_is_described_by_its_handler():
+    """The description ``workbench VERB --help`` prints is the handler's docstring, one text
+    for both (workbench.verbs.add_verb)."""
+    for verb, parser in verbs().items():
+        handler = parser.get_default("func")
+        assert handler.__doc__ and parser.description == inspect.cleandoc(handler.__doc__), verb
 
 
 def documented_exit_codes(verb: str) -> set[int]:

@@ -16,6 +16,7 @@ from workbench.atomic import add_output_option, check_output_dir
 from workbench.cifar.recipes import RECIPES, get_recipe
 from workbench.devices import add_device_option, parse_device
 from workbench.errors import UserError
+from workbench.verbs import add_verb
 
 DEFAULT_DATA = "data"
 DEFAULT_GALLERY = Path("gallery") / "cifar"
@@ -25,12 +26,8 @@ input, 2; not a gradient mismatch, 1)."""
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "train", help="train the course's CNN on CIFAR-10 through a gradient oracle",
-        description="Train the PyTorch tutorial CNN on CIFAR-10. Recipe 'seed' is the course's "
-                    "(SGD lr 0.001, momentum 0.9, batch 4, 2 epochs); 'fast' is tuned for speed "
-                    "and accuracy with the same network. Under torchrun, trains data-parallel "
-                    "(gloo on CPU, nccl on GPU).")
+    p = add_verb(subparsers, "train", cmd_train,
+                 help="train the course's CNN on CIFAR-10 through a gradient oracle")
     _data_argument(p)
     p.add_argument("--recipe", choices=sorted(RECIPES), default="seed",
                    help="training recipe (default: seed)")
@@ -55,17 +52,13 @@ def register(subparsers) -> None:
                    help="do not copy the figures into the gallery")
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None,
                    help="no progress bar")
-    p.set_defaults(func=cmd_train)
 
-    p = subparsers.add_parser(
-        "evaluate", help="test accuracy of a trained CIFAR-10 model",
-        description="Evaluate a model saved by `workbench train` (a run folder or a "
-                    "notre_model.torch state_dict) on the CIFAR-10 test images.")
+    p = add_verb(subparsers, "evaluate", cmd_evaluate,
+                 help="test accuracy of a trained CIFAR-10 model")
     p.add_argument("model", metavar="RUN_DIR_OR_MODEL")
     _data_argument(p)
     add_device_option(p, "auto")
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
-    p.set_defaults(func=cmd_evaluate)
 
 
 def _data_argument(p: argparse.ArgumentParser) -> None:
@@ -75,6 +68,9 @@ def _data_argument(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    """Train the PyTorch tutorial CNN on CIFAR-10. Recipe 'seed' is the course's (SGD lr 0.001,
+    momentum 0.9, batch 4, 2 epochs); 'fast' is tuned for speed and accuracy with the same
+    network. Under torchrun, trains data-parallel (gloo on CPU, nccl on GPU)."""
     from workbench.cifar import checkpoint
     from workbench.cifar.distributed import from_environment, local_device, shutdown
     from workbench.cifar.oracle import oracle_factory
@@ -123,6 +119,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Evaluate a model saved by `workbench train` (a run folder or a notre_model.torch
+    state_dict) on the CIFAR-10 test images."""
     from workbench.cifar.evaluate import evaluate, model_path
     from workbench.cifar.net import load_model
 

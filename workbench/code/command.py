@@ -19,18 +19,14 @@ from pathlib import Path
 
 from workbench.errors import UserError
 from workbench.seeds import check_seed
+from workbench.verbs import add_verb
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "check-code", help="check a gradient written as code (imports and runs FILE)",
-        description="Check the gradient of a Python function, autograd.Function or nn.Module "
-                    "in FILE against float64 autograd, complex-step and Richardson references "
-                    "on Hypothesis inputs. FILE is imported, so its code runs: give only your "
-                    "own files. Exit 0 match, 1 mismatch, 2 bad input, 3 a bug of ours, 4 "
-                    "undecided.")
+    p = add_verb(sub, "check-code", cmd_check_code,
+                 help="check a gradient written as code (imports and runs FILE)")
     p.add_argument("target", metavar="FILE.py:NAME",
                    help="the function (or autograd.Function, nn.Module) NAME in FILE.py")
     p.add_argument("--inputs", default="inputs", metavar="NAME",
@@ -51,7 +47,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu", metavar="DEVICE",
                    help="torch device: cpu (default), cuda, cuda:N or auto")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(func=cmd_check_code)
 
 
 def _split(target: str) -> tuple[Path, str]:
@@ -117,6 +112,10 @@ def _domains(items: list[str]) -> dict[str, str]:
 
 
 def cmd_check_code(args) -> int:
+    """Check the gradient of a Python function, autograd.Function or nn.Module in FILE against
+    float64 autograd, complex-step and Richardson references on Hypothesis inputs. FILE is
+    imported, so its code runs: give only your own files. Exit 0 match, 1 mismatch, 2 bad input,
+    3 a bug of ours, 4 undecided."""
     if not 1 <= args.examples <= 100_000:
         raise UserError(f"must be between 1 and 100,000, got {args.examples}", "--examples")
     if args.seed is not None:

@@ -10,17 +10,15 @@ from pathlib import Path
 from workbench.atomic import add_output_option, check_output_dir
 from workbench.errors import UserError
 from workbench.explain.derive_steps import extend_derive
+from workbench.verbs import add_verb
 from workbench.words import DEFAULT_LANG, LANGUAGES
 
 DEFAULT_OUT = "gallery"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("explain", help="write a LaTeX explanation page for a derivation file",
-                       description="Write FILE's explanation page (statement, steps, result, "
-                                   "hand derivation and verdict, verification table, figure) "
-                                   "as a standalone .tex, and compile it to PDF when a TeX "
-                                   "engine is installed. Exit 0 when written.")
+    p = add_verb(sub, "explain", cmd_explain,
+                 help="write a LaTeX explanation page for a derivation file")
     p.add_argument("file", metavar="FILE", help="a derivation file (.toml)")
     add_output_option(p, ".", "DIR", "folder for the .tex, figure and .pdf (default: current "
                                      "folder)")
@@ -29,17 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sheet", action="store_true",
                    help="write an exercise sheet instead (SLUG-sheet.tex/.pdf): the statement "
                         "and blanks to fill, the solutions on a separate page")
-    p.set_defaults(func=cmd_explain)
 
-    p = sub.add_parser("gallery", help="build every page, the figures and an index.html",
-                       description="Build the page of every derivation in DERIVATIONS (in "
-                                   "parallel), list them chapter by chapter with the momentum "
-                                   "and CIFAR figures in DIR/index.html. Unchanged pages are "
-                                   "not rebuilt. Figures are looked for in the gallery, in "
-                                   "the gallery/ and runs/ folders of the current folder and "
-                                   "beside DERIVATIONS (where `workbench momentum` and "
-                                   "`workbench train` write by default) and under every "
-                                   "--figures folder.")
+    p = add_verb(sub, "gallery", cmd_gallery,
+                 help="build every page, the figures and an index.html")
     add_output_option(p, DEFAULT_OUT, "DIR", f"gallery folder (default: {DEFAULT_OUT}/)")
     p.add_argument("--derivations", default="derivations", metavar="PATH",
                    help="folder of derivation files (default: derivations/)")
@@ -51,7 +41,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "repeatable")
     _common(p)
     p.add_argument("--no-pdf", action="store_true", help="write the .tex files only")
-    p.set_defaults(func=cmd_gallery)
     extend_derive(sub)
 
 
@@ -68,6 +57,9 @@ def _check_examples(n: int) -> None:
 
 
 def cmd_explain(args) -> int:
+    """Write FILE's explanation page (statement, steps, result, hand derivation and verdict,
+    verification table, figure) as a standalone .tex, and compile it to PDF when a TeX engine is
+    installed. Exit 0 when written."""
     from workbench.explain.pdf import INSTALL_HINT, have_tex
     from workbench.explain.write import write_page, write_sheet
     _check_examples(args.examples)
@@ -89,6 +81,11 @@ def cmd_explain(args) -> int:
 
 
 def cmd_gallery(args) -> int:
+    """Build the page of every derivation in DERIVATIONS (in parallel), list them chapter by
+    chapter with the momentum and CIFAR figures in DIR/index.html. Unchanged pages are not
+    rebuilt. Figures are looked for in the gallery, in the gallery/ and runs/ folders of the
+    current folder and beside DERIVATIONS (where `workbench momentum` and `workbench train`
+    write by default) and under every --figures folder."""
     from workbench.explain.gallery import Options, build_gallery
     from workbench.explain.pdf import INSTALL_HINT, have_tex
     _check_examples(args.examples)

@@ -7,6 +7,7 @@ down the layers)."""
 from __future__ import annotations
 
 import argparse
+import functools
 
 STATUS = {"confirmed": "checked", "wrong": "WRONG", "unjustified": "not justified"}
 
@@ -21,6 +22,7 @@ def extend_derive(sub: argparse._SubParsersAction) -> None:
                         "pages show them (gradients)")
     inner = p.get_default("func")
 
+    @functools.wraps(inner)                  # the verb's description is its docstring
     def cmd_derive(args) -> int:
         if args.steps and not args.json:
             print_steps(args)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from workbench.atomic import add_output_option, check_output_dir
 from workbench.errors import UserError
+from workbench.verbs import add_verb
 
 DEFAULT_OUT = "runs/momentum"
 GALLERY = "gallery/momentum"
@@ -22,12 +23,8 @@ MAX_RECORDED = 20_000_000
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "momentum", help="momentum on least squares: theory vs measurement",
-        description="Run the course's least-squares exercise with gradient descent and "
-                    "momentum driven by a gradient oracle; derive the Hessian with SymPy, "
-                    "predict every rate, measure it, sweep (lr, momentum), and answer 'how "
-                    "can a well-chosen momentum speed up optimisation?' with the numbers.")
+    p = add_verb(sub, "momentum", cmd_momentum,
+                 help="momentum on least squares: theory vs measurement")
     p.add_argument("--n", type=int, default=10, help="samples (default 10)")
     p.add_argument("--features", type=int, default=2, help="coefficients p (default 2)")
     p.add_argument("--seed", type=int, default=0, help="data seed (default 0)")
@@ -48,7 +45,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-gallery", action="store_true",
                    help=f"do not copy the figures to {GALLERY}/")
     p.add_argument("--json", action="store_true", help="print the numbers as JSON")
-    p.set_defaults(func=cmd_momentum)
 
 
 def _check(args) -> None:
@@ -76,6 +72,10 @@ def _data(args, kappa: float | None, kappa_option: str):
 
 
 def cmd_momentum(args) -> int:
+    """Run the course's least-squares exercise with gradient descent and momentum driven by a
+    gradient oracle; derive the Hessian with SymPy, predict every rate, measure it, sweep (lr,
+    momentum), and answer 'how can a well-chosen momentum speed up optimisation?' with the
+    numbers."""
     from workbench.momentum.analysis import analyse, check_oracles
     from workbench.momentum.figures import CEILING
     from workbench.momentum.problem import make_oracle

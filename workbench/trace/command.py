@@ -14,16 +14,13 @@ from pathlib import Path
 from workbench.atomic import add_output_option, check_output_dir, write_text
 from workbench.errors import UserError
 from workbench.trace.options import FORMATS, GROUPINGS, MODES
+from workbench.verbs import add_verb
 from workbench.words import LANGUAGES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "trace", help="the computational graph of EXPR, forward and backward at a point",
-        description="Evaluate the graph of elementary operations of EXPR at a point: values "
-                    "and local partials forward, adjoints backward (or tangents forward), "
-                    "beside the symbolic gradient evaluated there. Exit 0 when both routes "
-                    "agree, 1 when they do not, 2 on bad input.")
+    p = add_verb(sub, "trace", cmd_trace,
+                 help="the computational graph of EXPR, forward and backward at a point")
     p.add_argument("expr", metavar="EXPR", help="the function, e.g. \"-log(1/(1 + exp(-a*x)))\"")
     p.add_argument("--at", action="append", default=[], metavar="x=0",
                    help="a variable's value (repeat for each): a number, a constant such as "
@@ -46,7 +43,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lang", choices=sorted(LANGUAGES), default="en",
                    help="language of the headings in trace.tex and trace.tikz (default: en)")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
-    p.set_defaults(func=cmd_trace)
 
 
 def _point(items: list[str]) -> dict[str, object]:
@@ -60,6 +56,9 @@ def _point(items: list[str]) -> dict[str, object]:
 
 
 def cmd_trace(args) -> int:
+    """Evaluate the graph of elementary operations of EXPR at a point: values and local partials
+    forward, adjoints backward (or tangents forward), beside the symbolic gradient evaluated
+    there. Exit 0 when both routes agree, 1 when they do not, 2 on bad input."""
     from workbench.expr.declare import declare_variables
     from workbench.trace.core import trace_expression
     from workbench.trace.report import to_dict, to_text

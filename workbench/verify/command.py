@@ -14,6 +14,7 @@ from pathlib import Path
 
 from workbench.errors import UserError
 from workbench.seeds import check_seed
+from workbench.verbs import add_verb
 
 # The library (SymPy, torch) is imported inside the handlers: `workbench --help` and a bad
 # argument must answer in a fraction of a second.
@@ -22,9 +23,7 @@ DEFAULT_DERIVATIONS = "derivations"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("derive", help="derive a gradient symbolically",
-                       description="Derive the gradient of EXPR with SymPy (matrix calculus "
-                                   "guarded by explicit sizes) and optionally evaluate it.")
+    p = add_verb(sub, "derive", cmd_derive, help="derive a gradient symbolically")
     _problem_args(p)
     p.add_argument("--at", action="append", default=[], metavar="x=0",
                    help="evaluate the gradient where this variable has this value (repeatable;"
@@ -32,14 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "rows, X=[[1, 2], [3, 4]], as trace --at")
     p.add_argument("--latex", action="store_true", help="print the gradient as LaTeX")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(func=cmd_derive)
 
-    p = sub.add_parser("verify", help="check a hand derivation",
-                       description="Check hand gradients of EXPR (one --hand per variable in "
-                                   "--wrt, in order). The verdict says how it was reached: "
-                                   "proved, agrees on N samples, mismatch confirmed, or "
-                                   "undecided. Exit 0 match, 1 mismatch, 2 bad input, 3 a bug "
-                                   "of ours, 4 undecided.")
+    p = add_verb(sub, "verify", cmd_verify, help="check a hand derivation")
     _problem_args(p)
     p.add_argument("--hand", action="append", required=True, metavar="H",
                    help="your gradient for the next variable of --wrt")
@@ -48,18 +41,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="compare with torch autograd in every case (by default, once the "
                         "exact side has decided about scalar variables, the points are "
                         "compared in high precision, without loading torch)")
-    p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("check", help="check derivation files (default: derivations/)",
-                       description="Cross-check every derivation file: symbolic vs autograd "
-                                   "vs finite differences, hand derivations, points.")
+    p = add_verb(sub, "check", cmd_check, help="check derivation files (default: derivations/)")
     p.add_argument("paths", nargs="*", default=[DEFAULT_DERIVATIONS], metavar="PATH",
                    help="derivation files or folders (default: derivations/)")
     _check_args(p)
     p.add_argument("-v", "--verbose", action="store_true", help="print each full report")
     p.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1), metavar="N",
                    help="files checked in parallel (default: the number of CPUs, at most 4)")
-    p.set_defaults(func=cmd_check)
 
 
 def _problem_args(p: argparse.ArgumentParser) -> None:
@@ -153,6 +142,8 @@ def _syntax(args) -> None:
 
 
 def cmd_derive(args) -> int:
+    """Derive the gradient of EXPR with SymPy (matrix calculus guarded by explicit sizes) and
+    optionally evaluate it."""
     _syntax(args)
     higher = _higher_problem(args)
     if higher is not None:
@@ -268,6 +259,9 @@ def _evaluate(problem, at: dict) -> tuple[dict, list[str]]:
 
 
 def cmd_verify(args) -> int:
+    """Check hand gradients of EXPR (one --hand per variable in --wrt, in order). The verdict
+    says how it was reached: proved, agrees on N samples, mismatch confirmed, or undecided. Exit
+    0 match, 1 mismatch, 2 bad input, 3 a bug of ours, 4 undecided."""
     _check_numbers(args)
     _syntax(args)
     from workbench.expr.parser import parse
@@ -292,6 +286,8 @@ def cmd_verify(args) -> int:
 
 
 def cmd_check(args) -> int:
+    """Cross-check every derivation file: symbolic vs autograd vs finite differences, hand
+    derivations, points."""
     _check_numbers(args)
     from workbench.derivation_file import discover
     from workbench.progress import Progress
