@@ -41,6 +41,13 @@ def _known_bodies(t):
             (sympy.log(1 + sympy.exp(t)), "softplus"), ((t + sympy.Abs(t)) / 2, "relu")]
 
 
+def _call(name: str, *parts):
+    """A printer method writing ``name(part, ...)``, each part a function of the node."""
+    def method(self, expr):
+        return f"{name}({', '.join(self._print(part(expr)) for part in parts)})"
+    return method
+
+
 class _Plain(StrPrinter):
     def parenthesize(self, item, level, strict=False):
         # the precedence of what is written: a Heaviside is a quotient, (sign(u) + 1)/2, and an
@@ -72,11 +79,13 @@ class _Plain(StrPrinter):
                 return f"sum({self._print(mats[1])})"
         return f"tr({self._print(a)})"
 
-    def _print_Determinant(self, expr):
-        return f"det({self._print(expr.arg)})"
-
-    def _print_Inverse(self, expr):
-        return f"inv({self._print(expr.arg)})"
+    # nodes the language writes as a call: name(parts of the node, printed)
+    _print_Determinant = _call("det", lambda e: e.arg)
+    _print_Inverse = _call("inv", lambda e: e.arg)
+    _print_DiagMatrix = _call("diag", lambda e: e.args[0])
+    _print_Identity = _call("eye", lambda e: e.shape[0])
+    _print_OneMatrix = _call("ones", lambda e: e.shape[0], lambda e: e.shape[1])
+    _print_ZeroMatrix = _call("zeros", lambda e: e.shape[0], lambda e: e.shape[1])
 
     def _print_MatPow(self, expr):
         base, k = expr.base, expr.exp
@@ -120,9 +129,6 @@ class _Plain(StrPrinter):
 
     _print_ImmutableDenseMatrix = _print_MutableDenseMatrix = _print_MatrixBase
 
-    def _print_DiagMatrix(self, expr):
-        return f"diag({self._print(expr.args[0])})"
-
     def _print_MatMul(self, expr):
         c, mats = expr.as_coeff_matrices()
         text = "@".join(self.parenthesize(m, PRECEDENCE["Mul"]) for m in mats)
@@ -134,15 +140,6 @@ class _Plain(StrPrinter):
 
     def _print_Transpose(self, expr):
         return f"{self.parenthesize(expr.arg, PRECEDENCE['Pow'])}.T"
-
-    def _print_Identity(self, expr):
-        return f"eye({self._print(expr.shape[0])})"
-
-    def _print_OneMatrix(self, expr):
-        return f"ones({self._print(expr.shape[0])}, {self._print(expr.shape[1])})"
-
-    def _print_ZeroMatrix(self, expr):
-        return f"zeros({self._print(expr.shape[0])}, {self._print(expr.shape[1])})"
 
     def _print_Rational(self, expr):
         return decimal_text(expr) or super()._print_Rational(expr)
