@@ -145,22 +145,28 @@ def derive(expr: str, wrt: str | Sequence[str], *, matrix: Mapping | None = None
     return Derivative(problem, _scalar_point(problem, at) if at else {}, lang)
 
 
-class Verification(Shown):
-    """A hand gradient checked: ``report`` (the :class:`~workbench.verify.report.Report`:
-    ``verdict``, ``level``, ``counterexample``, ``diagnosis`` ...), shown in words and
-    formulas."""
+class _Reported(Shown):
+    """A result that is a report shown: its verdict, level, ``ok``, exit code and JSON are the
+    report's."""
 
-    def __init__(self, problem: Problem, hand: dict, report, lang: str):
-        self.problem, self.hand, self.report, self.lang = problem, hand, report, lang
-
+    report = None
     verdict = property(lambda self: self.report.verdict)
     level = property(lambda self: self.report.level)
     ok = property(lambda self: self.report.ok)
     exit_code = property(lambda self: self.report.exit_code)
 
     def to_dict(self) -> dict:
-        """As ``workbench verify --json``."""
+        """As ``workbench verify --json`` (``derive``'s for a Jacobian or Hessian)."""
         return self.report.to_dict()
+
+
+class Verification(_Reported):
+    """A hand gradient checked: ``report`` (the :class:`~workbench.verify.report.Report`:
+    ``verdict``, ``level``, ``counterexample``, ``diagnosis`` ...), shown in words and
+    formulas."""
+
+    def __init__(self, problem: Problem, hand: dict, report, lang: str):
+        self.problem, self.hand, self.report, self.lang = problem, hand, report, lang
 
     def blocks(self) -> list[Block]:
         return [function_block(self.problem),
@@ -226,7 +232,7 @@ def _higher(kind, problem: Problem, hand, text, settings, lang: str) -> "Higher"
     return Higher(problem, kind, hand, report, lang)
 
 
-class Higher(Shown):
+class Higher(_Reported):
     """A Jacobian or Hessian: ``report`` (the :class:`~workbench.verify.higher.HigherReport`:
     the closed form, and with a hand one its ``verdict``, ``level``, ``diagnosis``; symmetry,
     definiteness, agreement with ``torch.autograd.functional``)."""
@@ -235,15 +241,7 @@ class Higher(Shown):
         self.problem, self.kind, self.hand, self.report, self.lang = \
             problem, kind, hand, report, lang
 
-    verdict = property(lambda self: self.report.verdict)
-    level = property(lambda self: self.report.level)
-    ok = property(lambda self: self.report.ok)
-    exit_code = property(lambda self: self.report.exit_code)
     closed = property(lambda self: self.report.closed)
-
-    def to_dict(self) -> dict:
-        """As ``workbench derive``/``verify --json`` for a Jacobian or Hessian."""
-        return self.report.to_dict()
 
     def blocks(self) -> list[Block]:
         from workbench.explain.notebook import verdict_block
@@ -298,23 +296,23 @@ class Traced(Shown):
         for r in t.rows:
             partials = ",\\ ".join(
                 rf"\partial/\partial {tex_name(k)}: \texttt{{{p.rule}}}" if p.rule else
-                rf"\partial/\partial {tex_name(k)} = {tex_number(p.number)}"
+                rf"\partial/\partial {tex_name(k)} = {tex_number(p.number, lang)}"
                 for k, p in r.partials.items())
             cells = [[(True, tex_name(r.node.name))],
                      [(False, word("nb.input", lang))] if r.node.is_input else
                      [(True, r.node.tex or r.node.text)],
-                     [(True, tex_number(r.value))], [(True, partials)] if partials else []]
-            cells += [[(True, tex_number(r.adjoint))]] if reverse else \
-                [[(True, tex_number(r.tangents[k]))] for k in labels]
+                     [(True, tex_number(r.value, lang))], [(True, partials)] if partials else []]
+            cells += [[(True, tex_number(r.adjoint, lang))]] if reverse else \
+                [[(True, tex_number(r.tangents[k], lang))] for k in labels]
             rows.append(cells)
         out = [Block("table", head, rows)]
         d = {n: rf"\frac{{\partial f}}{{\partial {tex_name(n)}}}" for n in t.wrt}
-        auto = ",\\quad ".join(f"{d[n]} = {tex_number(t.gradient[n])}" for n in t.wrt)
+        auto = ",\\quad ".join(f"{d[n]} = {tex_number(t.gradient[n], lang)}" for n in t.wrt)
         out.append(para((False, word("route.automatic", lang) + " : " if lang == "fr" else
                          word("route.automatic", lang) + ": "), (True, auto)))
         if t.symbolic is not None:
             sym = ",\\quad ".join(f"{d[n]} = {math(t.symbolic.formula[n])}" +
-                                  (f" = {tex_number(t.symbolic.at[n])}"
+                                  (f" = {tex_number(t.symbolic.at[n], lang)}"
                                    if t.symbolic.at[n] is not None else "") for n in t.wrt)
             out.append(para((False, word("route.symbolic", lang) + (" : " if lang == "fr"
                                                                      else ": ")), (True, sym)))
