@@ -37,7 +37,7 @@ from workbench.expr.spaces import Variable
 from workbench.oracles.higher import autograd_hessian, autograd_jacobian
 from workbench.problem import Problem
 from workbench.verify.crosscheck import CheckSettings, cross_check
-from workbench.verify.report import Report
+from workbench.verify.report import Report, summary_line
 
 TORCH_POINTS = 4
 """Points where the derived closed form is compared with ``torch.autograd.functional``."""
@@ -89,11 +89,7 @@ class HigherReport:
             f"{self.verdict} ({self.how})")
 
     def summary(self) -> str:
-        if self.verdict == "mismatch" and self.diagnosis:
-            return f"MISMATCH: {self.diagnosis[0]}"
-        if self.verdict == "undecided":
-            return f"UNDECIDED: {self.verdict_line()}"
-        return f"MATCH ({self.level})"
+        return summary_line(self.verdict, self.diagnosis, self.verdict_line(), str(self.level))
 
     def to_text(self) -> str:
         what = WHAT[self.kind]

@@ -5,7 +5,7 @@ parsed back."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from workbench.derive.explicit import probe_sizes
 from workbench.expr.functions import is_matrix
@@ -103,11 +103,8 @@ class Report:
 
     def summary(self) -> str:
         """One line: verdict and the first diagnosis."""
-        if self.verdict == "mismatch" and self.diagnosis:
-            return f"MISMATCH: {self.diagnosis[0]}"
-        if self.verdict == "undecided":
-            return f"UNDECIDED: {self.how}"
-        return f"MATCH ({self.level}; {self.points} points, {self.examples} examples)"
+        return summary_line(self.verdict, self.diagnosis, self.how,
+                            f"{self.level}; {self.points} points, {self.examples} examples")
 
     def to_text(self) -> str:
         lines = [f"function: {self.function}"]
@@ -228,3 +225,13 @@ def explicit_text(d, name: str, limit: int = 240) -> str:
     text = plain(g)
     text = text if len(text) <= limit else text[:limit] + " ..."
     return f"(no closed form; at {format_sizes(sizes)}: {text})"
+
+
+def summary_line(verdict: str, diagnosis: Sequence[str], why: str, detail: str) -> str:
+    """A report's one line: ``MISMATCH: <first diagnosis>``, ``UNDECIDED: <why>``, else
+    ``MATCH (<detail>)``."""
+    if verdict == "mismatch" and diagnosis:
+        return f"MISMATCH: {diagnosis[0]}"
+    if verdict == "undecided":
+        return f"UNDECIDED: {why}"
+    return f"MATCH ({detail})"
