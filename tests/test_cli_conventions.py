@@ -18,7 +18,7 @@ from workbench.errors import UserError
 ROOT = Path(__file__).parent.parent
 PAGE = str(ROOT / "derivations" / "course_02_exp2.toml")
 
-WRITERS = {"explain", "gallery", "momentum", "trace", "train"}
+WRITERS = {"explain", "gallery", "grade", "momentum", "trace", "train"}
 WITH_DEVICE = {"check", "check-code", "evaluate", "train", "verify"}
 
 
@@ -42,6 +42,7 @@ def writing_command(verb: str, output, tmp_path: Path) -> list:
     return {
         "explain": ["explain", PAGE, "--no-pdf", "-o", output],
         "gallery": ["gallery", "--derivations", ROOT / "derivations", "--no-pdf", "-o", output],
+        "grade": ["grade", PAGE, tmp_path / "answers.csv", "-o", output],
         "momentum": ["momentum", "--no-gallery", "-o", output],
         "trace": ["trace", "x", "--at", "x=0", "-o", output],
         "train": ["train", "--data", tmp_path / "no-data", "--no-gallery", "-o", output],

@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "workbench.trace.command",
     "workbench.explain.command",
     "workbench.code.command",
+    "workbench.grade.command",
 ]
 
 _LONG_OPTION = re.compile(r"^--[A-Za-z][A-Za-z0-9_-]*(=.*)?$")

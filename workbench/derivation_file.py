@@ -147,9 +147,21 @@ class _Locator:
         return type(exc)(exc.message, f"{self.path}:{line}: key {label}")
 
 
-def load(path: str | Path) -> DerivationFile:
-    """Read and validate one derivation file; every error is a :class:`UserError`."""
+def load(path: str | Path, extra_keys: frozenset[str] = frozenset()) -> DerivationFile:
+    """Read and validate one derivation file; every error is a :class:`UserError`.
+    ``extra_keys``: top-level tables a caller reads itself (``grading`` in a grading key)."""
     path = Path(path)
+    data, text = read_toml(path)
+    return from_data(path, {k: v for k, v in data.items() if k not in extra_keys}, text)
+
+
+def from_data(path: Path, data: dict, text: str) -> DerivationFile:
+    """A derivation from TOML ``data`` already read from ``text`` (errors located in it)."""
+    return _build(path, data, _Locator(path, text))
+
+
+def read_toml(path: Path) -> tuple[dict, str]:
+    """The TOML data of ``path`` and its text; a :class:`SchemaError` naming the line."""
     raw = read_file(path)
     try:
         text = raw.decode("utf-8")
@@ -165,8 +177,7 @@ def load(path: str | Path) -> DerivationFile:
         raise SchemaError(f"integer literal longer than {sys.get_int_max_str_digits():,} "
                           f"digits; write a number within float64's range, such as 1e300",
                           _Locator(path, text).where_longest_number()) from None
-    loc = _Locator(path, text)
-    return _build(path, data, loc)
+    return data, text
 
 
 def read_file(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:

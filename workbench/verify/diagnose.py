@@ -29,10 +29,26 @@ class Sample:
     true: Mapping[str, np.ndarray]
 
 
+class Said(str):
+    """A sentence of the diagnosis, with the kind of mistake it names (``sign``, ``factor``,
+    ``missing-1/n``, ``transpose``, ``wrong-component``, ``part-of-domain``, ``tiny``), so
+    that a caller counts mistakes (``workbench grade``) without reading the English back."""
+
+    kind: str
+
+    def __new__(cls, text: str, kind: str) -> "Said":
+        out = super().__new__(cls, text)
+        out.kind = kind
+        return out
+
+    def __reduce__(self):
+        return Said, (str(self), self.kind)
+
+
 def diagnose(samples: Sequence[Sample], variables: Sequence[Variable], wrt: Sequence[str],
              tol: Tolerance, marks: Mapping[str, Sequence[float]] | None = None,
              really_right: Callable[[str, dict, dict], bool | None] | None = None,
-             noun: str = "gradient") -> list[str]:
+             noun: str = "gradient") -> list[Said]:
     """Sentences naming the mistakes found (empty when the samples agree). ``marks``: the
     landmarks of each scalar variable (kinks ...), where a wrong part of the domain starts.
     ``really_right(name, point, sizes)``: True/False when high precision can tell whether the
@@ -46,8 +62,8 @@ def diagnose(samples: Sequence[Sample], variables: Sequence[Variable], wrt: Sequ
         return out
     right = [n for n in wrt if n not in wrong]
     if right:
-        out.append(f"wrong component: d/d{', d/d'.join(wrong)} wrong; "
-                   f"d/d{', d/d'.join(right)} right")
+        out.append(Said(f"wrong component: d/d{', d/d'.join(wrong)} wrong; "
+                        f"d/d{', d/d'.join(right)} right", "wrong-component"))
     for name in wrong:
         out.extend(_diagnose_variable(samples, name, table, tol, marks or {}, really_right,
                                       noun))
@@ -57,15 +73,15 @@ def diagnose(samples: Sequence[Sample], variables: Sequence[Variable], wrt: Sequ
 def _diagnose_variable(samples, name, table, tol, marks, really_right, noun) -> list[str]:
     label = f"d/d{name}"
     if all(bool(tol.close(s.hand[name], -s.true[name]).all()) for s in samples):
-        return [f"{label}: sign error: hand = -(true {noun})"]
+        return [Said(f"{label}: sign error: hand = -(true {noun})", "sign")]
     v = table[name]
     if v.is_matrix and all(s.hand[name].shape[-1] == s.hand[name].shape[-2] for s in samples) \
             and all(bool(tol.close(s.hand[name], np.swapaxes(s.true[name], -1, -2)).all())
                     for s in samples):
-        return [f"{label}: transposed: hand = (true {noun})^T"]
+        return [Said(f"{label}: transposed: hand = (true {noun})^T", "transpose")]
     factor = _constant_factor(samples, name, min(1e-6, 100 * tol.rtol), noun)
     if factor is not None:
-        return [f"{label}: constant factor: {factor}"]
+        return [Said(f"{label}: constant factor: {factor}", factor.kind)]
     found = []
     if v.is_matrix:
         found.extend(_wrong_entries(samples, name, tol))
@@ -80,7 +96,7 @@ def _ratios(s: Sample, name: str) -> np.ndarray:
 
 
 def _constant_factor(samples, name, spread: float = 1e-6, noun: str = "gradient"
-                     ) -> str | None:
+                     ) -> Said | None:
     """The factor when hand / true is one constant at every point (to ``spread`` relative:
     float noise; values computed in high precision allow far less). Equalities of factors
     and sizes hold to ``spread / 1000``."""
@@ -97,21 +113,21 @@ def _constant_factor(samples, name, spread: float = 1e-6, noun: str = "gradient"
     for dim in per_size[0][1]:
         if all(abs(c - sz[dim]) < tiny * sz[dim] for c, sz in per_size) and \
                 len({sz[dim] for _, sz in per_size}) > 1:
-            return f"hand = {dim} x true {noun}: a missing 1/{dim}?"
+            return Said(f"hand = {dim} x true {noun}: a missing 1/{dim}?", "missing-1/n")
         if all(abs(c * sz[dim] - 1) < tiny for c, sz in per_size) and \
                 len({sz[dim] for _, sz in per_size}) > 1:
-            return f"hand = true {noun} / {dim}: a spurious 1/{dim}?"
+            return Said(f"hand = true {noun} / {dim}: a spurious 1/{dim}?", "factor")
     cs = [c for c, _ in per_size]
     if max(cs) - min(cs) > tiny * max(abs(c) for c in cs):
         return None
     frac = Fraction(cs[0]).limit_denominator(1000)
     if abs(float(frac) - cs[0]) > tiny * abs(cs[0]):
-        return f"hand = {_shown(cs[0], tiny)} x true {noun}"
+        return Said(f"hand = {_shown(cs[0], tiny)} x true {noun}", "factor")
     shown = str(frac)
     if frac == -1:
-        return f"hand = -(true {noun}): a sign error"
+        return Said(f"hand = -(true {noun}): a sign error", "sign")
     hint = (f"a missing factor {1 / frac}?" if abs(frac) < 1 else f"a spurious factor {shown}?")
-    return f"hand = {shown} x true {noun}: {hint}"
+    return Said(f"hand = {shown} x true {noun}: {hint}", "factor")
 
 
 def _shown(c: float, tiny: float) -> str:
@@ -131,8 +147,8 @@ def _wrong_entries(samples, name, tol) -> list[str]:
         return []
     idx = [tuple(int(i) for i in ix) for ix in np.argwhere(per_entry)]
     shown = ", ".join(str(list(i)) for i in idx[:6]) + (" ..." if len(idx) > 6 else "")
-    return [f"d/d{name}: wrong component: only entries {shown} of {per_entry.size} are wrong "
-            f"(at sizes {dict(s.sizes)})"]
+    return [Said(f"d/d{name}: wrong component: only entries {shown} of {per_entry.size} are "
+                 f"wrong (at sizes {dict(s.sizes)})", "wrong-component")]
 
 
 def _part_of_domain(samples, name, table, tol, marks, really_right) -> list[str]:
@@ -145,9 +161,9 @@ def _part_of_domain(samples, name, table, tol, marks, really_right) -> list[str]
     hidden = _hidden(s, name, bad_pt, really_right)
     if hidden is not None:
         where = ", ".join(f"{k}={_number(v)}" for k, v in hidden.items())
-        return [f"d/d{name}: wrong everywhere, though {n - n_bad}/{n} points agree within float "
-                f"tolerance: the error there is below it (e.g. at {where}, confirmed in high "
-                f"precision)"]
+        return [Said(f"d/d{name}: wrong everywhere, though {n - n_bad}/{n} points agree within "
+                     f"float tolerance: the error there is below it (e.g. at {where}, confirmed "
+                     f"in high precision)", "tiny")]
     for v in table.values():
         if v.name not in s.point:
             continue
@@ -157,10 +173,10 @@ def _part_of_domain(samples, name, table, tol, marks, really_right) -> list[str]
             if split is not None:
                 entry = v.name if coords.shape[1] == 1 else f"{v.name}[{j}]"
                 op, other = split[0], {"<": ">", ">": "<"}[split[0]]
-                return [f"d/d{name}: wrong only on part of the domain: where {entry} {op} "
-                        f"{split[1]:g} (right where {entry} {other} {split[1]:g}); "
-                        f"{n_bad}/{n} points wrong"]
-    return [f"d/d{name}: wrong at {n_bad}/{n} points only"]
+                return [Said(f"d/d{name}: wrong only on part of the domain: where {entry} {op} "
+                             f"{split[1]:g} (right where {entry} {other} {split[1]:g}); "
+                             f"{n_bad}/{n} points wrong", "part-of-domain")]
+    return [Said(f"d/d{name}: wrong at {n_bad}/{n} points only", "part-of-domain")]
 
 
 def _hidden(s: Sample, name: str, bad_pt: np.ndarray, really_right, tries: int = 3):
