@@ -1,9 +1,12 @@
 """Grading a class (``workbench grade``): answers as students write them (ASCII, ``^`` or
 LaTeX, chains of steps), each checked by the verification engine against the key (or the
 student's variant of it), its diagnosis turned into a mistake code and a remark; a gradebook,
-a page per student and a summary of the class's mistakes."""
+a page per student and a summary of the class's mistakes. Names load on first use, so that
+building the command line's parser imports neither SymPy nor torch."""
 
-from workbench.grade.key import Grading, Key, load_key
-from workbench.grade.run import Graded, grade_class
+from workbench.lazy import lazy_exports
 
-__all__ = ["Graded", "Grading", "Key", "grade_class", "load_key"]
+_EXPORTS = {"Grading": "key", "Key": "key", "load_key": "key",
+            "Graded": "run", "grade_class": "run"}
+__getattr__ = lazy_exports(__name__, _EXPORTS)
+__all__ = sorted(_EXPORTS)
