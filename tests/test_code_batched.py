@@ -139,3 +139,47 @@ def test_ridders_of_a_table_is_ridders_bitwise(rows):
                 covered += 1
                 assert (got.value, got.bound) == (ref.value, ref.bound)
     assert covered >= 0.9 * 40 * rows
+
+
+def test_a_call_that_outlives_the_budget_stops_the_search_not_the_caller():
+    """A backward whose cost grows with the values (polygamma at -3e8 took 46 s in one call, a
+    call into torch cannot be interrupted): once one evaluation has been slow, later ones are
+    watched, and the check returns at its budget while the runaway call goes on alone."""
+    import threading
+
+    released, state = threading.Event(), {"slow": 0, "ended_after_return": None}
+    returned = threading.Event()
+
+    class Square(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            if float(x.abs().max()) > 10:
+                state["slow"] += 1
+                if state["slow"] == 1:
+                    released.wait(0.1)          # slow once: now the check watches
+                else:
+                    released.wait(30)           # a runaway, until the test releases it
+                    state["ended_after_return"] = returned.is_set()
+            return 2 * x * g
+
+    x = torch.linspace(-2, 3, 5, dtype=torch.float64)
+    try:
+        r = workbench.check_gradient(lambda t: Square.apply(t).sum(), (x,), examples=60,
+                                     budget=3.0)
+        returned.set()
+    finally:
+        released.set()
+    assert state["slow"] >= 2, "no slow point drawn: the test does not test the watch"
+    assert any("still running at the time budget" in n for n in r.notes), r.notes
+    assert r.verdict != "mismatch"
+    for _ in range(100):
+        if state["ended_after_return"] is not None:
+            break
+        threading.Event().wait(0.05)
+    assert state["ended_after_return"] is True

@@ -15,6 +15,7 @@ comes from :func:`workbench.verify.verdict.decide`.
 
 from __future__ import annotations
 
+import threading
 import time
 import zlib
 from dataclasses import dataclass
@@ -47,6 +48,13 @@ EVALUATIONS = 40
 """About how many evaluations of the code one comparison takes (Ridders' steps, its noise)."""
 SLOW = "the code is too slow here for the references within the time budget (one evaluation " \
        "costs more than the budget left for the ~40 a comparison takes)"
+WATCH_AFTER = 0.05
+"""Once one evaluation of the gradient under check takes this many seconds, later ones run on a
+watched thread: the cost of some code grows with the values (polygamma's recurrence at -3e8 takes
+46 s for 25 entries where it took 0.1 s at -4e6), and a call into torch cannot be interrupted."""
+RUNAWAY = "one evaluation of the gradient under check was still running at the time budget " \
+          "(values up to {:.3g}): the search stopped there, and that evaluation runs on in a " \
+          "background thread until it ends"
 TABLE_ENTRIES = 4_000_000
 """The most input entries one batched evaluation of a batch's points may take (beyond, the
 points are evaluated one by one)."""
@@ -107,6 +115,10 @@ class Checker:
         self.directional: Directional | None = None
         self.confirmation = Confirmation(settings.atol, settings.rtol)
         self.started = time.perf_counter()
+        self.watch = False
+        """Whether the subject runs on a watched thread (see :data:`WATCH_AFTER`)."""
+        self.overrun = False
+        """Whether a watched evaluation outlived the budget (then the search is over)."""
 
     # ------------------------------------------------------------ points
     def directions(self, sizes, values) -> dict | None:
@@ -161,13 +173,45 @@ class Checker:
         return tolerance_for(torch.float64, tolerance_kind(self.refs[index]))
 
     def _subject(self, point):
-        """The code's gradient at ``point``; :class:`Skip` when it raises there."""
+        """The code's gradient at ``point``; :class:`Skip` when it raises there, or when it
+        is still running at the budget (watched, once the code has shown itself slow)."""
         try:
-            return self.code.subject(point)
-        except UserError:
+            if self.watch:
+                return self._watched(point)
+            start = time.perf_counter()
+            got = self.code.subject(point)
+            self.watch = time.perf_counter() - start > WATCH_AFTER
+            return got
+        except (UserError, Skip):
             raise
         except Exception as exc:
             raise Skip(f"the gradient under check raised {type(exc).__name__}") from None
+
+    def _watched(self, point):
+        """``code.subject(point)`` on a daemon thread, waited for until the budget ends; past
+        it the search stops (:data:`RUNAWAY`) and the thread is left to finish alone."""
+        box: dict = {}
+        grad = torch.is_grad_enabled()
+
+        def work():
+            try:
+                with torch.set_grad_enabled(grad):
+                    box["got"] = self.code.subject(point)
+            except BaseException as exc:     # noqa: BLE001 - re-raised in the caller
+                box["error"] = exc
+
+        thread = threading.Thread(target=work, name="workbench-watched-call", daemon=True)
+        thread.start()
+        thread.join(max(self._left(), 0.0))
+        if thread.is_alive():
+            self.overrun = True
+            top = max((float(t.detach().abs().max()) for t in point.values()
+                       if t.numel() and t.is_floating_point()), default=0.0)
+            self.notes.append(RUNAWAY.format(top))
+            raise Skip(OVER_BUDGET)
+        if "error" in box:
+            raise box["error"]
+        return box["got"]
 
     def pair(self, case: Case):
         """The subject's and the first full reference's gradients at ``case`` (for the
@@ -195,6 +239,8 @@ class Checker:
             self.examine(case)
 
     def _left(self) -> float:
+        if self.overrun:
+            return 0.0
         return self.settings.budget - (time.perf_counter() - self.started)
 
     def _ready(self, batch: list[Case]) -> None:
@@ -211,6 +257,8 @@ class Checker:
             try:
                 got = self._subject(point)
             except Exception:   # noqa: BLE001 - examined alone, where it is decided
+                if self.overrun:
+                    return
                 continue
             self.ready[key] = (point, got, time.perf_counter() - start)
 
@@ -273,7 +321,7 @@ class Checker:
             if isinstance(self.seen[key], _Failure):
                 raise self.seen[key]
             return
-        if time.perf_counter() - self.started > self.settings.budget:
+        if self._left() <= 0:
             self.samples.skip(OVER_BUDGET)
             return
         try:
