@@ -178,3 +178,42 @@ def test_a_log_of_one_plus_a_vanishing_term_is_not_an_exact_zero():
     assert 1.95 < float(near.value * 10**336) < 1.96 and near.settled
     far = precise.evaluate(f, {x: precise.exact(-5000.0)})
     assert float(far) == 0 and far.error > 0
+
+
+@pytest.mark.parametrize("hand, f", [
+    ("2*x + exp(-10**20)", "x**2"),
+    ("sign(x)*(1 + exp(-exp(exp(10))))", "Abs(x)"),
+])
+def test_a_positive_difference_below_every_float_is_not_proved_zero(hand, f):
+    """exp(-10**20) is evaluated as 0 (what float64 gives); an identity test that took that 0
+    for an exact zero 'proved' these. SymPy knows the term is positive: a witness."""
+    r = eq(hand, f)
+    assert r.status == "different", (r.status, r.method, r.reason)
+    assert r.gap is not None and r.gap.is_zero is False and "exp(" in str(r.gap)
+
+
+def test_an_underflowed_exp_is_flagged_and_an_ordinary_value_is_not():
+    assert value("exp(-10**20*x)", x=1).underflow
+    assert not value("exp(-10*x)", x=1).underflow
+    assert float(value("1 + exp(-10**20*x)", x=1)) == 1.0
+
+
+def test_a_matrix_difference_that_cancels_reduces_to_zero():
+    """expand() makes a ZeroMatrix of it, which is not == 0: reduce_to_zero said (False, 0)
+    and the diagnosis called a right matrix gradient wrong."""
+    from workbench.explain.diagnosis import diagnose
+    from workbench.problem import Problem
+    from workbench.verify.crosscheck import CheckSettings, cross_check
+    ls = [Variable.matrix("X", "n", "p"), Variable.matrix("y", "n", 1),
+          Variable.matrix("beta", "p", 1)]
+    right, other = parse("-2*X.T@(y - X@beta)", ls), parse("2*X.T@(X@beta - y)", ls)
+    zero, reduced = reduce_to_zero(right - other)
+    assert zero and reduced.is_ZeroMatrix
+    assert reduce_to_zero(sympy.ImmutableMatrix([[x - x, 0]]))[0]
+    assert not reduce_to_zero(right + other)[0]
+    p = Problem.from_text("(X@beta - y).T@(X@beta - y)", ls, ["beta", "y"])
+    hand = {"beta": right, "y": parse("2*(X@beta - y)", ls)}      # d/dy: a sign slip
+    report = cross_check(p, hand, CheckSettings(max_examples=20))
+    assert report.verdict == "mismatch"
+    beta, y = diagnose(p, hand, report).findings
+    assert beta.right and not y.right and y.relation == "sign"

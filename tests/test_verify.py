@@ -88,6 +88,14 @@ def test_exact_difference_below_float_tolerance_is_reported():
     assert any("1e-12*x" in d for d in r.diagnosis), r.diagnosis
 
 
+def test_a_difference_below_every_float_is_a_mismatch_not_a_proof():
+    # exp(-exp(exp(10))) is 0 in float64 and at any precision the engine evaluates; it was
+    # taken for an exact 0 and the hand "proved"
+    r = check("Abs(t)", scalars("t"), {"t": "sign(t)*(1 + exp(-exp(exp(10))))"})
+    assert r.verdict == "mismatch" and r.symbolic == "different", (r.verdict, r.how)
+    assert any("exp(-exp(exp(10)))" in d for d in r.diagnosis), r.diagnosis
+
+
 @pytest.mark.parametrize("factor", ["(1 + 1/10**7)", "2001/2000"])
 def test_checker_rejects_slightly_wrong_float_derivative(factor):
     r = check("sin(x)", scalars("x"), {"x": f"{factor}*cos(x)"})

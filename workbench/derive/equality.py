@@ -78,11 +78,20 @@ def has_switches(expr) -> bool:
     return any(is_switch(n) for n in sympy.preorder_traversal(expr))
 
 
+def is_zero(expr) -> bool:
+    """``expr`` is literally zero: the number 0, a ``ZeroMatrix`` (what ``expand`` makes of a
+    matrix expression that cancels) or an explicit matrix of zeros."""
+    if isinstance(expr, sympy.MatrixBase):
+        return all(e == 0 for e in expr)
+    return expr == 0 or bool(getattr(expr, "is_ZeroMatrix", False))
+
+
 def reduce_to_zero(expr, seconds: float = SYMBOLIC_SECONDS):
-    """``(True, 0)`` when SymPy reduces ``expr`` to 0 (expand, cancel, simplify, in that order,
-    all within ``seconds``); else ``(False, the shortest form found)``."""
+    """``(True, 0)`` when SymPy reduces ``expr`` (a scalar or a matrix expression) to 0
+    (expand, cancel, simplify, in that order, all within ``seconds``); else ``(False, the
+    shortest form found)``. The zero returned is of ``expr``'s kind (0 or a ``ZeroMatrix``)."""
     best = expr
-    if expr == 0:
+    if is_zero(expr):
         return True, expr
     if too_big(expr):
         return False, expr
@@ -93,7 +102,7 @@ def reduce_to_zero(expr, seconds: float = SYMBOLIC_SECONDS):
         with time_limit(seconds, "simplifying a difference"):
             for step in steps:
                 e = step(best)
-                if e == 0:
+                if is_zero(e):
                     return True, e
                 if sympy.count_ops(e) <= sympy.count_ops(best):
                     best = e
@@ -216,7 +225,8 @@ def _witness(a, b, candidates, diff=None):
                 return point, va, vb, n, None
         elif _zero_at(diff, point) is False:
             try:
-                return point, va, vb, n, precise.evaluate(diff, point)
+                gap = precise.evaluate(diff, point)
+                return point, va, vb, n, diff.xreplace(point) if gap.underflow else gap
             except (precise.Undefined, precise.OutOfReach, precise.Unsupported, ResourceLimit,
                     RecursionError):
                 continue
@@ -374,8 +384,20 @@ def _zero_at(expr, point) -> bool | None:
     scale = max(abs(v.value) for v in values)
     floor = precise.mpmath.mpf(10) ** (-(precise.DIGITS - 4)) * scale
     if abs(total) <= 10 * error + floor:
+        if any(v.underflow for v in values):     # an exp below every float, taken as 0
+            return False if _exactly_nonzero(expr, point) else None
         return True if all(v.settled for v in values) else None
     return False
+
+
+def _exactly_nonzero(expr, point) -> bool:
+    """SymPy's exact reasoning says ``expr`` is not 0 at ``point`` (``exp(-10**20)`` is
+    positive, though no precision this module uses can tell it from 0)."""
+    try:
+        with time_limit(1.0, "exact sign"):
+            return expr.xreplace(point).is_zero is False
+    except (ResourceLimit, RecursionError, TypeError, ValueError):
+        return False
 
 
 def _is_rational_function(expr, symbols) -> bool:
@@ -412,4 +434,4 @@ def scalar_draw(variables: Sequence, extra: Mapping[sympy.Symbol, object] | None
 
 
 __all__ = ["Draw", "Equality", "compare", "compare_matrix", "has_switches", "is_switch",
-           "reduce_to_zero", "scalar_draw"]
+           "is_zero", "reduce_to_zero", "scalar_draw"]

@@ -58,12 +58,15 @@ class Unsupported(ArithmeticError):
 class Precise:
     """``value`` (an mpf, or an mpmath matrix) with an estimated absolute ``error`` (the change
     from ``digits / 2`` to ``digits``, largest over entries); ``settled`` when that error is
-    below ``10**-DIGITS`` of the value's scale."""
+    below ``10**-DIGITS`` of the value's scale. ``underflow``: some ``exp`` in it was of less
+    than ``-HUGE_ARGUMENT`` and was taken as 0 (what float64 gives); the value is then right
+    for comparing with floats, but it cannot show that an exact difference is 0."""
 
     value: mpmath.mpf
     error: mpmath.mpf
     digits: int
     settled: bool
+    underflow: bool = False
 
     @property
     def is_matrix(self) -> bool:
@@ -123,6 +126,7 @@ class _Evaluator:
         self.memo: dict[sympy.Basic, object] = {}
         self.scale = ctx.mpf(0)
         self.loss = ctx.mpf(0)
+        self.underflow = False
 
     def __call__(self, node: sympy.Basic):
         hit = self.memo.get(node)
@@ -222,7 +226,8 @@ def _huge_trig(ev, x):
 def _exp(ev, node):
     x = ev(node.args[0])
     if x < -HUGE_ARGUMENT:
-        return ev.ctx.mpf(0)        # below every positive float: exactly what float64 gives
+        ev.underflow = True         # positive, yet below every float: what float64 gives
+        return ev.ctx.mpf(0)
     _huge_exp(ev, x)
     return ev.ctx.exp(x)
 
@@ -562,7 +567,7 @@ def evaluate(expr: sympy.Basic, values: Mapping[sympy.Symbol, object] | None = N
 
 def _adaptive(expr, values, digits: int) -> Precise:
     ctx = _CTX
-    previous = None
+    previous, underflow = None, False
     trouble: ArithmeticError | None = None
     d = digits
     while d <= MAX_DIGITS:
@@ -586,16 +591,17 @@ def _adaptive(expr, values, digits: int) -> Precise:
         if previous is not None:
             error = _magnitude(value - previous) + ev.loss
             if error <= floor:
-                return Precise(value, error, d, True)
+                return Precise(value, error, d, True, ev.underflow)
         elif final:                       # first good value at the last precision
-            return Precise(value, ev.loss + floor, d, ev.loss <= floor)
-        previous, trouble = value, None
+            return Precise(value, ev.loss + floor, d, ev.loss <= floor, ev.underflow)
+        previous, trouble, underflow = value, None, ev.underflow
         d *= 2
     if isinstance(trouble, Undefined):
         raise trouble
     if previous is None:
         raise OutOfReach(f"no stable value up to {MAX_DIGITS} digits")
-    return Precise(previous, _magnitude(previous) + ctx.mpf(10) ** (-digits), d // 2, False)
+    return Precise(previous, _magnitude(previous) + ctx.mpf(10) ** (-digits), d // 2, False,
+                   underflow)
 
 
 def derivative(function: sympy.Basic, values: Mapping, name, digits: int = DIGITS,

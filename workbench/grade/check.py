@@ -163,7 +163,7 @@ def mistake_of(problem, hand: dict, report) -> tuple[str, dict]:
     from workbench.explain.diagnosis import diagnose
     facts = diagnose(problem, hand, report)
     findings = facts.findings if facts else []
-    wrong = [f for f in findings if not _right(f)]
+    wrong = [f for f in findings if not f.right]
     dims = {sympy.Symbol(d, integer=True, positive=True)
             for d in dimension_names(problem.variables)}
     for f in wrong:
@@ -184,12 +184,6 @@ def mistake_of(problem, hand: dict, report) -> tuple[str, dict]:
         if kind in kinds:
             return kind, detail
     return "wrong", detail
-
-
-def _right(f) -> bool:
-    """A finding's hand equal to the true gradient (a matrix difference reduced to 0 is)."""
-    d = f.difference
-    return f.right or (d is not None and (d == 0 or bool(getattr(d, "is_ZeroMatrix", False))))
 
 
 KIND_ORDER = ("part-of-domain", "tiny", "missing-1/n", "sign", "transpose", "factor",
@@ -240,10 +234,10 @@ def _first_change(chain, verdicts) -> int | None:
                 fact_a.get("factor") == fact_b.get("factor"):
             continue
         try:
-            zero, reduced = reduce_to_zero(chain[i] - chain[i - 1], CONSISTENT_SECONDS)
+            zero, _ = reduce_to_zero(chain[i] - chain[i - 1], CONSISTENT_SECONDS)
         except (TypeError, ValueError, UserError, ResourceLimit):
-            zero, reduced = False, None
-        if not (zero or (reduced is not None and (reduced == 0 or reduced.is_ZeroMatrix))):
+            zero = False
+        if not zero:
             return i
     return None
 

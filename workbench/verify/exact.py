@@ -17,7 +17,7 @@ from typing import Mapping, Sequence
 import sympy
 
 from workbench.derive import precise
-from workbench.derive.equality import Equality, compare, has_switches, scalar_draw
+from workbench.derive.equality import Equality, compare, has_switches, is_zero, scalar_draw
 from workbench.derive.explicit import probe_sizes
 from workbench.derive.gradient import Derivation
 from workbench.derive.landmarks import Landmark
@@ -171,8 +171,7 @@ def _symbolically_equal(a, b) -> bool:
     try:
         with time_limit(0.5, "comparing matrix expressions"):
             e = sympy.simplify(diff.doit() if hasattr(diff, "doit") else diff)
-            return bool(e == 0 or isinstance(e, sympy.ZeroMatrix) or
-                        (is_matrix(e) and getattr(e, "is_ZeroMatrix", False)))
+            return is_zero(e)
     except Exception:  # noqa: BLE001 - SymPy's matrix simplification raises many kinds
         return False
 
