@@ -166,7 +166,7 @@ a = [2, 3, 5]
 
 
 def test_each_student_is_graded_against_their_own_variant(tmp_path):
-    from workbench.grade.key import load_key
+    from workbench.grading_key import load_key
     (tmp_path / "key.toml").write_text(VARIANT_KEY)
     key = load_key(tmp_path / "key.toml")
     ids = [f"v{i}" for i in range(9)]
@@ -189,3 +189,39 @@ def test_each_student_is_graded_against_their_own_variant(tmp_path):
     assert all(b["mistake"] == "factor" for b in book[1::2])
     page = (tmp_path / "out" / "students" / "v0.html").read_text()
     assert f"a = {values['v0']}" in page
+
+
+def test_explain_writes_each_students_sheet_of_their_variant(tmp_path, capsys):
+    """explain KEY --sheet --student ID: the sheet of ID's variant (the values grade draws),
+    the key's model answer not set as a derivation to judge; without --student a key with
+    variants is refused in one line, exit 2."""
+    from workbench.grading_key import load_key
+    key_path = tmp_path / "key.toml"
+    key_path.write_text(VARIANT_KEY)
+    key = load_key(key_path)
+    ids = [f"v{i}" for i in range(9)]
+    first = ids[0]
+    second = next(s for s in ids if key.values_for(s)["a"] != key.values_for(first)["a"])
+    out = tmp_path / "sheets"
+    capsys.readouterr()
+    assert main(["explain", str(key_path), "--sheet", "-o", str(out), "--no-pdf"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--student" in err and "Traceback" not in err
+    for s in (first, second):
+        assert main(["explain", str(key_path), "--sheet", "--student", s, "-o", str(out),
+                     "--no-pdf", "--examples", "10", "--lang", "en"]) == 0
+    sheets = {s: (out / f"key-sheet-{s}.tex").read_text() for s in (first, second)}
+    for s, tex in sheets.items():
+        a = key.values_for(s)["a"]
+        assert f"f(x) = {a} x^{{2}}" in tex and f"Student: \\textbf{{{s}}}" in tex, s
+        statement = tex.split("\\newpage")[0]
+        assert "\\overset{?}{=}" not in statement and f"{2 * a} x" not in statement
+        assert f"{2 * a} x" in tex.split("\\newpage")[1]            # the solutions
+    assert sheets[first] != sheets[second]
+
+
+def test_explain_reads_a_key_as_a_derivation_its_tables_aside(tmp_path):
+    (tmp_path / "key.toml").write_text(KEY)                        # [grading], no variants
+    assert main(["explain", str(tmp_path / "key.toml"), "-o", str(tmp_path / "out"),
+                 "--no-pdf", "--examples", "10"]) == 0
+    assert (tmp_path / "out" / "key.tex").exists()

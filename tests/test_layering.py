@@ -21,7 +21,7 @@ LAYERS = {
     "derive": 2,
     "compile": 3,
     "oracles": 4,
-    "problem": 5, "derivation_file": 5,
+    "problem": 5, "derivation_file": 5, "grading_key": 5,
     "verify": 6, "optim": 6, "backprop": 6,
     "explain": 7, "trace": 7, "momentum": 7, "cifar": 7, "code": 7, "grade": 7,
     "cli": 8, "testing": 8, "pytest_plugin": 8, "__main__": 8, "api": 8,

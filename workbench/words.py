@@ -206,6 +206,7 @@ WORDS: dict[str, tuple[str, str]] = {
                       "A student proposes the derivation below. Is it right? If it is wrong, "
                       "say where the mistake is."),
     "sheet.solutions": ("Corrigé", "Solutions"),
+    "sheet.for": ("Élève : {student}", "Student: {student}"),
     "sheet.answer-at": ("En", "At"),
     "sheet.made": ("Fiche produite par workbench explain -{}-sheet ; chaque réponse du corrigé est "
                    "vérifiée par SymPy, autograd et les différences finies.",

@@ -27,6 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sheet", action="store_true",
                    help="write an exercise sheet instead (SLUG-sheet.tex/.pdf): the statement "
                         "and blanks to fill, the solutions on a separate page")
+    p.add_argument("--student", metavar="ID",
+                   help="FILE is a grading key: write student ID's variant (the values "
+                        "`workbench grade` draws for ID) as SLUG[-sheet]-ID.tex/.pdf; needed "
+                        "for a key with [variants]")
 
     p = add_verb(sub, "gallery", cmd_gallery,
                  help="build every page, the figures and an index.html")
@@ -59,15 +63,20 @@ def _check_examples(n: int) -> None:
 def cmd_explain(args) -> int:
     """Write FILE's explanation page (statement, steps, result, hand derivation and verdict,
     verification table, figure) as a standalone .tex, and compile it to PDF when a TeX engine is
-    installed. Exit 0 when written."""
+    installed. FILE may be a grading key (`workbench grade`): its [grading] table is ignored
+    here, and a key with [variants] needs --student ID, whose variant the page or sheet is
+    (a key's [hand] is its model answer: a sheet does not set it as a derivation to judge).
+    Exit 0 when written, 2 for bad input."""
     from workbench.explain.pdf import INSTALL_HINT, have_tex
     from workbench.explain.write import write_page, write_sheet
+    from workbench.grading_key import student_id
     _check_examples(args.examples)
+    student = None if args.student is None else student_id(args.student, "--student")
     if not os.path.lexists(args.file):
         raise UserError(f"no such file: {args.file}", "FILE")
     output = check_output_dir(args.output)
     write = write_sheet if args.sheet else write_page
-    w = write(args.file, output, args.lang, not args.no_pdf, args.examples)
+    w = write(args.file, output, args.lang, not args.no_pdf, args.examples, student=student)
     print(f"{w.tex}  ({w.verdict}; steps {'verified' if w.steps_verified else 'NOT verified'})")
     if w.pdf:
         print(w.pdf)

@@ -48,7 +48,7 @@ MANIFEST = "manifest.json"
 PREVIEW_DPI = 40
 PAGE_SOURCES = ("explain", "derive", "expr", "compile", "oracles", "verify", "trace",
                 "problem.py", "derivation_file.py", "errors.py", "words.py", "tex.py",
-                "figures.py", "lazy.py")
+                "figures.py", "lazy.py", "grading_key.py")
 
 
 @dataclass

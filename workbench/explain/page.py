@@ -69,11 +69,13 @@ def page_slug(name: str) -> str:
     return out.strip("-") or "page"
 
 
-def build(path: str | Path, lang: str = "fr", examples: int = DEFAULT_EXAMPLES) -> Page:
-    """Check the file with the core and gather what its page shows."""
+def build(path: str | Path, lang: str = "fr", examples: int = DEFAULT_EXAMPLES,
+          derivation: DerivationFile | None = None) -> Page:
+    """Check the file with the core and gather what its page shows (``derivation``: the file
+    already loaded, such as a student's variant of a grading key)."""
     check_lang(lang)
-    df = load(path)
-    result = check_file(path, CheckSettings(max_examples=examples))
+    df = derivation if derivation is not None else load(path)
+    result = check_file(path, CheckSettings(max_examples=examples), df)
     if result.error:
         raise UserError(result.error)
     if df.kind != "gradient":                     # a Jacobian or a Hessian

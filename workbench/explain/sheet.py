@@ -15,14 +15,16 @@ from workbench.explain.latex import document
 from workbench.explain.page import (Page, description_of, function_lhs, hand_section,
                                     statement_body, title_of)
 from workbench.explain.render_steps import gradient_lhs, render_result, render_steps
-from workbench.tex import math, prose_tex
+from workbench.tex import escape, math, prose_tex
 from workbench.words import word
 
 BLANK_LINES = 5
 
 
-def render_sheet(page: Page) -> str:
-    """The exercise sheet of ``page`` as a standalone LaTeX document."""
+def render_sheet(page: Page, student: str | None = None, judge_hand: bool = True) -> str:
+    """The exercise sheet of ``page`` as a standalone LaTeX document; ``student``: the id it
+    is made for (said under the title); ``judge_hand`` False leaves the file's hand derivation
+    out (a grading key's ``[hand]`` is the model answer, not a derivation to judge)."""
     lang, df = page.lang, page.df
     p = df.problem
     items = []
@@ -34,13 +36,15 @@ def render_sheet(page: Page) -> str:
                                   for name in p.wrt)
         items.append(f"\\item {word('sheet.evaluate', lang)} ${_point(p, at.values, lang)}$.\n"
                      f"\\[ {blanks} \\]")
-    if df.hand:
+    if df.hand and judge_hand:
         hand = " \\qquad ".join(f"{gradient_lhs(p, name)} \\overset{{?}}{{=}} {math(expr)}"
                                 for name, expr in df.hand.items())
         lines = "".join("\\par\\vspace{1.2em}\\noindent\\rule{\\linewidth}{0.4pt}"
                         for _ in range(BLANK_LINES))
         items.append(f"\\item {word('sheet.student', lang)}\n\\[ {hand} \\]\n{lines}")
-    statement = [f"\\section*{{{word('page.statement', lang)}}}", statement_body(p, lang),
+    statement = [word("sheet.for", lang, student=f"\\textbf{{{escape(student)}}}") + "\n"] \
+        if student else []
+    statement += [f"\\section*{{{word('page.statement', lang)}}}", statement_body(p, lang),
                  "\\begin{enumerate}", *items, "\\end{enumerate}"]
     solutions = ["\\newpage", f"\\section*{{{word('sheet.solutions', lang)}}}",
                  f"\\textbf{{{prose_tex(title_of(df, lang))}}}\n"]
@@ -48,7 +52,7 @@ def render_sheet(page: Page) -> str:
     if description:
         solutions.append(prose_tex(description) + "\n")
     solutions += [render_steps(page.steps, p, lang), render_result(page.steps, p, lang),
-                  _values(page), hand_section(page)]
+                  _values(page), hand_section(page) if judge_hand else ""]
     colon = " : " if lang == "fr" else ": "           # French sets a space before a colon
     title = f"{word('sheet.exercise', lang)}{colon}${function_lhs(p)} = {math(p.function)}$"
     return document(title, "\n".join(statement + solutions), lang,

@@ -2,6 +2,12 @@
 (or, when TeX fails, ``SLUG.log``: TeX's log is kept there, never printed); or an exercise
 sheet's, ``SLUG-sheet.tex`` and ``SLUG-sheet.pdf``.
 
+A grading key (a derivation file with ``[grading]`` or ``[variants]``, :mod:`workbench.grading_key`)
+is read as a derivation, its tables aside. With ``student``, the page or sheet is of that
+student's variant (the values ``workbench grade`` draws for them) and its files end in
+``-ID``; a key with ``[variants]`` has no page without a student (its parameters are names
+without values), which is a :class:`UserError` saying so.
+
 Files are written atomically and only when their bytes change, so rebuilding an unchanged page
 rewrites nothing.
 """
@@ -12,9 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbench.atomic import write_if_changed
+from workbench.errors import UserError
 from workbench.explain import page as pages
 from workbench.explain.pdf import CompileError, compile_pdf, have_tex
 from workbench.explain.sheet import render_sheet
+from workbench.grading_key import load_key, page_name
 
 
 @dataclass
@@ -37,16 +45,31 @@ class Written:
     formula: str = ""
 
 
+def derivation_of(path: str | Path, student: str | None = None):
+    """(the derivation a page of ``path`` shows, whether its ``[hand]`` is a key's model
+    answer): ``student``'s variant of a grading key, or the file itself."""
+    key = load_key(path)
+    if key.parameters and student is None:
+        names = ", ".join(sorted(key.parameters))
+        raise UserError(f"this key has [variants] ({names}), drawn per student: name one with "
+                        f"--student ID", str(path))
+    return key.for_student(student or ""), key.model_hand
+
+
 def write_page(path: str | Path, out_dir: str | Path, lang: str = "fr", pdf: bool = True,
-               examples: int = pages.DEFAULT_EXAMPLES, slug: str | None = None) -> Written:
+               examples: int = pages.DEFAULT_EXAMPLES, slug: str | None = None,
+               student: str | None = None) -> Written:
     """Build the page of ``path`` into ``out_dir`` (files named ``slug``, by default from the
-    file's name); compile it when ``pdf`` and TeX exists. A TeX failure is one line in
-    ``pdf_error`` (no PDF; the .tex stays and the log is in ``SLUG.log``); a PDF made without
-    the computational graph, because the graph failed, is one line in ``pdf_warning``."""
+    file's name, ``-ID`` added for a ``student``); compile it when ``pdf`` and TeX exists. A
+    TeX failure is one line in ``pdf_error`` (no PDF; the .tex stays and the log is in
+    ``SLUG.log``); a PDF made without the computational graph, because the graph failed, is
+    one line in ``pdf_warning``."""
     out_dir = Path(out_dir)
-    page = pages.build(path, lang, examples)
+    page = pages.build(path, lang, examples, derivation_of(path, student)[0])
     if slug:
         page.slug = slug
+    if student is not None:
+        page.slug = f"{page.slug}-{page_name(student)}"
     tex = out_dir / f"{page.slug}.tex"
     figure = out_dir / page.figure_name
     w = Written(page.df.name, pages.title_of(page.df, lang), page.slug, page.verdict,
@@ -61,15 +84,18 @@ def write_page(path: str | Path, out_dir: str | Path, lang: str = "fr", pdf: boo
 
 
 def write_sheet(path: str | Path, out_dir: str | Path, lang: str = "fr", pdf: bool = True,
-                examples: int = pages.DEFAULT_EXAMPLES) -> Written:
+                examples: int = pages.DEFAULT_EXAMPLES, student: str | None = None) -> Written:
     """The exercise sheet of ``path`` (:mod:`workbench.explain.sheet`) into ``out_dir`` as
-    ``SLUG-sheet.tex`` and, when ``pdf`` and TeX exists, ``SLUG-sheet.pdf``; a TeX failure is
-    one line in ``pdf_error``, the log in ``SLUG-sheet.log``."""
-    page = pages.build(path, lang, examples)
-    tex = Path(out_dir) / f"{page.slug}-sheet.tex"
+    ``SLUG-sheet.tex`` (``SLUG-sheet-ID.tex`` for a ``student``, of their variant) and, when
+    ``pdf`` and TeX exists, the ``.pdf``; a TeX failure is one line in ``pdf_error``, the log
+    in the ``.log``. A key's model answer is not set as a derivation to judge."""
+    derivation, model_hand = derivation_of(path, student)
+    page = pages.build(path, lang, examples, derivation)
+    suffix = "" if student is None else f"-{page_name(student)}"
+    tex = Path(out_dir) / f"{page.slug}-sheet{suffix}.tex"
     w = Written(page.df.name, pages.title_of(page.df, lang), page.slug, page.verdict,
                 page.result.status, page.steps_verified, tex, None)
-    if write_if_changed(tex, render_sheet(page)):
+    if write_if_changed(tex, render_sheet(page, student, judge_hand=not model_hand)):
         w.changed.append(tex.name)
     if pdf and have_tex():
         try:

@@ -6,19 +6,17 @@ bad answer costs its student a verdict, not the class its grades."""
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.derivation_file import read_file
 from workbench.errors import DataError, UserError
+from workbench.grading_key import student_id
 
 MAX_BYTES = 64 * 1024 * 1024
 MAX_STUDENTS = 100_000
 MAX_ANSWER = 20_000
-MAX_ID = 100
 
 
 @dataclass(frozen=True)
@@ -78,7 +76,7 @@ def _csv(text: str, path: Path, wrt: list[str]) -> list[Answer]:
             if len(out) >= MAX_STUDENTS:
                 raise DataError(f"more than {MAX_STUDENTS:,} students", f"{path}:{line}")
             cells = {c: row[i] if i < len(row) else "" for c, i in index.items()}
-            student = _student(cells["student"], f"{path}:{line}")
+            student = student_id(cells["student"], f"{path}:{line}")
             if student in seen:
                 raise DataError(f"student {student!r} appears twice (first on line "
                                 f"{seen[student]})", f"{path}:{line}")
@@ -104,7 +102,7 @@ def _folder(path: Path, wrt: list[str]) -> list[Answer]:
         raise DataError(f"more than {MAX_STUDENTS:,} students", str(path))
     out, seen = [], set()
     for f in files:
-        student = _student(f.stem, str(f))
+        student = student_id(f.stem, str(f))
         if student in seen:
             raise DataError(f"student {student!r} has two answer files", str(f))
         seen.add(student)
@@ -114,23 +112,4 @@ def _folder(path: Path, wrt: list[str]) -> list[Answer]:
     return out
 
 
-def _student(text: str, where: str) -> str:
-    student = text.strip()
-    if not student:
-        raise DataError("empty student id", where)
-    if len(student) > MAX_ID or not student.isprintable():
-        raise DataError(f"student id of {len(student)} characters or with control "
-                        f"characters; expected at most {MAX_ID} printable ones", where)
-    return student
-
-
-def page_name(student: str) -> str:
-    """A file name for ``student``'s page: the id's safe characters, and a digest when any
-    were left out (two ids never share a page)."""
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", student).strip(".")[:60] or "student"
-    if safe != student:
-        safe += "-" + hashlib.sha256(student.encode()).hexdigest()[:8]
-    return safe
-
-
-__all__ = ["Answer", "MAX_ANSWER", "page_name", "read_answers"]
+__all__ = ["Answer", "MAX_ANSWER", "read_answers"]

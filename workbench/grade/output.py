@@ -20,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 from workbench.atomic import write_text
-from workbench.grade.answers import page_name
+from workbench.grading_key import page_name
 
 COLUMNS = ["student", "score", "max_score", "verdict", "level", "mistake", "feedback"]
 VERDICTS = ["match", "mismatch", "undecided", "unreadable"]
@@ -37,6 +37,19 @@ TITLES = {
     "typical": {"en": "Typical answer", "fr": "Réponse typique"},
     "count": {"en": "Students", "fr": "Étudiants"},
     "mean": {"en": "Mean score", "fr": "Note moyenne"},
+    # the PDF pages (workbench.grade.pdf)
+    "read": {"en": "As read", "fr": "Telle que lue"},
+    "remark": {"en": "Remark", "fr": "Remarque"},
+    "hand": {"en": "your answer", "fr": "votre réponse"},
+    "true": {"en": "the right one", "fr": "la bonne"},
+    "made": {"en": "Feedback made by workbench grade; every verdict is the verification "
+                   "engine's (SymPy, autograd, finite differences).",
+             "fr": "Retour produit par workbench grade ; chaque verdict est celui du moteur de "
+                   "vérification (SymPy, autograd, différences finies)."},
+    "match": {"en": "right", "fr": "juste"},
+    "mismatch": {"en": "wrong", "fr": "fausse"},
+    "undecided": {"en": "undecided", "fr": "indécise"},
+    "unreadable": {"en": "unreadable", "fr": "illisible"},
 }
 
 

@@ -20,7 +20,7 @@ from workbench.errors import SchemaError
 from workbench.grade.answers import read_answers
 from workbench.grade.check import check_reading, read_answer, score
 from workbench.grade.feedback import feedback
-from workbench.grade.key import load_key
+from workbench.grading_key import load_key
 from workbench.progress import Progress
 
 JOURNAL = ".grade-journal.jsonl"

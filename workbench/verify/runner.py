@@ -63,12 +63,14 @@ class FileResult:
                 "report": self.report.to_dict() if self.report else None}
 
 
-def check_file(path: str | Path, settings: CheckSettings | None = None) -> FileResult:
-    """Load, cross-check and evaluate one derivation file; errors land in ``error``."""
+def check_file(path: str | Path, settings: CheckSettings | None = None,
+               derivation: DerivationFile | None = None) -> FileResult:
+    """Load, cross-check and evaluate one derivation file (``derivation``: the file already
+    loaded, e.g. a student's variant of a grading key); errors land in ``error``."""
     t0 = time.perf_counter()
     result = FileResult(str(path), Path(path).stem)
     try:
-        df = load(path)
+        df = derivation if derivation is not None else load(path)
         result.title, result.expect = df.title, df.expect
         if df.kind == "gradient":
             result.report = cross_check(df.problem, df.hand, settings, df.hand_text)

@@ -21,7 +21,10 @@
 
 A parameter is a name of ``function`` (and of ``[hand]``) that ``[variables]`` does not declare
 (a constant), or a dimension name of a shape; each student's variant replaces it by the value
-drawn, in the syntax tree (nothing is run), and grades the answer against that variant.
+drawn, in the syntax tree (nothing is run). ``workbench grade`` grades each answer against
+its student's variant, and ``workbench explain KEY --sheet --student ID`` writes that student's
+sheet: both through :meth:`Key.for_student`. A key has no base variant (its parameters are
+undeclared names until a value replaces them).
 """
 
 from __future__ import annotations
@@ -30,16 +33,18 @@ import ast
 import copy
 import hashlib
 import random
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbench.derivation_file import DerivationFile, from_data, read_toml
-from workbench.errors import SchemaError
+from workbench.errors import DataError, SchemaError
 from workbench.expr.syntax import read_tree
 
 GRADING_KEYS = {"points": (int, float), "slip": (int, float), "steps": (int, float),
                 "seconds": (int, float), "examples": int, "seed": int, "require_proof": bool}
 MAX_VALUES = 100
+MAX_ID = 100
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,8 @@ class Key:
     grading: Grading
     parameters: dict[str, list] = field(default_factory=dict)
     variant_seed: int = 0
+    model_hand: bool = False
+    """The file has ``[grading]`` or ``[variants]``: its ``[hand]`` is the model answer."""
     _variants: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -83,6 +90,11 @@ class Key:
         rng = random.Random(int.from_bytes(digest[:8], "big"))
         return {name: rng.choice(values) for name, values in sorted(self.parameters.items())}
 
+    def for_student(self, student: str) -> DerivationFile:
+        """The derivation ``student`` is given: their variant (the key itself without
+        ``[variants]``)."""
+        return self.variant(self.values_for(student))
+
     def variant(self, values: dict) -> DerivationFile:
         """The derivation of the variant with ``values`` (built once)."""
         token = tuple(sorted(values.items()))
@@ -96,6 +108,7 @@ def load_key(path: str | Path) -> Key:
     """Read a grading key; a :class:`SchemaError` naming the table and key for bad values."""
     path = Path(path)
     data, text = read_toml(path)
+    tables = set(data)
     grading = _grading(data.pop("grading", {}), path)
     variants = data.pop("variants", {})
     if not isinstance(variants, dict):
@@ -109,7 +122,8 @@ def load_key(path: str | Path) -> Key:
                     isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
             raise SchemaError(f"a parameter lists 1 to {MAX_VALUES} numbers, such as a = [2, 3]",
                               f"{path}: variants.{name}")
-    key = Key(path, data, text, grading, dict(variants), seed)
+    key = Key(path, data, text, grading, dict(variants), seed,
+              model_hand="grading" in tables or "variants" in tables)
     if variants:
         for values in _corners(variants):
             key.variant(values)            # every value gives a valid derivation
@@ -181,4 +195,25 @@ def _replace(text: str, values: dict) -> str:
     return ast.unparse(_Constants(values).visit(tree))
 
 
-__all__ = ["Grading", "Key", "load_key"]
+def student_id(text: str, where: str) -> str:
+    """``text`` stripped, if it is a student id (1 to :data:`MAX_ID` printable characters);
+    a :class:`DataError` at ``where`` otherwise."""
+    student = text.strip()
+    if not student:
+        raise DataError("empty student id", where)
+    if len(student) > MAX_ID or not student.isprintable():
+        raise DataError(f"student id of {len(student)} characters or with control "
+                        f"characters; expected at most {MAX_ID} printable ones", where)
+    return student
+
+
+def page_name(student: str) -> str:
+    """A file name for ``student``'s page: the id's safe characters, and a digest when any
+    were left out (two ids never share a page)."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", student).strip(".")[:60] or "student"
+    if safe != student:
+        safe += "-" + hashlib.sha256(student.encode()).hexdigest()[:8]
+    return safe
+
+
+__all__ = ["Grading", "Key", "MAX_ID", "load_key", "page_name", "student_id"]
