@@ -13,9 +13,10 @@ checked once (the number of distinct ones is reported). Each run grades into a f
 (no journal), in a fresh ``workbench`` process, so the time includes starting Python and
 loading SymPy and torch. ``--runs`` repetitions per ``--jobs`` value; reported: wall time mean
 +- std, answers per second, and whether every ``--jobs`` gave the same bytes. Results are
-written with their configuration to ``--out``.
+written with their configuration to ``--out``. ``--pdf`` grades with ``--pdf`` (a PDF page per
+student, pdflatex required): the time then includes TeX, and the PDFs are compared too.
 
-    python benchmarks/bench_grade.py [--students 1000] [--runs 2] [--jobs 1 2]
+    python benchmarks/bench_grade.py [--students 1000] [--runs 2] [--jobs 1 2] [--pdf]
         [--out benchmarks/results/grade.json]
 """
 
@@ -69,10 +70,11 @@ def make_class(n: int, seed: int = 0) -> list[tuple[str, str]]:
     return out
 
 
-def run(key: Path, answers: Path, out: Path, jobs: int) -> float:
+def run(key: Path, answers: Path, out: Path, jobs: int, pdf: bool = False) -> float:
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "workbench", "grade", str(key), str(answers),
-                           "-o", str(out), "--jobs", str(jobs)], capture_output=True, text=True)
+                           "-o", str(out), "--jobs", str(jobs)] + (["--pdf"] if pdf else []),
+                          capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if proc.returncode not in (0, 4):
         raise SystemExit(f"workbench grade failed ({proc.returncode}): {proc.stderr.strip()}")
@@ -89,6 +91,7 @@ def main() -> int:
     ap.add_argument("--students", type=int, default=1000)
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--pdf", action="store_true", help="grade with --pdf (needs pdflatex)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "grade.json"))
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-grade-"))
@@ -104,7 +107,7 @@ def main() -> int:
             times = []
             for r in range(args.runs):
                 out = work / f"out-{jobs}-{r}"
-                times.append(run(KEY, answers, out, jobs))
+                times.append(run(KEY, answers, out, jobs, args.pdf))
                 outputs.setdefault(jobs, files(out))
                 print(f"--jobs {jobs} run {r + 1}: {times[-1]:.1f} s", file=sys.stderr)
             mean = statistics.mean(times)
@@ -116,7 +119,7 @@ def main() -> int:
         journal = next(work.glob("out-*/.grade-journal.jsonl")).read_text().splitlines()
         report = {
             "claim": "1,000 least-squares answers graded; --jobs N gives the same bytes",
-            "students": args.students, "distinct_checked": len(journal),
+            "students": args.students, "pdf_pages": sum(p.endswith(".pdf") for p in first), "distinct_checked": len(journal),
             "verdicts": summary["verdicts"], "identical_for_every_jobs":
                 all(o == first for o in outputs.values()), "runs": results,
             "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),

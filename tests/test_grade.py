@@ -4,6 +4,7 @@ verdict and mistake code right; the gradebook's documented shape; the same bytes
 
 import csv
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -225,3 +226,52 @@ def test_explain_reads_a_key_as_a_derivation_its_tables_aside(tmp_path):
     assert main(["explain", str(tmp_path / "key.toml"), "-o", str(tmp_path / "out"),
                  "--no-pdf", "--examples", "10"]) == 0
     assert (tmp_path / "out" / "key.tex").exists()
+
+
+needs_tex = pytest.mark.skipif(
+    (shutil.which("pdflatex") is None or shutil.which("pdftotext") is None)
+    and os.environ.get("WB_REQUIRE_TEX") != "1",
+    reason="pdflatex and pdftotext (TeX Live, poppler-utils) are not installed")
+
+
+@needs_tex
+def test_pdf_feedback_pages_are_the_same_bytes_for_any_jobs(tmp_path):
+    """grade --pdf: students/ID.pdf for everyone, hostile answers included (escaped, never
+    run by TeX), in the class's language; SOURCE_DATE_EPOCH makes the PDFs, like every other
+    file, the same bytes for --jobs 1 and 2; a second run compiles nothing again."""
+    import subprocess
+    key, answers = small_class(tmp_path)
+    for out, jobs in (("one", "1"), ("two", "2")):
+        assert main(["grade", str(key), str(answers), "-o", str(tmp_path / out), "--pdf",
+                     "--jobs", jobs, "--lang", "fr"]) == 0
+    one = _files(tmp_path / "one")
+    assert one == _files(tmp_path / "two")
+    htmls = [p for p in one if p.endswith(".html") and p.startswith("students/")]
+    assert htmls and all(p[:-5] + ".pdf" in one for p in htmls)
+    with open(tmp_path / "one" / "gradebook.csv", newline="", encoding="utf-8") as fh:
+        book = list(csv.DictReader(fh))
+    from workbench.grading_key import page_name
+    wrong = next(b for b in book if b["verdict"] == "mismatch")
+    text = subprocess.run(["pdftotext", str(tmp_path / "one" / "students" /
+                                            f"{page_name(wrong['student'])}.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert f"Retour pour {wrong['student']}" in text and "fausse" in text
+    assert "Contre-exemple" in text and "Feedback for" not in text
+    assert not Path("/tmp/pwned").exists()
+    before = {p: (tmp_path / "one" / p).stat().st_mtime_ns for p in one if p.endswith(".pdf")}
+    assert main(["grade", str(key), str(answers), "-o", str(tmp_path / "one"), "--pdf",
+                 "--lang", "fr"]) == 0
+    assert before == {p: (tmp_path / "one" / p).stat().st_mtime_ns for p in before}
+    assert _files(tmp_path / "one") == one      # a run read back from its journal: same bytes
+
+
+def test_pdf_without_tex_is_html_and_one_note(tmp_path, capsys, monkeypatch):
+    from workbench.explain import pdf as pdf_module
+    monkeypatch.setattr(pdf_module, "engine", lambda: None)
+    key, answers = small_class(tmp_path)
+    capsys.readouterr()
+    assert main(["grade", str(key), str(answers), "-o", str(tmp_path / "out"), "--pdf"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "HTML only" in err[0]
+    assert not list((tmp_path / "out").rglob("*.pdf"))
+    assert list((tmp_path / "out" / "students").glob("*.html"))

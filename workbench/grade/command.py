@@ -25,6 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="worker processes (default 1; the files are the same for any N)")
     p.add_argument("--lang", default="en", choices=["en", "fr"],
                    help="language of the feedback and pages (default en)")
+    p.add_argument("--pdf", action="store_true",
+                   help="also write students/ID.pdf (and its .tex) when a TeX engine "
+                        "(pdflatex) is installed; about 0.2 s of TeX a page, --jobs at once")
     p.add_argument("--json", action="store_true", help="print summary.json on stdout")
     p.set_defaults(func=cmd_grade)
 
@@ -37,8 +40,8 @@ def cmd_grade(args) -> int:
     folder of ID.txt files; answers in ASCII, with ^, or in LaTeX, a chain of steps a = b = c
     or one a line. KEY.toml: a derivation file with optional [grading] (points, partial
     credit, time budget) and [variants] (parameters drawn per student) tables. Writes
-    gradebook.csv, students/ID.html, summary.html and summary.json; an interrupted class
-    resumes where it stopped. Exit 0 when every answer was graded (right or wrong), 4 when
+    gradebook.csv, students/ID.html, summary.html and summary.json (with --pdf and TeX,
+    students/ID.pdf too); an interrupted class resumes where it stopped. Exit 0 when every answer was graded (right or wrong), 4 when
     some are undecided, 2 for a table or key that cannot be read."""
     if not 1 <= args.jobs <= max(64, os.cpu_count() or 1):
         raise UserError(f"must be between 1 and 64, got {args.jobs}", "--jobs")
@@ -46,6 +49,8 @@ def cmd_grade(args) -> int:
     from workbench.grade.run import grade_class
     graded = grade_class(args.key, args.answers, args.output, args.jobs, args.lang)
     summary = summarize(graded)
+    if args.pdf:
+        _pdfs(args, graded)
     if args.json:
         print(json.dumps(summary, indent=2, sort_keys=True, ensure_ascii=False))
     else:
@@ -55,3 +60,22 @@ def cmd_grade(args) -> int:
               + f"; mean score {summary['mean_score']:g} / {summary['max_score']:g}",
               file=sys.stdout)
     return 4 if summary["verdicts"]["undecided"] else 0
+
+
+def _pdfs(args, graded) -> None:
+    """The PDF pages; without TeX, or where TeX fails, one line on stderr (the grades
+    stand)."""
+    from pathlib import Path
+
+    from workbench.explain.pdf import have_tex
+    from workbench.grade.pdf import write_pdfs
+    from workbench.grading_key import load_key
+    if not have_tex():
+        print("workbench: note: no TeX engine (pdflatex): the feedback pages are HTML only "
+              "(students/ID.html)", file=sys.stderr)
+        return
+    outcome = write_pdfs(Path(args.output), graded, load_key(args.key), args.lang, args.jobs)
+    if outcome.failures:
+        student, error = outcome.failures[0]
+        print(f"workbench: warning: {len(outcome.failures)} PDF pages not made (first, "
+              f"{student}: {error})", file=sys.stderr)

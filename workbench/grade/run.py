@@ -96,9 +96,9 @@ def _run(work: list, jobs: int, journal: Path, done: dict, progress) -> None:
     with Progress(len(work), "grade", unit="answer", enabled=progress) as bar, \
             open(journal, "a", encoding="utf-8") as fh:
         for job, result in _results(work, jobs):
-            done[job] = result
-            fh.write(json.dumps({"job": job, "result": result}, sort_keys=True,
-                                default=str) + "\n")
+            line = json.dumps({"job": job, "result": result}, sort_keys=True, default=str)
+            done[job] = json.loads(line)["result"]    # as a resumed run reads it back
+            fh.write(line + "\n")
             fh.flush()
             bar.update()
 
