@@ -85,7 +85,7 @@ class DerivationItem(pytest.Item):
             lines += [f"  at {a['point']}: gradient " + ("disagrees" if a["ok"] is False else
                                                        "not finite in float64")
                       for a in r.at if a["ok"] is not True]
-            return "\n".join(lines + [r.report.to_text()])
+            return "\n".join(str(x) for x in lines + [r.report.to_text()])
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self):
@@ -97,7 +97,7 @@ def first_line(r) -> str:
     is what it is."""
     rep = r.report
     if rep.diagnosis:
-        return rep.diagnosis[0]
+        return str(rep.diagnosis[0])   # a Said is a str that xdist cannot send
     if rep.verdict == "undecided":
         return f"undecided: {rep.how}"
     if rep.verdict == "match" and r.expect == "mismatch":
