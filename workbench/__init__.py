@@ -26,6 +26,7 @@ _EXPORTS = {
     "derive": "workbench.api", "verify": "workbench.api", "trace": "workbench.api",
     "explain": "workbench.api", "momentum": "workbench.api",
     "check_gradient": "workbench.code", "gradcheck": "workbench.code",
+    "check_precision": "workbench.code",
 }
 
 __all__ = sorted(_EXPORTS)

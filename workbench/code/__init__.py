@@ -16,7 +16,8 @@ from workbench.lazy import lazy_exports
 # ``check-code`` verb is registered without importing torch)
 _EXPORTS = {"check_gradient": "gradient", "assert_gradient_code": "gradient",
             "CodeResult": "result", "CodeError": "inputs", "CodeSettings": "check",
-            "gradcheck": "dropin", "GradcheckError": "dropin"}
+            "gradcheck": "dropin", "GradcheckError": "dropin",
+            "check_precision": "precision", "PrecisionResult": "precision_result"}
 
 __all__ = sorted(_EXPORTS)
 __getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -10,7 +10,7 @@ The allowance at a point is the largest of the bounds each side carries:
 
 - a floor of :data:`FLOOR` ulp-equivalents, and the *condition* of the gradient there: how far
   the float64 truth moves, in ulp-equivalents, when every input moves by about one ulp of the
-  dtype (what a backward-stable formula may lose), times :data:`COND_FACTOR`;
+  dtype (of its own magnitude, or of a sixteenth of its tensor's largest entry; what a backward-stable formula may lose), times :data:`COND_FACTOR`;
 - the error of *autograd's own backward* of the same forward in the same dtype (where there is
   one: a custom ``autograd.Function`` or a hand gradient of torch code), times
   :data:`REF_FACTOR`;
@@ -33,6 +33,14 @@ stay within it."""
 COND_FACTOR = 4.0
 """Ulp-equivalents allowed per unit of the gradient's condition (a backward-stable formula's
 error is about the condition times u)."""
+ALONE_FLOOR = 64.0
+"""The floor without a reference in the dtype: the rounding of intermediates (a normalised
+``xhat`` stored in float16) is invisible to the sampled condition, and no other formula's
+measured error bounds it."""
+ALONE_COND_FACTOR = 16.0
+"""The same without a reference in the dtype (the subject is autograd itself): the condition
+is sampled (two directions), a lower bound that no measured error of another formula
+corroborates, so a failure must exceed it by more."""
 REF_FACTOR = 8.0
 """How many times autograd's own error in the same dtype a backward may show."""
 MATH_FACTOR = 2.0 ** 32
@@ -74,7 +82,9 @@ class InputAccuracy:
 
     @property
     def allowance(self) -> float:
-        bound = max(FLOOR, COND_FACTOR * self.condition)
+        factor = ALONE_COND_FACTOR if self.reference is None else COND_FACTOR
+        bound = max(FLOOR if self.reference is not None else ALONE_FLOOR,
+                    factor * self.condition)
         if self.reference is not None:
             bound = max(bound, REF_FACTOR * self.reference)
         return bound + 2.0 * self.spread
@@ -173,6 +183,6 @@ def decide_precision(e: PrecisionEvidence, min_points: int = MIN_POINTS) -> Prec
                             f"{min_points} needed)", reasons)
 
 
-__all__ = ["COND_FACTOR", "FLOOR", "InputAccuracy", "MATH_FACTOR", "MIN_POINTS", "PrecisionEvidence",
+__all__ = ["ALONE_COND_FACTOR", "ALONE_FLOOR", "COND_FACTOR", "FLOOR", "InputAccuracy", "MATH_FACTOR", "MIN_POINTS", "PrecisionEvidence",
            "PrecisionVerdict", "REF_FACTOR", "UNIT_ROUNDOFF", "decide_precision", "describe",
            "ulp_error", "unit_roundoff"]

@@ -46,6 +46,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="Hypothesis seed (default: derandomized, reproducible)")
     p.add_argument("--device", default="cpu", metavar="DEVICE",
                    help="torch device: cpu (default), cuda, cuda:N or auto")
+    p.add_argument("--precision", default="math", choices=("math", "native"),
+                   help="math (default): the code promoted to float64, is the math right; "
+                        "native: the code in its own dtype and device against float64 truth, "
+                        "is it as accurate as that precision allows")
+    p.add_argument("--dtype", default=None, metavar="DTYPE",
+                   help="with --precision native: float32, float16 or bfloat16 (default: "
+                        "the example inputs' lowest precision); implies --precision native")
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -114,12 +121,17 @@ def _domains(items: list[str]) -> dict[str, str]:
 def cmd_check_code(args) -> int:
     """Check the gradient of a Python function, autograd.Function or nn.Module in FILE against
     float64 autograd, complex-step and Richardson references on Hypothesis inputs. FILE is
-    imported, so its code runs: give only your own files. Exit 0 match, 1 mismatch, 2 bad input,
-    3 a bug of ours, 4 undecided."""
+    imported, so its code runs: give only your own files. ``--precision native`` (or
+    ``--dtype``) checks it in its own dtype and device against float64 truth instead. Exit 0
+    match, 1 mismatch, 2 bad input, 3 a bug of ours, 4 undecided."""
     if not 1 <= args.examples <= 100_000:
         raise UserError(f"must be between 1 and 100,000, got {args.examples}", "--examples")
     if args.seed is not None:
         check_seed(args.seed)
+    precision = "native" if args.dtype is not None else args.precision
+    if args.dtype is not None and args.dtype not in ("float32", "float16", "bfloat16"):
+        raise UserError(f"unknown dtype {args.dtype!r:.40}; expected float32, float16 or "
+                        f"bfloat16", "--dtype")
     from workbench.devices import parse_device
     device = parse_device(args.device)
     file, name = _split(args.target)
@@ -133,6 +145,7 @@ def cmd_check_code(args) -> int:
     wrt = [w.strip() for w in args.wrt.split(",")] if args.wrt else None
     from workbench.code import check_gradient
     result = check_gradient(fn, inputs, grad, domains or None, wrt=wrt, examples=args.examples,
-                            seed=args.seed, device=str(device))
+                            seed=args.seed, device=str(device), precision=precision,
+                            dtype=args.dtype)
     print(result.to_json() if args.json else str(result))
     return result.exit_code

@@ -9,7 +9,7 @@ from workbench.code.subject import build
 
 def check_gradient(fn, inputs, grad=None, domain=None, *, wrt=None, examples: int = 100,
                    seed: int | None = None, device: str = "cpu", vary_sizes: bool = True,
-                   budget: float = 20.0) -> CodeResult:
+                   budget: float = 20.0, precision: str = "math", dtype=None):
     """Check a gradient written as code against float64 references.
 
     ``fn``: a callable of torch tensors, numpy arrays or numbers (a bound method such as
@@ -28,12 +28,26 @@ def check_gradient(fn, inputs, grad=None, domain=None, *, wrt=None, examples: in
     own); ``seed``: None is derandomized.
     ``vary_sizes``: False keeps the example's sizes (for code closed over lengths or indices
     tied to them); ``budget``: seconds of search, after which the points seen decide.
+    ``precision``: "math" (default) checks the code promoted to float64 ("is the math
+    right"); "native" checks it in its own dtype (``dtype``: float32, float16, bfloat16;
+    default the examples') on ``device`` against float64 truth ("is it as accurate as that
+    precision allows"): see :func:`workbench.code.check_precision`, whose
+    :class:`PrecisionResult` it then returns.
 
     Returns a :class:`CodeResult`: ``bool(r)`` is True exactly when the gradient matches;
     ``str(r)`` gives verdict, level, diagnosis and the smallest counterexample. Raises
     :class:`CodeError` (a :class:`~workbench.errors.UserError`) for inputs that cannot be
     checked as given.
     """
+    if precision not in ("math", "native"):
+        raise CodeError(f"expected 'math' or 'native', got {precision!r:.40}", "precision")
+    if precision == "native":
+        from workbench.code.precision import check_precision
+        return check_precision(fn, inputs, grad, domain, dtype=dtype, device=device, wrt=wrt,
+                               examples=examples, seed=seed, budget=budget)
+    if dtype is not None:
+        raise CodeError("dtype= is for precision='native' (the math check runs in float64)",
+                        "dtype")
     if not isinstance(examples, int) or not 1 <= examples <= 100_000:
         raise CodeError(f"must be an integer between 1 and 100000, got {examples!r}", "examples")
     code = build(fn, inputs, grad, domain, wrt, device)

@@ -65,7 +65,7 @@ class PrecisionResult:
             out += [f"  skipped: {r}" for r in self.reasons]
         out += [f"  note: {n}" for n in self.notes]
         out.append(f"  truth: {self.truth}; reference in {self.dtype}: "
-                   f"{self.reference or 'none (the subject is autograd itself)'}; "
+                   f"{self.reference or 'none (not torch code: the error model alone)'}; "
                    f"{self.points} points compared; {self.time_s:.2f} s")
         return out
 

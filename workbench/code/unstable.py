@@ -119,9 +119,10 @@ def _nonfinite(name: str, k: int, dtype: str, before: float) -> str:
                 f"{before:,.0f} ulp-equivalents first and left the domain (a cancellation such "
                 f"as E[x^2] - E[x]^2 turned negative?); the same backward is right in float64")
     if name in DIVIDES:
-        return (f"unstable formula: {where} divides by a zero or an infinity in {dtype} (0/0, "
-                f"inf/inf: exp(x) / sum(exp(x)) without subtracting the max, or 1 - p rounded "
-                f"to 0?); the same backward is right in float64")
+        return (f"unstable formula: {where} divides 0 by 0 or inf by inf in {dtype}: "
+                f"exponentials that underflowed or overflowed (exp(x) / sum(exp(x)) without "
+                f"subtracting the max?), or 1 - p rounded to 0; the same backward is right in "
+                f"float64")
     if name in OVERFLOWS:
         return (f"unstable formula: {where} overflows {dtype}'s range (exp(x) / sum(exp(x)) "
                 f"without subtracting the max?); the same backward is right in float64")

@@ -1,0 +1,191 @@
+"""The precision check (workbench/code/precision.py, accuracy.py, unstable.py): is a backward,
+in its own dtype, as accurate as that dtype allows?
+
+- The real layers of tests/layer_corpus.py with right backward passes are accepted in float32,
+  float16 and bfloat16 at default settings (one test per dtype).
+- The planted accuracy bugs of tests/precision_corpus.py are right in float64 (ground truth
+  without the workbench at ordinary points, and ``check_gradient``'s float64 check matches)
+  and confirmed in bfloat16 and float16 with their diagnosis.
+- The error model and the verdict are pure functions, tested alone; bad arguments are one
+  named error; a non-deterministic backward is measured, not failed; CUDA when available.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from layer_corpus import BY_NAME
+from precision_corpus import PLANTED, Softplus, softplus_inputs
+from workbench.code import CodeError, check_gradient, check_precision
+from workbench.code.accuracy import (InputAccuracy, PrecisionEvidence, decide_precision,
+                                     ulp_error, unit_roundoff)
+
+RIGHT = ["layernorm", "layernorm_torch_functional", "cross_entropy_mean", "attention",
+         "gelu_erf", "gelu_tanh", "lstm_cell"]
+DTYPES = ["float32", "float16", "bfloat16"]
+
+
+def _planted(name):
+    cls, source, words = PLANTED[name]
+    if source == "softplus":
+        return cls.apply, softplus_inputs(), None, words
+    made = BY_NAME[source].make()
+    return cls.apply, made.inputs, made.domain, words
+
+
+# ------------------------------------------------------------------ the corpus, per dtype
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_right_layers_are_accepted(dtype):
+    for name in RIGHT:
+        made = BY_NAME[name].make()
+        r = check_precision(made.fn, made.inputs, domain=made.domain, dtype=dtype)
+        assert r.verdict == "match", f"{name} in {dtype}: {r}"
+        assert r.points >= 10 and r.exit_code == 0
+        assert f"within the accuracy {dtype} allows" in r.how
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("name", sorted(PLANTED))
+def test_planted_bugs_are_confirmed_with_their_diagnosis(name, dtype):
+    fn, inputs, domain, words = _planted(name)
+    r = check_precision(fn, inputs, domain=domain, dtype=dtype)
+    assert r.verdict == "mismatch" and r.level == "confirmed" and r.exit_code == 1, str(r)
+    text = " ".join(r.diagnosis)
+    assert "unstable formula" in text and all(w in text for w in words), text
+    assert "right in float64" in text
+    assert r.counterexample and r.counterexample["inputs"]
+
+
+@pytest.mark.parametrize("name", sorted(PLANTED))
+def test_planted_bugs_are_right_in_float64(name):
+    """Ground truth without the workbench: each planted backward equals autograd of the stable
+    forward to 1e-12 in float64 at the example and seeded ordinary points; and the float64
+    check (``check_gradient``, the math question) accepts it."""
+    fn, inputs, domain, _ = _planted(name)
+    cls = PLANTED[name][0]
+    stable = cls.__mro__[1]                     # the right layer it overrides
+    gen = torch.Generator().manual_seed(7)
+    for k in range(4):
+        point = [x if k == 0 or not x.is_floating_point() else
+                 torch.randn(x.shape, dtype=torch.float64, generator=gen) * 3 for x in inputs]
+        leaves = [x.clone().requires_grad_(True) if x.is_floating_point() else x for x in point]
+        floats = [x for x in leaves if x.requires_grad]
+        got = torch.autograd.grad(cls.apply(*leaves).sum(), floats)
+        leaves2 = [x.detach().clone().requires_grad_(True) if x.is_floating_point() else x
+                   for x in point]
+        want = torch.autograd.grad(stable.apply(*leaves2).sum(),
+                                   [x for x in leaves2 if x.requires_grad])
+        for g, w in zip(got, want):
+            assert torch.allclose(g, w, rtol=1e-12, atol=1e-14)
+    r = check_gradient(fn, inputs, domain=domain, examples=20)
+    assert r.verdict == "match", str(r)
+
+
+def test_check_gradient_native_is_check_precision():
+    fn, inputs, domain, _ = _planted("softplus_one_minus")
+    low = tuple(x.to(torch.bfloat16) for x in inputs)
+    assert check_gradient(fn, low, domain=domain, examples=20).verdict == "match"   # the math
+    r = check_gradient(fn, low, domain=domain, examples=20, precision="native")
+    assert r.dtype == "bfloat16" and r.verdict == "mismatch"                       # precision
+
+
+# ------------------------------------------------------------------ other kinds of code
+
+def test_hand_gradient_numpy_float32():
+    def f(x):
+        return np.sum(np.logaddexp(0, x))                           # softplus, stable
+
+    def right(x):
+        return np.exp(-np.logaddexp(0, -x))                         # sigmoid, stable
+
+    def unstable(x):
+        return 1 - np.exp(-np.logaddexp(0, x))                      # 1 - q, q near 1
+
+    x = np.linspace(-3, 3, 6).astype(np.float32)
+    assert check_precision(f, (x,), grad=right).verdict == "match"
+    r = check_precision(f, (x,), grad=unstable)
+    assert r.verdict == "mismatch" and "loses accuracy in float32" in r.diagnosis[0]  # numpy: untraced
+
+
+class _NoisySoftplus(Softplus):
+    """A right backward whose result jitters by an ulp from run to run (like GPU atomics)."""
+
+    @staticmethod
+    def backward(ctx, g):
+        z, = ctx.saved_tensors
+        jitter = 1 + torch.finfo(z.dtype).eps * (torch.rand(z.shape) - 0.5).to(z.dtype)
+        return g * torch.sigmoid(z) * jitter
+
+
+def test_nondeterministic_backward_is_measured_not_failed():
+    r = check_precision(_NoisySoftplus.apply, softplus_inputs(), dtype="bfloat16")
+    assert r.verdict == "match", str(r)
+    assert any("non-deterministic" in n for n in r.notes)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_cuda_same_verdicts():
+    made = BY_NAME["layernorm"].make()
+    r = check_precision(made.fn, made.inputs, dtype="bfloat16", device="cuda")
+    assert r.verdict == "match" and r.device.startswith("cuda")
+    fn, inputs, domain, _ = _planted("layernorm_naive_variance")
+    assert check_precision(fn, inputs, domain=domain, dtype="bfloat16",
+                           device="cuda").verdict == "mismatch"
+
+
+# ------------------------------------------------------------------ bad arguments
+
+def test_bad_arguments_are_named_errors():
+    x = torch.randn(3, dtype=torch.float64)
+    with pytest.raises(CodeError, match="pass dtype="):
+        check_precision(Softplus.apply, (x,))
+    with pytest.raises(CodeError, match="unknown dtype"):
+        check_precision(Softplus.apply, (x,), dtype="float8")
+    with pytest.raises(CodeError, match="numpy has no bfloat16"):
+        check_precision(lambda a: np.sum(a), (np.ones(3),), grad=lambda a: np.ones(3),
+                        dtype="bfloat16")
+    with pytest.raises(CodeError, match="'math' or 'native'"):
+        check_gradient(Softplus.apply, (x,), precision="fast")
+    with pytest.raises(CodeError, match="precision='native'"):
+        check_gradient(Softplus.apply, (x,), dtype="float32")
+
+
+# ------------------------------------------------------------------ the error model alone
+
+def test_ulp_error():
+    u = unit_roundoff("bfloat16")
+    t = torch.tensor([1.0, -2.0], dtype=torch.float64)
+    assert ulp_error(t, t, u) == 0.0
+    assert ulp_error(t * (1 + 3 * u), t, u) == pytest.approx(3.0)
+    assert ulp_error(torch.tensor([float("nan"), 0.0], dtype=torch.float64), t, u) == float("inf")
+    assert unit_roundoff(torch.float32) == 2.0 ** -24
+
+
+def test_decide_precision_from_evidence():
+    within = InputAccuracy("x", error=3.0, reference=2.0, condition=1.0)
+    assert not within.exceeds and within.allowance == 16.0
+    worse = InputAccuracy("x", error=200.0, reference=2.0, condition=1.0)
+    assert worse.exceeds and worse.ratio == 100.0
+    ill = InputAccuracy("x", error=200.0, reference=2.0, condition=60.0)  # allowed 4 x 60
+    assert not ill.exceeds
+    own = InputAccuracy("x", error=200.0, reference=30.0, condition=1.0)  # allowed 8 x 30
+    assert not own.exceeds
+    jitter = InputAccuracy("x", error=30.0, reference=None, condition=1.0, spread=8.0)
+    assert not jitter.exceeds
+
+    e = PrecisionEvidence("bfloat16", "autograd's own bfloat16 backward")
+    for _ in range(12):
+        e.agree([within])
+    v = decide_precision(e)
+    assert v.outcome == "match" and v.exit_code == 0 and "3.0 ulp-equivalents" in v.how
+    e.failure = worse
+    v = decide_precision(e)
+    assert v.outcome == "mismatch" and v.level == "confirmed" and "100x worse" in v.how
+    few = PrecisionEvidence("float16")
+    few.skip("inputs beyond float16's range")
+    v = decide_precision(few)
+    assert v.outcome == "undecided" and v.exit_code == 4 and "range" in v.reasons[0]
