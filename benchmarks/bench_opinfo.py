@@ -181,13 +181,13 @@ def make_case(op, sample):
     return fn, [t.detach().clone() for t in slots]
 
 
-def cases(op, count: int, seconds: float):
-    """The op's first ``count`` usable samples as [(sample index, fn, tensors)], or a string
-    saying why there are none."""
+def cases(op, count: int, seconds: float, dtype=torch.float64):
+    """The op's first ``count`` usable samples (of ``dtype``) as [(sample index, fn,
+    tensors)], or a string saying why there are none."""
     def collect():
         torch.manual_seed(0)
         out = []
-        for index, sample in enumerate(op.sample_inputs("cpu", torch.float64, requires_grad=True)):
+        for index, sample in enumerate(op.sample_inputs("cpu", dtype, requires_grad=True)):
             case = make_case(op, sample)
             if case is not None:
                 out.append((index, *case))
