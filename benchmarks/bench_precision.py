@@ -18,6 +18,8 @@ results written atomically to benchmarks/results/precision_{layers,opdb}.json wi
 and the command; the op_db part shows a progress line with its rate.
 
     PYTHONPATH=. python benchmarks/bench_precision.py --part layers
+    PYTHONPATH=. python benchmarks/bench_precision.py --part layers --device cuda \
+        --out benchmarks/results/precision_layers_cuda.json          # benchmarks/gpu_check.sh
     PYTHONPATH=. python benchmarks/bench_precision.py --part opdb --timeout 60   # ~20-40 min
 """
 
@@ -96,7 +98,8 @@ def layers(args) -> dict:
             lambda: check_gradient(fn, low, domain=domain, examples=20), args.timeout)
         for dt in LOW:
             row[f"precision_{dt}"] = _workbench(
-                lambda dt=dt: check_precision(fn, inputs, domain=domain, dtype=dt), args.timeout)
+                lambda dt=dt: check_precision(fn, inputs, domain=domain, dtype=dt,
+                                              device=args.device), args.timeout)
         rows.append(row)
         print(f"{name:40s} {kind:8s} gradcheck32 {row['gradcheck_float32']:5s} math32 "
               f"{row['check_gradient_float32']['outcome']:9s} " +
@@ -178,6 +181,8 @@ def main() -> None:
     p.add_argument("--examples", type=int, default=20, help="op_db: points per check")
     p.add_argument("--ops", default=None, help="op_db: comma-separated op names")
     p.add_argument("--limit", type=int, default=None, help="op_db: first N ops")
+    p.add_argument("--device", default="cpu", help="layers: where check_precision runs the "
+                                                   "subject (cpu, cuda)")
     p.add_argument("--out", default=None, help="output JSON (default benchmarks/results/)")
     args = p.parse_args()
     warnings.filterwarnings("ignore")       # gradcheck warns on every float32 input

@@ -5,6 +5,8 @@
 #
 #   benchmarks/gpu_check.sh DATA_DIR [OUT_DIR]
 #
+# It first runs benchmarks/gpu_check_precision.sh (check_precision with the subject on CUDA).
+#
 # DATA_DIR holds cifar-10-batches-py/ (or is it). Prints images/s and test accuracy per run;
 # everything lands in OUT_DIR (default: runs/gpu-check). Exits non-zero on the first failure.
 set -euo pipefail
@@ -19,6 +21,9 @@ assert torch.cuda.is_available(), "CUDA is not available"
 print(f"torch {torch.__version__}, {torch.cuda.device_count()} GPU(s): "
       f"{torch.cuda.get_device_name(0)}")
 EOF
+
+echo "== precision path (issue 25)"
+"$(dirname "$0")/gpu_check_precision.sh"
 
 summary() {
   "$py" - "$1" <<'EOF'
