@@ -148,6 +148,10 @@ def opdb(args) -> dict:
             rows.append(row)
             checked += 1
         bo.progress(i + 1, len(ops), checked, time.perf_counter() - started)
+        if args.partial:    # after every op: a process torch kills leaves what it had done
+            write_text(Path(args.partial), json.dumps(
+                {"rows": rows, "summary": _opdb_summary(rows), "ops_done": i + 1},
+                indent=1, default=str) + "\n")
     return {"rows": rows, "summary": _opdb_summary(rows)}
 
 
@@ -183,6 +187,8 @@ def main() -> None:
     p.add_argument("--limit", type=int, default=None, help="op_db: first N ops")
     p.add_argument("--device", default="cpu", help="layers: where check_precision runs the "
                                                    "subject (cpu, cuda)")
+    p.add_argument("--partial", default=None, help="op_db: also rewrite this JSON after "
+                                                    "every op")
     p.add_argument("--out", default=None, help="output JSON (default benchmarks/results/)")
     args = p.parse_args()
     warnings.filterwarnings("ignore")       # gradcheck warns on every float32 input
