@@ -189,3 +189,76 @@ def test_decide_precision_from_evidence():
     few.skip("inputs beyond float16's range")
     v = decide_precision(few)
     assert v.outcome == "undecided" and v.exit_code == 4 and "range" in v.reasons[0]
+
+
+# ------------------------------------------------------------------ op_db's float32 material
+
+def test_closed_over_float32_tensors_are_promoted_in_float64_runs():
+    """batch_norm refuses float64 input with float32 running statistics ("expected scalar
+    type Double but found Float"): the float64 runs promote the closed-over tensors, so the
+    math check and the precision check both run, and a wrong backward beside a closed-over
+    float32 weight is still confirmed."""
+    torch.manual_seed(0)
+    mean, var, weight = torch.randn(3), torch.rand(3) + 0.5, torch.randn(3)
+    bn = lambda x: F.batch_norm(x, mean, var, weight, training=False)   # noqa: E731
+    x = torch.randn(4, 3)
+    r = check_gradient(bn, (x,), examples=20)
+    assert r.verdict == "match", r.verdict_line()
+    p = check_precision(bn, (x,), dtype="float32", examples=20, judge_autograd=True)
+    assert p.verdict == "match", str(p)
+
+    class Scaled(torch.autograd.Function):      # y = w * x, backward forgets w
+        @staticmethod
+        def forward(ctx, x):
+            return x * weight
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    w32 = weight.clone()
+
+    class Prelu(torch.autograd.Function):       # prelu refuses float64 x with a float32 w
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return F.prelu(x, w32)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * torch.where(x > 0, torch.ones_like(x), 2 * w32)   # factor 2: wrong
+    bad = check_gradient(Prelu.apply, (torch.randn(4, 3),), examples=20)
+    assert bad.verdict == "mismatch", bad.verdict_line()
+    assert check_gradient(Scaled.apply, (x,), examples=20).verdict == "mismatch"
+
+
+def test_empty_inputs_are_compared_not_raised():
+    r = check_precision(torch.mm, (torch.randn(0, 3), torch.randn(3, 2)), dtype="float32",
+                        examples=10)
+    assert r.verdict in ("match", "undecided"), str(r)
+
+
+def test_points_near_a_domain_end_are_topped_up_near_the_example():
+    """atanh at entries near 1: most drawn points (and every shifted twin) leave the domain;
+    the check draws more like the example instead of giving up, and says why it skipped."""
+    x = torch.tensor([0.93, -0.97, 0.9, 0.95, -0.91])
+    r = check_precision(torch.atanh, (x,), dtype="float32", examples=20, judge_autograd=True)
+    assert r.verdict == "match", str(r)
+    assert any("outside the code's domain" in k for k in r.skipped), r.skipped
+
+
+def test_judge_autograd_confirms_an_unstable_forward():
+    """A variance as E[x^2] - E[x]^2 in plain torch (no custom backward): autograd of it is
+    measured by default, and judged (a confirmed mismatch) with judge_autograd; torch's own
+    F.layer_norm is accepted either way."""
+    def naive(x):
+        m = x.mean(-1, keepdim=True)
+        return (x - m) / torch.sqrt((x * x).mean(-1, keepdim=True) - m * m + 1e-5)
+    x = torch.randn(4, 8)
+    assert check_precision(naive, (x,), dtype="bfloat16", examples=20).verdict == "match"
+    judged = check_precision(naive, (x,), dtype="bfloat16", examples=20, judge_autograd=True)
+    assert judged.verdict == "mismatch" and judged.level == "confirmed", str(judged)
+    good = check_precision(lambda x: F.layer_norm(x, (8,)), (x,), dtype="bfloat16",
+                           examples=20, judge_autograd=True)
+    assert good.verdict == "match", str(good)

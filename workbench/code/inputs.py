@@ -315,7 +315,7 @@ def batches(draw, plan: InputPlan, directions, size: int = BATCH) -> list[Case]:
     if size > 1:
         sizes = _sizes(draw, plan)
         rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1), label="batch seed"))
-        out += [_seeded_point(plan, sizes, directions, rng) for _ in range(1, size)]
+        out += [seeded_point(plan, sizes, directions, rng) for _ in range(1, size)]
     return out
 
 
@@ -343,7 +343,7 @@ def _point(draw, plan: InputPlan, sizes, directions, drawn: bool) -> Case:
         spread = draw(st.floats(0, NEAR), label="spread") if near else 0.0
         scale = 10.0 ** draw(st.sampled_from(NEAR_EXPONENTS), label="scale") if near else 1
         rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1), label="seed"))
-        return _seeded_point(plan, sizes, directions, rng, (spread, scale) if near else None)
+        return seeded_point(plan, sizes, directions, rng, (spread, scale) if near else None)
     values = {s.name: draw(slot_values(s, plan.shape(s, sizes)), label=s.name)
               for s in plan.slots if s.drawn}
     shapes = directions(sizes, values)
@@ -355,7 +355,7 @@ def _point(draw, plan: InputPlan, sizes, directions, drawn: bool) -> Case:
     return Case(sizes, values, out if shapes is not None else None)
 
 
-def _seeded_point(plan: InputPlan, sizes, directions, rng: np.random.Generator,
+def seeded_point(plan: InputPlan, sizes, directions, rng: np.random.Generator,
                   near: tuple[float, float] | None | bool = True) -> Case:
     """A point from ``rng``: like the example (``near``: its spread and scale, or True to
     draw them from ``rng``, NEAR_SHARE of the time), or across magnitudes and simple

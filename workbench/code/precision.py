@@ -30,12 +30,12 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from workbench.code.accuracy import (MATH_FACTOR, InputAccuracy, PrecisionEvidence,
+from workbench.code.accuracy import (MATH_FACTOR, MIN_POINTS, InputAccuracy, PrecisionEvidence,
                                      decide_precision, ulp_error, unit_roundoff)
 from workbench.code.check import Checker, CodeSettings
 from workbench.code.confirm import Skip
 from workbench.code.function import own_forward
-from workbench.code.inputs import Case, CodeError, batches
+from workbench.code.inputs import Case, CodeError, seeded_point, batches
 from workbench.code.precision_result import PrecisionResult
 from workbench.code.subject import Code, build
 from workbench.code.unstable import name_unstable
@@ -50,6 +50,8 @@ MIXED = 1 / 16
 """Entries below this fraction of their tensor's largest move by that fraction's ulp."""
 EPS64 = 2.0 ** -53
 OVER_BUDGET = "search stopped at its time budget"
+TOP_UP_SPREAD = 0.1
+TOP_UP_TRIES = 4
 
 
 class _Failure(Exception):
@@ -97,7 +99,7 @@ class PrecisionChecker:
     """One precision check of ``code`` in ``dtype`` on ``device``: :meth:`run`."""
 
     def __init__(self, code: Code, dtype: torch.dtype, device: torch.device,
-                 settings: CodeSettings):
+                 settings: CodeSettings, judge_autograd: bool = False):
         self.code, self.dtype, self.device, self.settings = code, dtype, device, settings
         self.name = str(dtype).removeprefix("torch.")
         self.u = unit_roundoff(dtype)
@@ -105,7 +107,10 @@ class PrecisionChecker:
         self.low, self.ref_low = _on(code, device), _on(ref, device)
         self.truth = ref if ref is not None else code
         self.ref_name = f"autograd's own {self.name} backward" if ref is not None else ""
-        if code.kind == "module":
+        if code.kind == "module" and judge_autograd:
+            # autograd's own backward judged with the allowance of code without a reference
+            self.ref_low, self.ref_name = None, ""
+        elif code.kind == "module":
             # the subject is autograd's own backward: its own reference, measured, not failed
             self.ref_low = self.low
             self.ref_name = f"autograd's own {self.name} backward (the subject itself)"
@@ -113,7 +118,7 @@ class PrecisionChecker:
         self.spread: dict[str, float] = {}
         self.seen: dict[bytes, _Failure | None] = {}
         self.notes: list[str] = []
-        if code.kind == "module":
+        if code.kind == "module" and not judge_autograd:
             self.notes.append(f"the subject is autograd's own {self.name} backward, which is "
                               f"the reference: its error is measured, not failed (the "
                               f"precision check is for custom backwards and hand gradients)")
@@ -185,7 +190,7 @@ class PrecisionChecker:
         except Exception as exc:
             raise Skip(f"the code raised {type(exc).__name__} in {self.name}") from None
         if not all(bool(torch.isfinite(o).all()) for o in outs if o.is_floating_point()):
-            raise Skip(f"the forward is not finite in {self.name} here (beyond its range)")
+            raise Skip(self._not_finite(high))
         truth = self._grad(self.truth, high)
         if not all(bool(torch.isfinite(t).all()) for t in truth.values()):
             raise Skip("the float64 truth is not finite here")
@@ -213,8 +218,21 @@ class PrecisionChecker:
         return [InputAccuracy(k, ulp_error(got[k], truth[k], self.u),
                               None if ref is None else ulp_error(ref[k], truth[k], self.u),
                               cond[k], self.spread.get(k, 0.0))
-                for k in truth if float(truth[k].abs().max()) > 0 or
-                float(got[k].abs().max()) > 0]
+                for k in truth if truth[k].numel() and (float(truth[k].abs().max()) > 0 or
+                                                        float(got[k].abs().max()) > 0)]
+
+    def _not_finite(self, high) -> str:
+        """Why the forward is not finite in the dtype: outside the code's domain (not finite
+        in float64 either), or beyond the dtype's range."""
+        try:
+            with torch.no_grad():
+                outs = self.truth.call(high)
+            wide = all(bool(torch.isfinite(o).all()) for o in outs if o.is_floating_point())
+        except Exception:
+            wide = False
+        if not wide:
+            return "outside the code's domain (the forward is not finite in float64 either)"
+        return f"the forward is not finite in {self.name} here (beyond its range)"
 
     def _float64(self, high, truth) -> None:
         """Skip a point where the code's own float64 gradient is not finite, or is far from
@@ -281,12 +299,12 @@ class PrecisionChecker:
                 self.seen[case.key] = failure
                 raise
 
-    def _examine(self, case: Case) -> None:
+    def _examine(self, case: Case, shifted: bool = True) -> None:
         if case.directions is None:
             self.evidence.skip("the code failed at these sizes")
             return
         point = self._full(case)
-        for p in (point, self._shifted(point, case.key)):
+        for p in (point, self._shifted(point, case.key) if shifted else None):
             if p is None:
                 continue
             if time.perf_counter() - self.started > self.settings.budget:
@@ -338,7 +356,28 @@ class PrecisionChecker:
             failure = first_failure(strategy, self.examine_batch, _Failure,
                                     examples=-(-self.settings.examples // 10),
                                     seed=self.settings.seed, phases=SHRINK_PHASES)
+        if failure is None and self.settings.search:
+            failure = self._top_up(example)
         return self._result(failure)
+
+    def _top_up(self, example: Case) -> _Failure | None:
+        """Too few points compared (most of the search left the code's domain or the dtype's
+        range): points like the example, spread TOP_UP_SPREAD around it times 1 to 1e-3 (a
+        domain's end close to the example's entries), until enough compare,
+        TOP_UP_TRIES times the points a match needs at most, within the budget."""
+        need = self.settings.min_agreeing or MIN_POINTS
+        rng = np.random.default_rng(0 if self.settings.seed is None else self.settings.seed)
+        for _ in range(TOP_UP_TRIES * need):
+            if self.evidence.points >= need or \
+                    time.perf_counter() - self.started > self.settings.budget:
+                break
+            case = seeded_point(self.code.plan, example.sizes, self.shapes.shapes_at, rng,
+                                 (float(rng.uniform(0, TOP_UP_SPREAD)) * 10.0 ** -float(rng.integers(0, 4)), 1.0))
+            try:
+                self._examine(case, shifted=False)
+            except _Failure as f:
+                return f
+        return None
 
     def _result(self, failure: _Failure | None) -> PrecisionResult:
         e = self.evidence
@@ -364,7 +403,7 @@ class PrecisionChecker:
 
 def check_precision(fn, inputs, grad=None, domain=None, *, dtype=None, device: str = "cpu",
                     wrt=None, examples: int = 50, seed: int | None = None,
-                    budget: float = 20.0) -> PrecisionResult:
+                    budget: float = 20.0, judge_autograd: bool = False) -> PrecisionResult:
     """Check that a backward is as accurate as its precision allows (see the module).
 
     ``fn``, ``inputs``, ``grad``, ``domain``, ``wrt`` as :func:`check_gradient`. ``dtype``:
@@ -372,14 +411,20 @@ def check_precision(fn, inputs, grad=None, domain=None, *, dtype=None, device: s
     ``device``: where the subject and its same-dtype reference run (cpu, cuda, cuda:N, auto);
     the truth is float64 on the CPU. ``examples``: points Hypothesis draws after the example
     (each also shifted); ``budget``: seconds of search. Returns a :class:`PrecisionResult`:
-    ``bool(r)`` is True exactly when the backward is within its dtype's accuracy."""
+    ``bool(r)`` is True exactly when the backward is within its dtype's accuracy.
+    ``judge_autograd``: code without a custom backward (autograd's own backward is the
+    subject) is by default its own reference, measured and never failed; True judges it with
+    the allowance of code that has no reference in the dtype (the floor and condition factor
+    of :mod:`workbench.code.accuracy`), so that an unstable *forward* (a variance as
+    E[x^2] - E[x]^2 written in plain torch) can be confirmed."""
     if not isinstance(examples, int) or not 1 <= examples <= 100_000:
         raise CodeError(f"must be an integer between 1 and 100000, got {examples!r}", "examples")
     from workbench.devices import parse_device
     where = parse_device(device, "device")
     code = build(fn, inputs, grad, domain, wrt, "cpu")
     settings = CodeSettings(examples=examples, seed=seed, budget=budget, vary_sizes=False)
-    return PrecisionChecker(code, resolve_dtype(dtype, code), where, settings).run()
+    return PrecisionChecker(code, resolve_dtype(dtype, code), where, settings,
+                            judge_autograd=judge_autograd).run()
 
 
 __all__ = ["DTYPES", "PrecisionChecker", "check_precision", "resolve_dtype"]

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from workbench.code.inputs import CodeDomain, CodeError, InputPlan, Slot, labels_count
+from workbench.code.promote import Promote, dtype_clash
 
 COTANGENT = "cotangent{}"
 """Name of the i-th output's cotangent in a point."""
@@ -139,6 +140,9 @@ class Code:
     """Outputs torch differentiates (None: all); found at the example (:meth:`find_outputs`)."""
     scalar_example: bool | None = None
     """A hand gradient's example output is a single element (set by :meth:`find_outputs`)."""
+    promote: bool = False
+    """Closed-over lower-precision tensors are promoted in float64 runs
+    (:mod:`workbench.code.promote`; set by :meth:`call` after a dtype refusal)."""
 
     @property
     def autograd_is_reference(self) -> bool:
@@ -188,7 +192,28 @@ class Code:
     def call(self, point: Mapping[str, torch.Tensor], native: bool = False
              ) -> tuple[torch.Tensor, ...]:
         """The outputs of the code at ``point``, as torch tensors (float64, or what the code
-        returned)."""
+        returned). Where torch refuses to mix float64 with a lower precision the code closed
+        over, the call is retried, and later ones made, under
+        :class:`~workbench.code.promote.Promote`."""
+        if self.promote:
+            with Promote():
+                return self._call(point, native)
+        try:
+            return self._call(point, native)
+        except Exception as exc:
+            if native or not dtype_clash(exc) or not any(
+                    torch.is_tensor(v) and v.dtype == torch.float64 for v in point.values()):
+                raise
+            try:
+                with Promote():
+                    outs = self._call(point, native)
+            except Exception:
+                raise exc from None
+            self.promote = True
+            return outs
+
+    def _call(self, point: Mapping[str, torch.Tensor], native: bool
+              ) -> tuple[torch.Tensor, ...]:
         args, params = self.arguments(point, native)
         if self.module is not None:
             out = torch.func.functional_call(self.module, params, tuple(args))
