@@ -262,3 +262,25 @@ def test_judge_autograd_confirms_an_unstable_forward():
     good = check_precision(lambda x: F.layer_norm(x, (8,)), (x,), dtype="bfloat16",
                            examples=20, judge_autograd=True)
     assert good.verdict == "match", str(good)
+
+
+def test_underflow_and_cancelling_sums_are_within_what_the_dtype_allows():
+    """Two limits of a dtype the error model must know (else correct code is condemned):
+    a true gradient below the smallest normal number (sigmoid'(-158) = 5e-69 is 0 in
+    float32), and a backward that sums cotangents that cancel (a broadcast's reduction: the
+    gradient does not depend on the inputs, so moving them says nothing; moving the
+    cotangents by an ulp does)."""
+    tiny = torch.finfo(torch.float32).tiny
+    truth = torch.full((8,), 5e-69, dtype=torch.float64)
+    assert ulp_error(torch.zeros(8, dtype=torch.float64), truth, unit_roundoff("float32")) \
+        == pytest.approx(2.0 ** 24)
+    assert ulp_error(torch.zeros(8, dtype=torch.float64), truth, unit_roundoff("float32"),
+                     tiny) == 0.0
+    x = torch.full((8,), -158.0)
+    assert check_precision(torch.sigmoid, (x,), dtype="float32", examples=10,
+                           judge_autograd=True).verdict != "mismatch"
+    torch.manual_seed(0)
+    args = (torch.randn(3), torch.randn(2, 1), torch.randn(1), torch.randn(5, 1, 1))
+    r = check_precision(lambda *a: torch.broadcast_tensors(*a), args, dtype="float32",
+                        examples=20, judge_autograd=True)
+    assert r.verdict == "match", str(r)

@@ -22,6 +22,8 @@ confirmed precision bug; one that does not reproduce is skipped with its reason.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 
 UNIT_ROUNDOFF = {"float64": 2.0 ** -53, "float32": 2.0 ** -24, "float16": 2.0 ** -11,
@@ -55,14 +57,19 @@ def unit_roundoff(dtype) -> float:
     return UNIT_ROUNDOFF[str(dtype).removeprefix("torch.")]
 
 
-def ulp_error(got, truth, u: float) -> float:
+def ulp_error(got, truth, u: float, tiny: float = 0.0) -> float:
     """``|got - truth|_2 / (u |truth|_2)`` for float64 tensors (inf when ``got`` is not
-    finite; 0 when both are zero)."""
+    finite; 0 when both are zero). ``tiny``: the dtype's smallest normal number; an
+    absolute error of up to ``tiny`` per entry (``tiny sqrt(n)`` in the norm) is not counted:
+    below it the dtype has no relative accuracy to keep (sigmoid'(-158) = 5e-69 is 0 in
+    float32, an intermediate that underflows is flushed)."""
     import torch
     if not bool(torch.isfinite(got).all()):
         return float("inf")
     scale = float(torch.linalg.vector_norm(truth))
     diff = float(torch.linalg.vector_norm(got - truth))
+    if tiny:
+        diff = max(0.0, diff - tiny * math.sqrt(max(truth.numel(), 1)))
     if scale == 0.0:
         return 0.0 if diff == 0.0 else float("inf")
     return diff / (u * scale)

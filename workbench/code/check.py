@@ -406,10 +406,11 @@ class Checker:
         s = self.samples
         s.points += 1
         for k in self.code.wrt:
-            v = case.values[k] if k in case.values else point[k].detach().cpu().double().numpy()
+            v = np.asarray(case.values[k]) if k in case.values else \
+                point[k].detach().cpu().double().numpy()
             r = s.ranges.setdefault(k, Range())
-            if np.size(v):
-                r.add(float(np.min(v)), float(np.max(v)), float(np.min(np.abs(v))))
+            if v.size:
+                r.add(float(v.min()), float(v.max()), float(np.abs(v).min()))
         sizes = self._sizes(case)
         if sizes and sizes not in s.sizes:
             s.sizes.append(sizes)

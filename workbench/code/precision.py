@@ -144,12 +144,19 @@ class PrecisionChecker:
                 low[k], high[k] = t.to(self.device), t
         return low, high
 
-    def _moved(self, high, rel: float, seed: int) -> dict:
-        """The float inputs (not the cotangents) moved by ``rel`` of their own magnitude or of
-        MIXED times their tensor's largest entry, whichever is larger, random signs (so
-        zeros move too: a gradient that cancels exactly at them is ill-conditioned)."""
+    def _moved(self, high, rel: float, seed: int, cotangents: bool = False) -> dict:
+        """The float inputs moved by ``rel`` of their own magnitude or of MIXED times their
+        tensor's largest entry, whichever is larger, random signs (so zeros move too: a
+        gradient that cancels exactly at them is ill-conditioned); ``cotangents``: those too,
+        by ``rel`` of their own magnitude (a backward sums cotangents times the Jacobian: a
+        sum that cancels, as a broadcast's reduction, loses what their rounding moves it by)."""
         rng = np.random.default_rng(seed)
         out = dict(high)
+        if cotangents:
+            for k, x in high.items():
+                if k.startswith("cotangent") and x.is_floating_point():
+                    signs = torch.as_tensor(rng.choice([-1.0, 1.0], tuple(x.shape)))
+                    out[k] = x * (1 + rel * signs)
         for s in self.code.plan.slots:
             if s.is_float and s.name in high:
                 x = high[s.name]
@@ -211,12 +218,14 @@ class PrecisionChecker:
                 raise Skip(f"{self.ref_name} is not finite here")
         cond = {k: 0.0 for k in truth}
         for seed in (1, 2):
-            _, moved = self._round(self._moved(high, 2 * self.u, seed))
+            _, moved = self._round(self._moved(high, 2 * self.u, seed, cotangents=True))
             again = self._grad(self.truth, moved)
             for k in cond:
                 cond[k] = max(cond[k], ulp_error(again[k], truth[k], self.u))
-        return [InputAccuracy(k, ulp_error(got[k], truth[k], self.u),
-                              None if ref is None else ulp_error(ref[k], truth[k], self.u),
+        tiny = torch.finfo(self.dtype).tiny
+        return [InputAccuracy(k, ulp_error(got[k], truth[k], self.u, tiny),
+                              None if ref is None else ulp_error(ref[k], truth[k], self.u,
+                                                                 tiny),
                               cond[k], self.spread.get(k, 0.0))
                 for k in truth if truth[k].numel() and (float(truth[k].abs().max()) > 0 or
                                                         float(got[k].abs().max()) > 0)]
