@@ -156,6 +156,27 @@ _UNPOOL = ("duplicate indices in the OpInfo sample: only one input lands in the 
 _NORMAL = ("by design: normal(mean, std) = mean + std * noise, so d/dmean is 1 at a fixed seed; "
            "torch's gradient with respect to mean and std is zero (gradcheck fails too).")
 
+def _ormqr() -> None:
+    """The 2x2 case: exact values from the polynomial (sympy by hand: d/dA[1,0] =
+    -450000005200000000, d/dtau_0 = -7200000096); autograd through an explicit loop of the
+    two reflectors gets them, torch's ormqr backward is 4.7 % off d/dA[1,0]."""
+    A = torch.tensor([[0.0, 0.0], [3.0, 0.0]], dtype=F64, requires_grad=True)
+    tau = torch.tensor([1e8, -1e8], dtype=F64, requires_grad=True)
+    C = torch.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=F64)
+    ga, gt = torch.autograd.grad(torch.ormqr(A, tau, C, left=True, transpose=True).sum(),
+                                 (A, tau))
+
+    def loop(a, t):                      # H_2 H_1 C with H_i = I - t_i v_i v_i^T
+        out = C
+        for i in range(2):
+            v = torch.cat([torch.zeros(i, dtype=F64), torch.ones(1, dtype=F64), a[i + 1:, i]])
+            out = out - t[i] * torch.outer(v, v @ out)
+        return out
+    la, lt = torch.autograd.grad(loop(A, tau).sum(), (A, tau))
+    assert _close(la[1, 0], -450000005200000000, 1e-12) and _close(lt[0], -7200000096, 1e-12)
+    assert abs(float(ga[1, 0]) / -450000005200000000 - 1) > 1e-2, (ga, la)
+
+
 KNOWN: dict[str, Known] = {
     "scatter_reduce.amax": Known(_SELF, _include_self_false("amax", _scatter)),
     "scatter_reduce.amin": Known(_SELF, _include_self_false("amin", _scatter)),
@@ -187,6 +208,14 @@ KNOWN: dict[str, Known] = {
     "nn.functional.max_unpool3d": Known(_UNPOOL, _max_unpool),
     "sinc": Known("float64 inaccuracy: at x=1e-6 torch's derivative is 6.8e-6 relative off the "
                   "mpmath value (cancellation in (cos(pi x) - sinc(x)) / x).", _sinc),
+    "ormqr": Known("unstable backward at tau far from geqrf's range: householder_product_"
+                   "backward (which ormqr's calls) undoes each reflector with H(tau)^-1, "
+                   "dividing by 1 - tau |v|^2 (1e6..2e7 at the point drawn, tau ~ -2e6): "
+                   "d/dA and d/dtau off by 1e5-1e7 relative there while the 50-digit mpmath "
+                   "gradient moves by 1e-15 under 4-ulp moves (benchmarks/evidence_ormqr.py); "
+                   "at the 2x2 A=[[0,0],[3,0]], tau=(1e8,-1e8) d/dA[1,0] is 4.7 % off the exact "
+                   "-450000005200000000 (gradcheck passes the sample's own geqrf-like tau).",
+                   _ormqr),
     "special.log_ndtr": Known("float64 inaccuracy: at x=-1e6 torch's derivative is 1000109.02, "
                               "mpmath's 1000000.000001 (1.1e-4 relative).", _log_ndtr),
 }

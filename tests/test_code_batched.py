@@ -183,3 +183,34 @@ def test_a_call_that_outlives_the_budget_stops_the_search_not_the_caller():
             break
         threading.Event().wait(0.05)
     assert state["ended_after_return"] is True
+
+
+def test_a_points_direction_does_not_depend_on_its_batch_or_the_clock():
+    """The tabulated first direction of a point is drawn from the point's own key, as the
+    untabulated path draws it: not from its place in a batch sorted by measured run time
+    (ormqr sample 0 of op_db confirmed or not depending on the machine's load)."""
+    import zlib
+
+    from workbench.code.check import Checker, CodeSettings
+    from workbench.code.subject import build
+    x = torch.rand(3, 3, dtype=torch.float64) + 0.5
+    checker = Checker(build(torch.exp, (x,)), CodeSettings(examples=10))
+    checker._prepare()
+    rng = np.random.default_rng(3)
+    sizes = checker.code.plan.example_sizes()
+    batch = [checker.seeded(sizes, rng) for _ in range(6)]
+    found = []
+    for order in (batch, batch[::-1], batch[2:] + batch[:2]):
+        checker.tables.clear()
+        checker._ready(order)
+        for i, case in enumerate(order):     # scramble the measured times
+            point, got, _ = checker.ready[case.key]
+            checker.ready[case.key] = (point, got, 1e-6 * (i + 1))
+        checker._tabulate(order)
+        assert len(checker.tables) == len(batch)
+        found.append({k: t[1]["x0"].numpy().copy() for k, t in checker.tables.items()})
+    for case in batch:
+        at = checker.directional.at(checker.point(case), None)
+        own = at.direction(["x0"], np.random.default_rng(zlib.crc32(case.key)))["x0"].numpy()
+        for tables in found:
+            assert np.array_equal(tables[case.key], own)

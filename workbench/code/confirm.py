@@ -26,7 +26,8 @@ smaller (a staircase such as ``round(x, 3)`` looks like a line at the first step
 MOVE = 1e-6
 """Relative move of the point that reproduces a disagreement only exact references see."""
 ILL_CONDITIONED = "ill-conditioned here (the code's gradient moves by more than the " \
-                  "disagreement when the inputs move by a few ulps: rounding, not a mistake)"
+                  "disagreement when the inputs move by a few ulps to 2^-14 relative: " \
+                  "rounding, not a mistake, or a backward too unstable to tell)"
 KINK = "not differentiable here (one-sided derivatives along a random direction differ: a " \
        "kink, a tie, a jump)"
 UNSETTLED = "no reference settles here (differences do not converge: too large or too fast " \
