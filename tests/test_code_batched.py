@@ -214,3 +214,15 @@ def test_a_points_direction_does_not_depend_on_its_batch_or_the_clock():
         own = at.direction(["x0"], np.random.default_rng(zlib.crc32(case.key)))["x0"].numpy()
         for tables in found:
             assert np.array_equal(tables[case.key], own)
+
+
+def test_a_smooth_function_at_large_inputs_is_not_a_staircase():
+    """The staircase test steps by what the slope would make visible; at sin(2296.786) that
+    step (1e-18 relative) moved no input (ulps of 4.5e-13), so sin looked flat and a sign error
+    there was skipped as 'a staircase'. The step now moves every input by visible ulps."""
+    def wrong(x):
+        return (-torch.cos(x),)
+    x = torch.tensor([2296.786], dtype=torch.float64)
+    r = workbench.check_gradient(torch_sin, (x,), wrong, examples=1, vary_sizes=False)
+    assert r.verdict == "mismatch" and r.level == "confirmed", r.verdict_line()
+    assert not r.skipped, r.skipped

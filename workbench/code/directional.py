@@ -341,7 +341,12 @@ class At:
             return False
         phi = self.phi(v)
         f0 = phi(0.0)[0]
-        step = min(FIRST_STEP, VISIBLE * EPS * max(abs(f0), self.scale) / abs(slope))
+        # at least VISIBLE ulps of every input entry too: a step below them leaves the inputs
+        # unchanged, and any function is flat there (sin at x = 2296: ulps of 4.5e-13)
+        moved = max((float(torch.where(d != 0, self.point[k].abs() / d.abs(), 0.0).max())
+                     for k, d in v.items() if d.numel()), default=0.0)
+        step = min(FIRST_STEP, max(VISIBLE * EPS * max(abs(f0), self.scale) / abs(slope),
+                                   VISIBLE * EPS * moved))
         return phi(step)[0] == f0 == phi(-step)[0]
 
     def one_sided(self, v: Direction) -> tuple[Estimate, Estimate]:
