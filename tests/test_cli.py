@@ -86,9 +86,12 @@ def test_ctrl_c_during_a_parallel_check_is_one_line_and_exit_130():
     import signal
     import subprocess
     import sys
+    # a test run started in the background (`pytest ... &`) ignores SIGINT, and a child
+    # inherits that: give the command the terminal's default, as a user's shell would
     proc = subprocess.Popen([sys.executable, "-m", "workbench", "check", "--jobs", "2"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     proc.stdout.readline()                        # the header
     proc.stdout.readline()                        # a first file done: the workers are busy
     os.killpg(proc.pid, signal.SIGINT)            # what the terminal sends on Ctrl-C
