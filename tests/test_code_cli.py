@@ -102,3 +102,27 @@ def test_a_file_that_raises_on_import_is_bad_input(capsys, tmp_path):
     path.write_text("raise ValueError('boom')\n")
     code, _, err = run(capsys, "check-code", f"{path}:f")
     assert code == 2 and "importing it raised ValueError: boom" in err
+
+
+def test_judge_autograd_confirms_an_unstable_plain_torch_forward(capsys, tmp_path):
+    """``--judge-autograd``: autograd's own bfloat16 backward of a variance written as
+    E[x^2] - E[x]^2 is judged, not measured as its own reference (exit 1, not 0)."""
+    path = tmp_path / "norm.py"
+    path.write_text(textwrap.dedent("""
+        import torch
+
+        def naive(x):
+            m = x.mean(-1, keepdim=True)
+            return (x - m) / torch.sqrt((x * x).mean(-1, keepdim=True) - m * m + 1e-5)
+
+        torch.manual_seed(0)
+        inputs = (torch.randn(4, 8),)
+    """))
+    target = f"{path}:naive"
+    code, out, _ = run(capsys, "check-code", target, "--inputs", "inputs", "--dtype", "bfloat16",
+                       "--examples", "20")
+    assert code == 0, out
+    code, out, _ = run(capsys, "check-code", target, "--inputs", "inputs", "--dtype", "bfloat16",
+                       "--examples", "20", "--judge-autograd", "--json")
+    assert code == 1, out
+    assert json.loads(out)["verdict"] == "mismatch"

@@ -50,6 +50,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="math (default): the code promoted to float64, is the math right; "
                         "native: the code in its own dtype and device against float64 truth, "
                         "is it as accurate as that precision allows")
+    p.add_argument("--judge-autograd", action="store_true",
+                   help="with --precision native: judge code without a custom backward "
+                        "(autograd's own backward) against the dtype's allowance instead of "
+                        "measuring it as its own reference; implies --precision native")
     p.add_argument("--dtype", default=None, metavar="DTYPE",
                    help="with --precision native: float32, float16 or bfloat16 (default: "
                         "the example inputs' lowest precision); implies --precision native")
@@ -128,7 +132,7 @@ def cmd_check_code(args) -> int:
         raise UserError(f"must be between 1 and 100,000, got {args.examples}", "--examples")
     if args.seed is not None:
         check_seed(args.seed)
-    precision = "native" if args.dtype is not None else args.precision
+    precision = "native" if args.dtype is not None or args.judge_autograd else args.precision
     if args.dtype is not None and args.dtype not in ("float32", "float16", "bfloat16"):
         raise UserError(f"unknown dtype {args.dtype!r:.40}; expected float32, float16 or "
                         f"bfloat16", "--dtype")
@@ -143,9 +147,14 @@ def cmd_check_code(args) -> int:
         inputs = inputs()
     grad = lookup(module, args.grad, file, "--grad") if args.grad else None
     wrt = [w.strip() for w in args.wrt.split(",")] if args.wrt else None
-    from workbench.code import check_gradient
-    result = check_gradient(fn, inputs, grad, domains or None, wrt=wrt, examples=args.examples,
-                            seed=args.seed, device=str(device), precision=precision,
-                            dtype=args.dtype)
+    from workbench.code import check_gradient, check_precision
+    if args.judge_autograd:
+        result = check_precision(fn, inputs, grad, domains or None, dtype=args.dtype,
+                                 device=str(device), wrt=wrt, examples=args.examples,
+                                 seed=args.seed, judge_autograd=True)
+    else:
+        result = check_gradient(fn, inputs, grad, domains or None, wrt=wrt,
+                                examples=args.examples, seed=args.seed, device=str(device),
+                                precision=precision, dtype=args.dtype)
     print(result.to_json() if args.json else str(result))
     return result.exit_code
