@@ -226,3 +226,17 @@ def test_a_smooth_function_at_large_inputs_is_not_a_staircase():
     r = workbench.check_gradient(torch_sin, (x,), wrong, examples=1, vary_sizes=False)
     assert r.verdict == "mismatch" and r.level == "confirmed", r.verdict_line()
     assert not r.skipped, r.skipped
+
+
+def test_points_near_a_domain_end_are_topped_up_not_undecided():
+    """asin at entries up to 0.996: most drawn points leave [-1, 1] (non-finite values); the
+    check draws more like the example until ten agree, instead of saying undecided, and a
+    sign error there is still confirmed."""
+    x = torch.tensor([0.93, -0.97, 0.9, 0.996, -0.91], dtype=torch.float64)
+    r = workbench.check_gradient(torch.asin, (x,), examples=20)
+    assert r.verdict == "match", r.verdict_line()
+
+    def wrong(x, g):
+        return (-g / torch.sqrt(1 - x * x),)
+    bad = workbench.check_gradient(torch.asin, (x,), wrong, examples=20)
+    assert bad.verdict == "mismatch" and bad.level == "confirmed", bad.verdict_line()

@@ -28,7 +28,8 @@ from workbench.code.diagnosis import diagnose_code
 from workbench.code.confirm import Confirmation, Finding, Skip
 from workbench.code.directional import STEPS, Directional
 from workbench.code.estimate import direction, ridders_rows
-from workbench.code.inputs import BATCH, Case, CodeError, batches, seeded_directions
+from workbench.code.inputs import (BATCH, Case, CodeError, batches, seeded_directions,
+                                   seeded_point)
 from workbench.code.references import references, tolerance_kind
 from workbench.code.result import CodeResult
 from workbench.code.subject import COTANGENT, Code
@@ -36,7 +37,7 @@ from workbench.errors import UserError
 from workbench.oracles.tolerances import tolerance_for
 from workbench.verify.evidence import Evidence, PointCheck, Range, SampleEvidence, ShapeEvidence
 from workbench.verify.strategies import SHRINK_PHASES, first_failure
-from workbench.verify.verdict import decide
+from workbench.verify.verdict import MIN_AGREEING, decide
 
 DTYPE_DRIFT_KIND = "finite_difference"
 """The forward in the example's float32 and in float64 must agree to float32's
@@ -55,6 +56,9 @@ watched thread: the cost of some code grows with the values (polygamma's recurre
 RUNAWAY = "one evaluation of the gradient under check was still running at the time budget " \
           "(values up to {:.3g}): the search stopped there, and that evaluation runs on in a " \
           "background thread until it ends"
+TOP_UP_SPREAD = 0.1
+TOP_UP_TRIES = 4
+"""Points drawn near the example when too few agreed (:meth:`Checker._top_up`)."""
 TABLE_ENTRIES = 4_000_000
 """The most input entries one batched evaluation of a batch's points may take (beyond, the
 points are evaluated one by one)."""
@@ -437,6 +441,8 @@ class Checker:
             failure = f
         if not self.shapes and self.settings.search:
             failure = self._search() or failure
+            if failure is None:
+                failure = self._top_up(example)
             if failure is not None and failure.check is not None:
                 self.samples.failure = failure.check
         if not self.shapes:
@@ -544,6 +550,25 @@ class Checker:
                                   f"dtype and float64 (max difference {diff:.3g}): a hard-coded "
                                   f"dtype or constant?")
                 return
+
+    def _top_up(self, example: Case) -> _Failure | None:
+        """Too few points agreed (most drawn points left the code's domain: asin, logit,
+        erfinv near the ends): points like the example at its sizes, spread TOP_UP_SPREAD
+        times 1 to 1e-3, until enough agree, TOP_UP_TRIES times the points a match needs at
+        most, within the budget."""
+        need = MIN_AGREEING if self.settings.min_agreeing is None else self.settings.min_agreeing
+        rng = np.random.default_rng(0 if self.settings.seed is None else self.settings.seed)
+        for _ in range(TOP_UP_TRIES * need):
+            if self.samples.agreeing >= need or self._left() <= 0:
+                break
+            spread = float(rng.uniform(0, TOP_UP_SPREAD)) * 10.0 ** -float(rng.integers(0, 4))
+            case = seeded_point(self.code.plan, example.sizes, self.shapes_at, rng,
+                                (spread, 1.0))
+            try:
+                self.examine(case)
+            except _Failure as f:
+                return f
+        return None
 
     def _search(self) -> _Failure | None:
         s = self.settings

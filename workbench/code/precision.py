@@ -32,7 +32,7 @@ import torch
 
 from workbench.code.accuracy import (MATH_FACTOR, MIN_POINTS, InputAccuracy, PrecisionEvidence,
                                      decide_precision, ulp_error, unit_roundoff)
-from workbench.code.check import Checker, CodeSettings
+from workbench.code.check import TOP_UP_SPREAD, TOP_UP_TRIES, Checker, CodeSettings
 from workbench.code.confirm import Skip
 from workbench.code.function import own_forward
 from workbench.code.inputs import Case, CodeError, seeded_point, batches
@@ -50,8 +50,6 @@ MIXED = 1 / 16
 """Entries below this fraction of their tensor's largest move by that fraction's ulp."""
 EPS64 = 2.0 ** -53
 OVER_BUDGET = "search stopped at its time budget"
-TOP_UP_SPREAD = 0.1
-TOP_UP_TRIES = 4
 
 
 class _Failure(Exception):
