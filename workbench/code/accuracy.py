@@ -23,7 +23,6 @@ confirmed precision bug; one that does not reproduce is skipped with its reason.
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass, field
 
 UNIT_ROUNDOFF = {"float64": 2.0 ** -53, "float32": 2.0 ** -24, "float16": 2.0 ** -11,

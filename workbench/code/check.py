@@ -28,8 +28,8 @@ from workbench.code.diagnosis import diagnose_code
 from workbench.code.confirm import Confirmation, Finding, Skip
 from workbench.code.directional import STEPS, Directional
 from workbench.code.estimate import direction, ridders_rows
-from workbench.code.inputs import (BATCH, Case, CodeError, batches, seeded_directions,
-                                   seeded_point)
+from workbench.code.inputs import (BATCH, TOP_UP_TRIES, Case, CodeError, batches,
+                                   near_example, seeded_directions)
 from workbench.code.references import references, tolerance_kind
 from workbench.code.result import CodeResult
 from workbench.code.subject import COTANGENT, Code
@@ -56,9 +56,6 @@ watched thread: the cost of some code grows with the values (polygamma's recurre
 RUNAWAY = "one evaluation of the gradient under check was still running at the time budget " \
           "(values up to {:.3g}): the search stopped there, and that evaluation runs on in a " \
           "background thread until it ends"
-TOP_UP_SPREAD = 0.1
-TOP_UP_TRIES = 4
-"""Points drawn near the example when too few agreed (:meth:`Checker._top_up`)."""
 TABLE_ENTRIES = 4_000_000
 """The most input entries one batched evaluation of a batch's points may take (beyond, the
 points are evaluated one by one)."""
@@ -553,17 +550,14 @@ class Checker:
 
     def _top_up(self, example: Case) -> _Failure | None:
         """Too few points agreed (most drawn points left the code's domain: asin, logit,
-        erfinv near the ends): points like the example at its sizes, spread TOP_UP_SPREAD
-        times 1 to 1e-3, until enough agree, TOP_UP_TRIES times the points a match needs at
-        most, within the budget."""
+        erfinv near the ends): points like the example (:func:`~.inputs.near_example`) until
+        enough agree, within the budget."""
         need = MIN_AGREEING if self.settings.min_agreeing is None else self.settings.min_agreeing
         rng = np.random.default_rng(0 if self.settings.seed is None else self.settings.seed)
-        for _ in range(TOP_UP_TRIES * need):
+        points = near_example(self.code.plan, example.sizes, self.shapes_at, rng)
+        for _, case in zip(range(TOP_UP_TRIES * need), points):
             if self.samples.agreeing >= need or self._left() <= 0:
                 break
-            spread = float(rng.uniform(0, TOP_UP_SPREAD)) * 10.0 ** -float(rng.integers(0, 4))
-            case = seeded_point(self.code.plan, example.sizes, self.shapes_at, rng,
-                                (spread, 1.0))
             try:
                 self.examine(case)
             except _Failure as f:

@@ -370,6 +370,21 @@ def seeded_point(plan: InputPlan, sizes, directions, rng: np.random.Generator,
     return Case(sizes, values, seeded_directions(shapes, rng) if shapes is not None else None)
 
 
+TOP_UP_SPREAD = 0.1
+TOP_UP_TRIES = 4
+"""Points drawn near the example when too few compared (:func:`near_example`): spread
+TOP_UP_SPREAD times 1 to 1e-3, at most TOP_UP_TRIES times the points a verdict needs."""
+
+
+def near_example(plan: InputPlan, sizes, directions, rng: np.random.Generator):
+    """Points like the example at ``sizes``, each with a spread of TOP_UP_SPREAD times 1 to
+    1e-3 and scale 1, without end: where most drawn points left the code's domain (asin, logit
+    near the ends of theirs), the points a check tops up with."""
+    while True:
+        spread = float(rng.uniform(0, TOP_UP_SPREAD)) * 10.0 ** -float(rng.integers(0, 4))
+        yield seeded_point(plan, sizes, directions, rng, (spread, 1.0))
+
+
 def seeded_directions(shapes: Mapping[str, tuple[int, ...]], rng: np.random.Generator
                       ) -> dict[str, np.ndarray]:
     """Cotangents and tangents for a seeded case: uniform in (-4, 4), away from 0."""
@@ -383,4 +398,4 @@ def labels_count(example: np.ndarray) -> int:
 
 
 __all__ = ["BATCH", "Case", "CodeDomain", "CodeError", "Group", "InputPlan", "Slot", "batches", "cases",
-           "labels_count", "seeded_directions", "seeded_values", "slot_values"]
+           "labels_count", "near_example", "seeded_directions", "seeded_values", "slot_values"]

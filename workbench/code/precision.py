@@ -32,10 +32,10 @@ import torch
 
 from workbench.code.accuracy import (MATH_FACTOR, MIN_POINTS, InputAccuracy, PrecisionEvidence,
                                      decide_precision, ulp_error, unit_roundoff)
-from workbench.code.check import TOP_UP_SPREAD, TOP_UP_TRIES, Checker, CodeSettings
+from workbench.code.check import Checker, CodeSettings
 from workbench.code.confirm import Skip
 from workbench.code.function import own_forward
-from workbench.code.inputs import Case, CodeError, seeded_point, batches
+from workbench.code.inputs import TOP_UP_TRIES, Case, CodeError, batches, near_example
 from workbench.code.precision_result import PrecisionResult
 from workbench.code.subject import Code, build
 from workbench.code.unstable import name_unstable
@@ -369,17 +369,15 @@ class PrecisionChecker:
 
     def _top_up(self, example: Case) -> _Failure | None:
         """Too few points compared (most of the search left the code's domain or the dtype's
-        range): points like the example, spread TOP_UP_SPREAD around it times 1 to 1e-3 (a
-        domain's end close to the example's entries), until enough compare,
-        TOP_UP_TRIES times the points a match needs at most, within the budget."""
+        range): points like the example (:func:`~.inputs.near_example`, unshifted) until
+        enough compare, within the budget."""
         need = self.settings.min_agreeing or MIN_POINTS
         rng = np.random.default_rng(0 if self.settings.seed is None else self.settings.seed)
-        for _ in range(TOP_UP_TRIES * need):
+        points = near_example(self.code.plan, example.sizes, self.shapes.shapes_at, rng)
+        for _, case in zip(range(TOP_UP_TRIES * need), points):
             if self.evidence.points >= need or \
                     time.perf_counter() - self.started > self.settings.budget:
                 break
-            case = seeded_point(self.code.plan, example.sizes, self.shapes.shapes_at, rng,
-                                 (float(rng.uniform(0, TOP_UP_SPREAD)) * 10.0 ** -float(rng.integers(0, 4)), 1.0))
             try:
                 self._examine(case, shifted=False)
             except _Failure as f:

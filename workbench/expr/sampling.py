@@ -19,7 +19,6 @@ Matrices have a role: ``plain`` (entries as a scalar's, one magnitude per matrix
 
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import dataclass
 from typing import Mapping, Sequence
@@ -64,30 +63,19 @@ def describe_mix(domain: Domain) -> str:
 
 # ---------------------------------------------------------------- float draws
 
-def _cdf(p) -> np.ndarray:
-    cdf = np.cumsum(np.asarray(p, dtype=np.float64))
-    return cdf / cdf[-1]
-
-
-_MIX_CDF = _cdf([MIX["typical"], MIX["magnitude"], MIX["simple"]])
-_TYPICAL_CDF = _cdf([1.0, 0.0, 0.0])
-_SIMPLE = np.array(SIMPLE)
-
-
 def draw_scalars(domain: Domain, shape: tuple[int, ...], rng: np.random.Generator,
                  typical: bool = False) -> np.ndarray:
     """Float64 values in ``domain`` (open), mixed as described in the module docstring
     (``typical``: from the typical range only, as a diagnosis or a figure wants)."""
-    n = math.prod(shape)
+    n = int(np.prod(shape, dtype=np.int64))
     if domain.kind == "interval":
         return _interval(domain, n, rng).reshape(shape)
-    # rng.choice(3, n, p=mix) and rng.choice(SIMPLE, n), spelled out: the same numbers from
-    # the same stream (numpy's own algorithm), without choice's checks (a third of the time)
-    kind = (_TYPICAL_CDF if typical else _MIX_CDF).searchsorted(rng.random(n), side="right")
+    mix = [1.0, 0.0, 0.0] if typical else [MIX["typical"], MIX["magnitude"], MIX["simple"]]
+    kind = rng.choice(3, size=n, p=mix)
     lo, hi = typical_range(domain)
     typical = rng.uniform(lo, hi, n)
     magnitude = 10.0 ** rng.uniform(SMALLEST_EXPONENT, LARGEST_EXPONENT, n)
-    simple = _SIMPLE[rng.integers(0, len(_SIMPLE), n)]
+    simple = rng.choice(np.array(SIMPLE), n)
     out = np.where(kind == 0, typical, np.where(kind == 1, magnitude, simple))
     sign = np.where(rng.random(n) < 0.5, -1.0, 1.0)
     if domain.kind == "positive":
