@@ -4,7 +4,8 @@ float16/bfloat16 (the bug marked ``# BUG:``). Each is a subclass of a right laye
 tests/layer_corpus.py, or a small Function beside its stable twin.
 
 - ``CrossEntropyUnstableSoftmax``: softmax as exp(z) / sum(exp(z)) without the max: exp
-  overflows where the logits are large (above 88 in float32/bfloat16, 11 in float16).
+  overflows where the logits are large (above 88 in float32/bfloat16, 11 in float16) and
+  underflows where they are all very negative (below -17 in float16).
 - ``LayerNormNaiveVariance``: the variance as E[x^2] - E[x]^2: cancels when the row's mean is
   large against its spread (and turns negative: rsqrt of it is NaN).
 - ``SoftplusOneMinus``: softplus' derivative sigmoid(z) as 1 - exp(-softplus(z)), i.e. 1 - q
@@ -73,9 +74,10 @@ def softplus_inputs():
 
 
 PLANTED = {
-    # name: (Function, inputs factory from layer_corpus or here, domain, words in the diagnosis)
+    # name: (Function, inputs factory from layer_corpus or here, domain, words in the diagnosis
+    # (a|b: either))
     "cross_entropy_unstable_softmax": (CrossEntropyUnstableSoftmax, "cross_entropy_mean",
-                                       ("overflow", "max")),
+                                       ("overflow|underflow", "max")),
     "layernorm_naive_variance": (LayerNormNaiveVariance, "layernorm",
                                  ("E[x^2] - E[x]^2",)),
     "softplus_one_minus": (SoftplusOneMinus, "softplus", ("cancellation", "1 - p")),

@@ -9,7 +9,7 @@ import torch
 from hypothesis import find, given, settings
 
 from workbench.code import check_gradient
-from workbench.code.inputs import MAX_SIZE, cases
+from workbench.code.inputs import MAX_SIZE, cases, seeded_point, seeded_points
 from workbench.code.subject import build
 from workbench.errors import DomainError
 
@@ -37,6 +37,32 @@ def test_drawn_values_keep_their_domains_and_shared_sizes(case):
     assert (p > 0).all() and abs(p.sum() - 1) < 1e-12
     assert y.dtype == np.int64 and ((0 <= y) & (y < 3)).all()
     assert (w > 0).all()
+
+
+def test_seeded_points_are_drawn_together_but_decided_point_by_point():
+    """A batch's seeded points come from one numpy call per input, yet each point keeps its
+    domain (an spd matrix, a simplex row, labels) and has its own kind (like the example, or
+    across magnitudes), its own scale and its own first direction of projection."""
+    rng = np.random.default_rng(5)
+    sizes = {g: 3 for g in PLAN.varying}
+    pts = seeded_points(PLAN, sizes, lambda s, v: {"c": (2,)}, rng, 400)
+    for c in pts:
+        S, p, y, w = (c.values[k] for k in "Spyw")
+        assert np.allclose(S, S.T) and np.linalg.eigvalsh(S).min() > 0
+        assert np.abs(S).max() == 1.0                       # normalised point by point
+        assert (p > 0).all() and abs(p.sum() - 1) < 1e-12
+        assert y.dtype == np.int64 and ((0 <= y) & (y < 3)).all()
+        assert (w > 0).all() and c.directions["c"].shape == (2,)
+        t = c.tangent["w"]                                   # +-U(0.5, 1) |w_j|
+        assert ((0.5 * w <= np.abs(t)) & (np.abs(t) <= w)).all()
+        assert "y" not in c.tangent
+    w = np.array([c.values["w"] for c in pts])
+    like = np.isclose(w, 1.0, rtol=0.5).all(axis=(1, 2))     # the example's ones, spread 0.5
+    assert 0.15 < like.mean() < 0.3     # NEAR_SHARE of them, a third at scale 1: 2/9, not 0 or 1
+    scales = {round(float(np.log10(np.abs(x).max()))) for x in w[~like]}
+    assert len(scales) > 5                                   # each point its own magnitude
+    one = seeded_point(PLAN, sizes, lambda s, v: None, np.random.default_rng(5))
+    assert one.directions is None          # the code cannot run there: no cotangents
 
 
 def test_integer_inputs_default_to_labels_and_are_not_differentiated():

@@ -283,13 +283,9 @@ class Checker:
             return
         points = [self.ready[case.key][0] for case in new]
         keys = [case.key for case in new]
-        # each point's first direction from its own key, as :meth:`_examine` draws it
-        # untabulated: the same whatever the batch, the order or the machine's load
-        drawn = []
-        for key, p in zip(keys, points):
-            rng = np.random.default_rng(zlib.crc32(key))
-            drawn.append({k: direction(p[k].detach().cpu().double().numpy(), rng)
-                          for k in self.code.wrt})
+        # each point's first direction as :meth:`_examine` takes it untabulated: the same
+        # whatever the batch, the order or the machine's load
+        drawn = [self._tangent(case) or self._keyed(case.key, p) for case, p in zip(new, points)]
         n, steps = len(new), torch.tensor(STEPS, dtype=torch.float64)
         rows, directions = {}, {}
         for k in points[0]:
@@ -371,19 +367,35 @@ class Checker:
             except Exception as exc:
                 raise Skip(f"the code raised {type(exc).__name__}") from None
         at = self.directional.at(point, got)
-        rng = None
+        tangent, rng = self._tangent(case), None
         for i in range(self.settings.projections):
-            if i == 0 and table is not None:    # the direction drawn first, tabulated
+            if i == 0 and table is not None:    # the first direction, tabulated
                 v = table[1]
                 at.tabled = (v, table[2], table[3])
+            elif i == 0 and tangent is not None:
+                v = {k: torch.as_tensor(t, device=point[k].device) for k, t in tangent.items()}
             else:
                 if rng is None:
                     rng = np.random.default_rng(zlib.crc32(key))
-                    if table is not None:       # the first draw is the tabulated direction
+                    if i > 0 and tangent is None:   # the first draw was the first direction
                         at.direction(self.code.wrt, rng)
                 v = at.direction(self.code.wrt, rng)
             self._compare(case, at, v)
         self._agree(case, point)
+
+    def _tangent(self, case: Case) -> dict[str, np.ndarray] | None:
+        """The first direction a seeded case was drawn with, over the inputs checked."""
+        t = case.tangent
+        if t is None or any(k not in t for k in self.code.wrt):
+            return None
+        return {k: t[k] for k in self.code.wrt}
+
+    def _keyed(self, key: bytes, point) -> dict[str, np.ndarray]:
+        """The first direction of a case drawn without one (entry by entry, the example),
+        from its key, as :meth:`_examine` draws it."""
+        rng = np.random.default_rng(zlib.crc32(key))
+        return {k: direction(point[k].detach().cpu().double().numpy(), rng)
+                for k in self.code.wrt}
 
     def _compare(self, case: Case, at, v) -> None:
         """Agree, or raise :class:`Skip` or :class:`_Failure`, for the projection on ``v``."""

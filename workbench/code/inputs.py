@@ -131,6 +131,9 @@ class Case:
     values: Mapping[str, np.ndarray]
     directions: Mapping[str, np.ndarray]
     drawn_by_hypothesis: bool = True
+    tangent: Mapping[str, np.ndarray] | None = field(default=None, compare=False)
+    """A seeded case's first direction of projection per float input (drawn with its values,
+    :func:`seeded_points`); None: the check draws it from the case's key."""
 
     def __repr__(self) -> str:     # short: Hypothesis shows the cases it draws
         shapes = {k: np.shape(v) for k, v in self.values.items()}
@@ -225,21 +228,6 @@ def seeded_values(slot: Slot, shape: tuple[int, ...], rng: np.random.Generator,
     return draw_scalars(d.scalar, shape, rng, typical=typical)
 
 
-def seeded_free(slot: Slot, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
-    """What :func:`slot_values` draws, from a seed: typical entries (a quarter of the tensors
-    with some entries simple values: 0, 1, -1, 2, 0.5 ...), the whole tensor scaled by
-    ``10**e`` (MAGNITUDE_SHARE of the time, e an integer across the exponent range)."""
-    values = seeded_values(slot, shape, rng)
-    if slot.domain.kind not in SCALE_KINDS or not slot.is_float:
-        return values
-    if rng.random() < 0.25:
-        simple = np.array([x for x in SIMPLE if in_domain(slot.domain.scalar, x)] or [1.0])
-        values = np.where(rng.random(shape) < 0.3, rng.choice(simple, shape), values)
-    if rng.random() < MAGNITUDE_SHARE:
-        values = values * 10.0 ** int(rng.integers(SMALLEST_EXPONENT, LARGEST_EXPONENT + 1))
-    return values
-
-
 def _simplex(raw: np.ndarray) -> np.ndarray:
     if raw.ndim == 0:
         return np.ones(())
@@ -281,19 +269,6 @@ def slot_values(slot: Slot, shape: tuple[int, ...]) -> st.SearchStrategy[np.ndar
     return raw
 
 
-def like_example(slot: Slot, shape: tuple[int, ...], spread: float,
-                 rng: np.random.Generator, scale: float = 1.0) -> np.ndarray:
-    """Values like the example's: at its shape the example itself, at another shape its
-    entries drawn with replacement; each times ``scale (1 + spread * U(-1, 1))`` (signs, and
-    so the domains of real kinds, kept). Other domains are drawn afresh (seeded)."""
-    example = np.asarray(slot.example, dtype=np.float64)
-    if slot.domain.kind not in SCALE_KINDS or not slot.is_float or not example.size:
-        return slot.example if shape == slot.shape and not spread else \
-            seeded_values(slot, shape, rng)
-    base = example if shape == slot.shape else rng.choice(example.reshape(-1), size=shape)
-    return scale * base * (1 + spread * rng.uniform(-1, 1, shape))
-
-
 BATCH = 10
 """Points per Hypothesis case: they share one draw of the sizes and are compared together
 (:meth:`~workbench.code.check.Checker.examine_batch`: one batched evaluation of the
@@ -315,7 +290,7 @@ def batches(draw, plan: InputPlan, directions, size: int = BATCH) -> list[Case]:
     if size > 1:
         sizes = _sizes(draw, plan)
         rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1), label="batch seed"))
-        out += [seeded_point(plan, sizes, directions, rng) for _ in range(1, size)]
+        out += seeded_points(plan, sizes, directions, rng, size - 1)
     return out
 
 
@@ -356,18 +331,120 @@ def _point(draw, plan: InputPlan, sizes, directions, drawn: bool) -> Case:
 
 
 def seeded_point(plan: InputPlan, sizes, directions, rng: np.random.Generator,
-                  near: tuple[float, float] | None | bool = True) -> Case:
-    """A point from ``rng``: like the example (``near``: its spread and scale, or True to
-    draw them from ``rng``, NEAR_SHARE of the time), or across magnitudes and simple
-    values."""
+                 near: tuple[float, float] | None | bool = True) -> Case:
+    """One point from ``rng`` (see :func:`seeded_points`)."""
+    return seeded_points(plan, sizes, directions, rng, 1, near)[0]
+
+
+def seeded_points(plan: InputPlan, sizes, directions, rng: np.random.Generator, count: int,
+                  near: tuple[float, float] | None | bool = True) -> list[Case]:
+    """``count`` points at ``sizes`` from ``rng``, drawn together (one numpy call per input
+    for them all), each like the example (``near``: its spread and scale, or True to draw
+    them per point from ``rng``, NEAR_SHARE of the time) or across magnitudes and simple
+    values; each with its cotangents (``directions(sizes, values)`` gives their shapes, or
+    None where the code cannot run) and its first direction of projection (``tangent``)."""
     if near is True:
-        near = (float(rng.uniform(0, NEAR)), 10.0 ** float(rng.choice(NEAR_EXPONENTS))) \
-            if rng.random() < NEAR_SHARE else None
-    values = {s.name: like_example(s, plan.shape(s, sizes), near[0], rng, near[1]) if near
-              else seeded_free(s, plan.shape(s, sizes), rng)
-              for s in plan.slots if s.drawn}
-    shapes = directions(sizes, values)
-    return Case(sizes, values, seeded_directions(shapes, rng) if shapes is not None else None)
+        close = rng.random(count) < NEAR_SHARE
+        spread = rng.uniform(0, NEAR, count)
+        scale = 10.0 ** rng.choice(np.array(NEAR_EXPONENTS, dtype=np.float64), count)
+    else:
+        close = np.full(count, near is not None)
+        spread = np.full(count, near[0] if near else 0.0)
+        scale = np.full(count, near[1] if near else 1.0)
+    on, off = np.nonzero(close)[0], np.nonzero(~close)[0]
+    blocks = {}
+    for s in plan.slots:
+        if not s.drawn:
+            continue
+        shape = plan.shape(s, sizes)
+        parts = [(on, _like_example_many(s, shape, spread[on], scale[on], rng)) if on.size
+                 else None,
+                 (off, _free_many(s, shape, off.size, rng)) if off.size else None]
+        parts = [p for p in parts if p is not None]
+        block = np.empty((count, *shape), dtype=parts[0][1].dtype)
+        for rows, part in parts:
+            block[rows] = part
+        blocks[s.name] = block
+    values = [{k: b[i] for k, b in blocks.items()} for i in range(count)]
+    shapes = [directions(sizes, v) for v in values]
+    known = next((x for x in shapes if x is not None), None)
+    cot = {k: rng.uniform(0.5, 4.0, (count, *n)) * np.where(rng.random((count, *n)) < 0.5,
+                                                             -1.0, 1.0)
+           for k, n in (known or {}).items()}
+    tangents = {k: _directions(b, rng) for k, b in blocks.items()
+                if np.issubdtype(b.dtype, np.floating)}
+    return [Case(sizes, values[i],
+                 {k: c[i] for k, c in cot.items()} if shapes[i] is not None else None,
+                 tangent={k: t[i] for k, t in tangents.items()})
+            for i in range(count)]
+
+
+def _directions(block: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """:func:`~workbench.code.estimate.direction` of each row of ``block``: entries ``±U(0.5,
+    1)`` times ``|x_j|`` (1 where x_j = 0)."""
+    scale = np.where(block != 0, np.abs(block), 1.0)
+    signs = np.where(rng.random(block.shape) < 0.5, -1.0, 1.0)
+    return signs * rng.uniform(0.5, 1.0, block.shape) * scale
+
+
+def _per_point(values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A per-point array ``(k,)`` shaped to broadcast against ``(k, *shape)``."""
+    return values.reshape(-1, *([1] * len(shape)))
+
+
+def _seeded_many(slot: Slot, shape: tuple[int, ...], k: int, rng: np.random.Generator
+                 ) -> np.ndarray:
+    """:func:`seeded_values` of ``k`` points at once, ``(k, *shape)``."""
+    d = slot.domain
+    if d.kind == "spd":
+        lead, n = shape[:-2], shape[-1]
+        count = k * int(np.prod(lead, dtype=np.int64))
+        m = draw_matrices(d.scalar, "spd", count, n, n, rng, typical=True).reshape(k, -1)
+        if m.size:
+            m = m / np.abs(m).max(axis=1, keepdims=True)     # one ordinary magnitude per point
+        return m.reshape((k, *shape))
+    if d.kind == "simplex" and not shape:
+        return np.ones(k)
+    return seeded_values(slot, (k, *shape), rng)
+
+
+def _free_many(slot: Slot, shape: tuple[int, ...], k: int, rng: np.random.Generator
+               ) -> np.ndarray:
+    """``k`` points drawn as :func:`seeded_values` does, then as Hypothesis' entries draw
+    (:func:`slot_values`): a quarter of the points with some entries simple values (0, 1, -1,
+    2, 0.5 ...), MAGNITUDE_SHARE of them scaled by ``10**e`` (e an integer across the exponent
+    range)."""
+    values = _seeded_many(slot, shape, k, rng)
+    if slot.domain.kind not in SCALE_KINDS or not slot.is_float:
+        return values
+    simple = np.array([x for x in SIMPLE if in_domain(slot.domain.scalar, x)] or [1.0])
+    pick = _per_point(rng.random(k) < 0.25, shape) & (rng.random((k, *shape)) < 0.3)
+    values = np.where(pick, rng.choice(simple, (k, *shape)), values)
+    scaled = rng.random(k) < MAGNITUDE_SHARE
+    exps = rng.integers(SMALLEST_EXPONENT, LARGEST_EXPONENT + 1, k)
+    return values * _per_point(np.where(scaled, 10.0 ** exps, 1.0), shape)
+
+
+def _like_example_many(slot: Slot, shape: tuple[int, ...], spread: np.ndarray,
+                       scale: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``len(spread)`` points like the example: at its shape the example itself, at another
+    shape its entries drawn with replacement; each times ``scale (1 + spread * U(-1, 1))``
+    (signs, and so the domains of real kinds, kept). Other domains are drawn afresh
+    (seeded)."""
+    k = len(spread)
+    example = np.asarray(slot.example, dtype=np.float64)
+    if slot.domain.kind not in SCALE_KINDS or not slot.is_float or not example.size:
+        out = _seeded_many(slot, shape, k, rng)
+        if shape == slot.shape:
+            same = spread == 0
+            if same.any():
+                out = out.astype(np.result_type(out, np.asarray(slot.example)))
+                out[same] = slot.example
+        return out
+    base = np.broadcast_to(example, (k, *shape)) if shape == slot.shape else \
+        rng.choice(example.reshape(-1), size=(k, *shape))
+    return _per_point(scale, shape) * base * \
+        (1 + _per_point(spread, shape) * rng.uniform(-1, 1, (k, *shape)))
 
 
 TOP_UP_SPREAD = 0.1
@@ -398,4 +475,4 @@ def labels_count(example: np.ndarray) -> int:
 
 
 __all__ = ["BATCH", "Case", "CodeDomain", "CodeError", "Group", "InputPlan", "Slot", "batches", "cases",
-           "labels_count", "near_example", "seeded_directions", "seeded_values", "slot_values"]
+           "labels_count", "near_example", "seeded_directions", "seeded_points", "seeded_values", "slot_values"]

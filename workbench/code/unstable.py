@@ -1,7 +1,8 @@
 """Naming the unstable formula in a low-precision backward: the backward is run twice at the
 same point, in its dtype and in float64, every torch function's result recorded (a
 ``TorchFunctionMode``), and the two records compared step by step. The first step whose
-result leaves the dtype's range (``exp`` of a large logit) or whose error jumps far beyond its
+result leaves the dtype's range (``exp`` of a large logit, or of a very negative one, which
+underflows) or whose error jumps far beyond its
 inputs' (a difference of nearly equal terms) is the diagnosis.
 
 Only Python code is seen: an ``autograd.Function``'s ``backward`` (called directly through its
@@ -90,6 +91,7 @@ def name_unstable(low: Code, low_point, high: Code, high_point, u: float, dtype:
         return None
     errors: list[float] = []
     best, best_gain = None, JUMP
+    under = None        # the first step whose results fell below the dtype's normal range
     for k, (a, b) in enumerate(zip(lo, hi)):
         if a.name != b.name or a.out.shape != b.out.shape:
             break
@@ -103,6 +105,13 @@ def name_unstable(low: Code, low_point, high: Code, high_point, u: float, dtype:
             return _nonfinite(a.name, k, dtype, before)
         if a.name in CANCELS and err - before > best_gain:
             best, best_gain = (k, a.name, before, err), err - before
+        if under is None and a.name in OVERFLOWS and err - before > JUMP:
+            lost = int(((truth != 0) & (a.out.double().cpu().abs() < torch.finfo(
+                a.out.dtype).tiny)).sum())
+            if lost:
+                under = (k, a.name, lost, err)
+    if best is None and under is not None:
+        return _underflow(*under, dtype)
     if best is None:
         return None
     k, name, before, err = best
@@ -110,6 +119,14 @@ def name_unstable(low: Code, low_point, high: Code, high_point, u: float, dtype:
             f"inputs are within {before:.1f} ulp-equivalents of float64, its result {err:,.0f} "
             f"off, a difference of nearly equal terms (a variance as E[x^2] - E[x]^2, 1 - p "
             f"for p near 1, log(1 - p)); the same backward is right in float64")
+
+
+def _underflow(k: int, name: str, lost: int, err: float, dtype: str) -> str:
+    return (f"unstable formula: step {k + 1} of the backward ({name}) underflows {dtype}'s "
+            f"range: {lost} of its results fall below its smallest normal number and lose "
+            f"their digits ({err:,.0f} ulp-equivalents off), and no later step cancels (exp(x) "
+            f"/ sum(exp(x)) without subtracting the max?); the same backward is right in "
+            f"float64")
 
 
 def _nonfinite(name: str, k: int, dtype: str, before: float) -> str:
