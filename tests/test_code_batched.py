@@ -110,14 +110,17 @@ def test_forward_mode_alone_never_confirms():
     assert skip.value.reason == UNWITNESSED
 
 
+@pytest.mark.parametrize("held", ["all", "tabled"])
 @pytest.mark.parametrize("rows", [3, 8])
-def test_ridders_of_a_table_is_ridders_bitwise(rows):
+def test_ridders_of_a_table_is_ridders_bitwise(rows, held):
     """ridders_rows (numpy over a batch, or the scalar tableau on few rows) gives exactly what
     ridders gives on the same values: smooth, scaled, kinked, stepped, offset and pole-like
-    functions with rounding noise of several sizes."""
+    functions with rounding noise of several sizes; from the steps a batch tabulates
+    (TABLED_STEPS, a third of them) too, or None where ridders needs more."""
     import math
-    from workbench.code.directional import STEPS
+    from workbench.code.directional import STEPS, TABLED_STEPS
     from workbench.code.estimate import ridders, ridders_rows
+    kept = len(STEPS if held == "all" else TABLED_STEPS)
     rng = np.random.default_rng(rows)
     shapes = [lambda t, a: math.sin(a + t), lambda t, a: math.exp(a * t) * 1e8,
               lambda t, a: abs(t - a * 1e-4), lambda t, a: round((a + t) * 1e3) / 1e3,
@@ -134,11 +137,12 @@ def test_ridders_of_a_table_is_ridders_bitwise(rows):
             table = dict(zip(STEPS, zip(v, m)))
             values.append(v), mags.append(m)
             want.append(ridders(table.__getitem__, floor=floor))
-        for got, ref in zip(ridders_rows(np.array(values), np.array(mags), floor=floor), want):
+        for got, ref in zip(ridders_rows(np.array(values)[:, :kept], np.array(mags)[:, :kept],
+                                         floor=floor), want):
             if got is not None:
                 covered += 1
                 assert (got.value, got.bound) == (ref.value, ref.bound)
-    assert covered >= 0.9 * 40 * rows
+    assert covered >= (0.9 if held == "all" else 0.7) * 40 * rows
 
 
 def test_a_call_that_outlives_the_budget_stops_the_search_not_the_caller():

@@ -26,7 +26,7 @@ import torch
 from workbench.code.contract import breaches
 from workbench.code.diagnosis import diagnose_code
 from workbench.code.confirm import Confirmation, Finding, Skip
-from workbench.code.directional import STEPS, Directional
+from workbench.code.directional import TABLED_STEPS, Directional
 from workbench.code.estimate import direction, ridders_rows
 from workbench.code.inputs import (BATCH, TOP_UP_TRIES, Case, CodeError, batches,
                                    near_example, seeded_directions)
@@ -271,7 +271,7 @@ class Checker:
         new.sort(key=lambda c: self.ready[c.key][2])
         afford, cost = self._left() / 4, 0.0
         for i, c in enumerate(new):
-            cost += self.ready[c.key][2] * len(STEPS)
+            cost += self.ready[c.key][2] * len(TABLED_STEPS)
             if cost > afford:
                 new = new[:i]
                 break
@@ -279,14 +279,14 @@ class Checker:
             return
         entries = sum(np.size(a) for a in (*new[0].values.values(),
                                            *new[0].directions.values()))
-        if len(new) * len(STEPS) * entries > TABLE_ENTRIES:
+        if len(new) * len(TABLED_STEPS) * entries > TABLE_ENTRIES:
             return
         points = [self.ready[case.key][0] for case in new]
         keys = [case.key for case in new]
         # each point's first direction as :meth:`_examine` takes it untabulated: the same
         # whatever the batch, the order or the machine's load
         drawn = [self._tangent(case) or self._keyed(case.key, p) for case, p in zip(new, points)]
-        n, steps = len(new), torch.tensor(STEPS, dtype=torch.float64)
+        n, steps = len(new), torch.tensor(TABLED_STEPS, dtype=torch.float64)
         rows, directions = {}, {}
         for k in points[0]:
             x = torch.stack([p[k] for p in points])
@@ -296,14 +296,14 @@ class Checker:
                 t = steps.to(x.device).reshape(1, -1, *([1] * (x.dim() - 1)))
                 x = x[:, None] + t * d[:, None]
             else:
-                x = x[:, None].expand(n, len(STEPS), *x.shape[1:])
-            rows[k] = x.reshape(n * len(STEPS), *x.shape[2:])
+                x = x[:, None].expand(n, len(steps), *x.shape[1:])
+            rows[k] = x.reshape(n * len(steps), *x.shape[2:])
         todo = [(key, point, {k: d[i] for k, d in directions.items()})
                 for i, (key, point) in enumerate(zip(keys, points))]
         try:
             values, mags = self.code.batched_terms(rows)
-            values = values.reshape(n, len(STEPS)).cpu().numpy()
-            mags = mags.reshape(n, len(STEPS)).cpu().numpy()
+            values = values.reshape(n, len(steps)).cpu().numpy()
+            mags = mags.reshape(n, len(steps)).cpu().numpy()
         except UserError:
             raise
         except Exception:    # noqa: BLE001 - code vmap cannot run: points one by one
@@ -312,7 +312,7 @@ class Checker:
         self.batched = True
         first = ridders_rows(values, mags)      # Ridders of every point at once
         for (key, point, v), vs, ms, r in zip(todo, values.tolist(), mags.tolist(), first):
-            self.tables[key] = (point, v, dict(zip(STEPS, zip(vs, ms))), r)
+            self.tables[key] = (point, v, dict(zip(TABLED_STEPS, zip(vs, ms))), r)
 
     def examine(self, case: Case) -> None:
         """Compare at ``case``; raise :class:`_Failure` on a confirmed mismatch. Outcomes are

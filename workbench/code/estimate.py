@@ -153,13 +153,15 @@ def ridders_rows(values: np.ndarray, mags: np.ndarray, first: float = FIRST_STEP
                  name: str = "Richardson", floor: float = 0.0) -> list[Estimate | None]:
     """:func:`ridders` of many ``phi`` at once, from tabulated values: row ``r`` of
     ``values``/``mags`` holds ``phi_r`` at ``0, NOISE_STEP, -NOISE_STEP`` then ``+-first /
-    SHRINK**j`` (``j = 0, 1, ...``, ``+`` first), as :data:`workbench.code.directional.STEPS`.
+    SHRINK**j`` (``j = 0, 1, ...``, ``+`` first), as :data:`workbench.code.directional.STEPS`,
+    up to as many levels as the rows hold (:data:`~workbench.code.directional.TABLED_STEPS`).
     The same arithmetic in the same order, vectorized over the rows (a batch's points), so the
     estimates are bitwise :func:`ridders`'; None for a row it does not cover (a value that is
-    not finite, a tableau that settles only at the last steps): evaluate that one directly."""
+    not finite, a tableau that settles only after the levels it holds): evaluate that one
+    directly (the steps it holds still serve)."""
     values, mags = np.asarray(values, dtype=np.float64), np.asarray(mags, dtype=np.float64)
     n, levels = values.shape[0], min((values.shape[1] - 3) // 2, MAX_LEVELS)
-    if n == 0 or levels < MAX_LEVELS:
+    if n == 0 or levels < LEVELS:
         return [None] * n
     if n < FEW_ROWS:
         return [_ridders_row(v, m, first, name, floor)
@@ -191,7 +193,7 @@ def ridders_rows(values: np.ndarray, mags: np.ndarray, first: float = FIRST_STEP
         regular = flat | shrink
         found = regular.any(axis=1)
         start = np.argmax(regular, axis=1)
-        ok &= found & (start + LEVELS <= MAX_LEVELS)
+        ok &= found & (start + LEVELS <= levels)
         rows = np.nonzero(ok)[0]
         if rows.size == 0:
             return [None] * n
