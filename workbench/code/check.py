@@ -120,6 +120,9 @@ class Checker:
         """Whether the subject runs on a watched thread (see :data:`WATCH_AFTER`)."""
         self.overrun = False
         """Whether a watched evaluation outlived the budget (then the search is over)."""
+        self.example_grad: dict | None = None
+        """The subject's gradient at the example, as :meth:`_prepare` computed it (the example's
+        comparison and the contract's first run take it)."""
 
     # ------------------------------------------------------------ points
     def directions(self, sizes, values) -> dict | None:
@@ -495,9 +498,13 @@ class Checker:
         if left_out:
             self.notes.append(f"output(s) {', '.join(map(str, left_out))} not checked: torch "
                               f"does not differentiate them (as gradcheck)")
-        point = self.point(self.example())
+        example = self.example()
+        point = self.point(example)
         try:
+            start = time.perf_counter()
             got = self.code.subject(point)
+            self.ready[example.key] = (point, got, time.perf_counter() - start)
+            self.example_grad = got
         except UserError:
             raise
         except Exception as exc:
@@ -565,6 +572,8 @@ class Checker:
         erfinv near the ends): points like the example (:func:`~.inputs.near_example`) until
         enough agree, within the budget."""
         need = MIN_AGREEING if self.settings.min_agreeing is None else self.settings.min_agreeing
+        if self.samples.agreeing >= need:
+            return None
         rng = np.random.default_rng(0 if self.settings.seed is None else self.settings.seed)
         points = near_example(self.code.plan, example.sizes, self.shapes_at, rng)
         for _, case in zip(range(TOP_UP_TRIES * need), points):

@@ -33,7 +33,7 @@ def breaches(checker, example) -> list[str]:
     code = checker.code
     point = checker.point(example)
     try:
-        base = _grads(code, point)
+        base = _grads(code, point, checker.example_grad)
     except Exception:    # noqa: BLE001 - the search reports code that fails
         return []
     if not all(bool(torch.isfinite(g).all()) for g in base.values()):
@@ -80,8 +80,10 @@ def breaches(checker, example) -> list[str]:
     return out
 
 
-def _grads(code, point) -> dict[str, torch.Tensor]:
-    got = code.subject(point)
+def _grads(code, point, got=None) -> dict[str, torch.Tensor]:
+    """The subject's gradients at ``point`` (``got``: as the search already computed them
+    there), zeros for None."""
+    got = code.subject(point) if got is None else got
     return {k: torch.zeros_like(point[k], dtype=torch.float64) if g is None else g.double()
             for k, g in got.items()}
 
