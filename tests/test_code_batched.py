@@ -244,3 +244,33 @@ def test_points_near_a_domain_end_are_topped_up_not_undecided():
         return (-g / torch.sqrt(1 - x * x),)
     bad = workbench.check_gradient(torch.asin, (x,), wrong, examples=20)
     assert bad.verdict == "mismatch" and bad.level == "confirmed", bad.verdict_line()
+
+
+@pytest.mark.parametrize("error", [0.0, 1e-6, -1e-9])
+def test_a_batch_settles_at_once_only_the_points_that_agree(error):
+    """Tabulated points are accepted together (one product per input against the tabulated
+    Richardson estimates) only where the code's <g, v> lies within both bounds of a tight
+    estimate; a gradient off by 1e-6 or 1e-9 relative is left to the point-by-point
+    comparison (which confirms the first)."""
+    from workbench.code.check import Checker, CodeSettings
+    from workbench.code.inputs import seeded_points
+    from workbench.code.subject import build
+    x = torch.linspace(-1, 1, 4, dtype=torch.float64)
+    right = lambda x: x.exp() * (1 + x)
+    code = build(lambda x: (x.exp() * x).sum(), (x,), lambda x: right(x) * (1 + error), None)
+    checker = Checker(code, CodeSettings(examples=10))
+    checker._prepare()
+    batch = seeded_points(code.plan, code.plan.example_sizes(), checker.shapes_at,
+                          np.random.default_rng(0), 9, near=(0.5, 1.0))
+    checker._ready(batch)
+    checker._tabulate(batch)
+    assert len(checker.tables) >= 8
+    checker._settle(batch)
+    settled = sum(c.key in checker.seen for c in batch)
+    if error == 0.0:
+        assert settled >= 8 and checker.samples.points == settled
+    else:
+        assert settled == 0 and checker.samples.points == 0
+    if error == 1e-6:
+        with pytest.raises(Exception, match="gradient mismatch"):
+            checker.examine(batch[0])

@@ -25,9 +25,9 @@ import torch
 
 from workbench.code.contract import breaches
 from workbench.code.diagnosis import diagnose_code
-from workbench.code.confirm import Confirmation, Finding, Skip
+from workbench.code.confirm import EXACT_EPS, Confirmation, Finding, Skip
 from workbench.code.directional import TABLED_STEPS, Directional
-from workbench.code.estimate import direction, ridders_rows
+from workbench.code.estimate import EPS, direction, ridders_rows
 from workbench.code.inputs import (BATCH, TOP_UP_TRIES, Case, CodeError, batches,
                                    near_example, seeded_directions)
 from workbench.code.references import references, tolerance_kind
@@ -239,6 +239,7 @@ class Checker:
         if len(batch) > 1 and self.batched is not False:
             self._ready(batch)
             self._tabulate(batch)
+            self._settle(batch)
         for case in batch:
             self.examine(case)
 
@@ -316,6 +317,45 @@ class Checker:
         first = ridders_rows(values, mags)      # Ridders of every point at once
         for (key, point, v), vs, ms, r in zip(todo, values.tolist(), mags.tolist(), first):
             self.tables[key] = (point, v, dict(zip(TABLED_STEPS, zip(vs, ms))), r)
+
+    def _settle(self, batch: list[Case]) -> None:
+        """The tabulated points of ``batch`` that agree at once, decided together: the code's
+        ``<g, v>`` of every point in one product per input, against the tabulated Richardson
+        estimates (:meth:`~.confirm.Confirmation.tight_agreements`, what :meth:`examine`
+        accepts first). Every other point is examined one by one."""
+        if self.settings.projections != 1 or self._left() <= 0:
+            return
+        rows, taken = [], set()
+        for case in batch:
+            key = case.key
+            table, ready = self.tables.get(key), self.ready.get(key)
+            if table is None or ready is None or table[3] is None or key in self.seen \
+                    or key in taken:        # a case drawn twice is examined once
+                continue
+            point, got, _ = ready
+            if all(got.get(k) is not None and got[k].shape == point[k].shape
+                   for k in self.code.wrt):
+                rows.append((case, point, got, table))
+                taken.add(key)
+        if len(rows) < 2:
+            return
+        n, value, mag = len(rows), 0.0, 0.0
+        for k in self.code.wrt:
+            g = torch.stack([r[2][k] for r in rows]).double()
+            terms = (g * torch.stack([r[3][1][k] for r in rows]).to(g.device)).reshape(n, -1)
+            value, mag = value + terms.sum(1), mag + terms.abs().sum(1)
+        value, mag = np.asarray(torch.as_tensor(value).cpu()), np.asarray(
+            torch.as_tensor(mag).cpu())
+        scale = np.array([r[3][2][0.0][1] for r in rows])
+        bound = EXACT_EPS * np.maximum(mag, np.abs(value)) + EPS * scale     # At.code's
+        ref = np.array([r[3][3].value for r in rows])
+        ref_bound = np.array([r[3][3].bound for r in rows])
+        agreed = Confirmation.tight_agreements(value, bound, ref, ref_bound)
+        for (case, point, _, _), ok in zip(rows, agreed.tolist()):
+            if ok:
+                self.tables.pop(case.key), self.ready.pop(case.key)
+                self.seen[case.key] = None
+                self._agree(case, point)
 
     def examine(self, case: Case) -> None:
         """Compare at ``case``; raise :class:`_Failure` on a confirmed mismatch. Outcomes are

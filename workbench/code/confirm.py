@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from workbench.code.directional import AUTOGRAD, COMPLEX, FORWARD, OWN_FORWARD, Directional
-from workbench.code.estimate import EPS, EXACT_ULPS, FIRST_STEP, Estimate
+from workbench.code.estimate import EPS, EXACT_ULPS, FIRST_STEP, SAFETY, Estimate
 from workbench.code.subject import COTANGENT
 
 TIGHT = 1e-9
@@ -116,6 +118,19 @@ class Confirmation:
         return first.usable and first.bound <= TIGHT * max(abs(first.value),
                                                            d.bound / EXACT_EPS) \
             and not self.differ(at, v, d, first)
+
+    @staticmethod
+    def tight_agreements(code: np.ndarray, code_bound: np.ndarray, richardson: np.ndarray,
+                         bound: np.ndarray) -> np.ndarray:
+        """:meth:`_tight` of many points at once, where it accepts before the floor is
+        needed: Richardson's estimate is tight and the code's ``<g, v>`` within both bounds of
+        it. Rows it rejects are not mismatches: :meth:`compare` decides them one by one."""
+        with np.errstate(all="ignore"):
+            finite = np.isfinite(code) & np.isfinite(code_bound) & np.isfinite(richardson) \
+                & np.isfinite(bound)
+            tight = bound <= TIGHT * np.maximum(np.abs(richardson), code_bound / EXACT_EPS)
+            close = np.abs(code - richardson) <= SAFETY * (code_bound + bound)
+        return finite & tight & close
 
     def differ(self, at, v, d: Estimate, ref: Estimate, slack: float = 0.0) -> bool:
         """``d`` disagrees with ``ref`` beyond both bounds (and ``slack``, and the rounding of
