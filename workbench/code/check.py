@@ -351,11 +351,12 @@ class Checker:
         ref = np.array([r[3][3].value for r in rows])
         ref_bound = np.array([r[3][3].bound for r in rows])
         agreed = Confirmation.tight_agreements(value, bound, ref, ref_bound)
-        for (case, point, _, _), ok in zip(rows, agreed.tolist()):
-            if ok:
-                self.tables.pop(case.key), self.ready.pop(case.key)
-                self.seen[case.key] = None
-                self._agree(case, point)
+        done = [(case, point) for (case, point, _, _), ok in zip(rows, agreed.tolist()) if ok]
+        for case, _ in done:
+            self.tables.pop(case.key), self.ready.pop(case.key)
+            self.seen[case.key] = None
+        if done:
+            self._agree_all(done)
 
     def examine(self, case: Case) -> None:
         """Compare at ``case``; raise :class:`_Failure` on a confirmed mismatch. Outcomes are
@@ -465,17 +466,23 @@ class Checker:
                           got=_list(got), true=_list(at.entrywise(name)), **common)
 
     def _agree(self, case: Case, point) -> None:
+        self._agree_all([(case, point)])
+
+    def _agree_all(self, agreed: list[tuple[Case, dict]]) -> None:
+        """Record points that agreed: their count, the range of each input, their sizes."""
         s = self.samples
-        s.points += 1
+        s.points += len(agreed)
         for k in self.code.wrt:
-            v = np.asarray(case.values[k]) if k in case.values else \
-                point[k].detach().cpu().double().numpy()
+            v = np.concatenate([np.ravel(case.values[k]) if k in case.values else
+                                point[k].detach().cpu().double().numpy().ravel()
+                                for case, point in agreed])
             r = s.ranges.setdefault(k, Range())
             if v.size:
                 r.add(float(v.min()), float(v.max()), float(np.abs(v).min()))
-        sizes = self._sizes(case)
-        if sizes and sizes not in s.sizes:
-            s.sizes.append(sizes)
+        for case, _ in agreed:
+            sizes = self._sizes(case)
+            if sizes and sizes not in s.sizes:
+                s.sizes.append(sizes)
 
     def _sizes(self, case: Case) -> dict[str, int]:
         return {g: case.sizes[g] for g in self.code.plan.varying}
