@@ -86,6 +86,21 @@ class _ReadsRawMemory(torch.autograd.Function):
         return 3 * raw
 
 
+class _ReadsInputMemory(torch.autograd.Function):
+    """y = x^2, whose backward reads its saved input's memory as if it were contiguous."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        raw = torch.as_strided(x, x.shape, torch.empty(x.shape).stride())
+        return 2 * raw * g
+
+
 class _Noisy(torch.autograd.Function):
     """sin, whose backward adds noise of 1e-9 (an atomic reduction gone wrong)."""
 
@@ -103,6 +118,7 @@ class _Noisy(torch.autograd.Function):
 @pytest.mark.parametrize("cls, words", [
     (_IgnoresGradOutput, "ignores grad_output"),
     (_ReadsRawMemory, "non-contiguous"),
+    (_ReadsInputMemory, "non-contiguous"),
     (_Noisy, "not deterministic"),
 ])
 def test_each_broken_promise_is_named(cls, words):
@@ -112,6 +128,9 @@ def test_each_broken_promise_is_named(cls, words):
 def test_check_gradient_names_the_broken_promise_too():
     r = workbench.check_gradient(_IgnoresGradOutput.apply, (_x(5).detach(),), examples=10)
     assert r.verdict == "mismatch" and "ignores grad_output" in r.summary()
+    # a non-contiguous input reaches the code as it is (a clone of it would be contiguous)
+    r = workbench.check_gradient(_ReadsInputMemory.apply, (_x(3, 4).detach(),), examples=10)
+    assert r.verdict == "mismatch" and "non-contiguous inputs" in r.summary()
 
 
 @pytest.mark.slow

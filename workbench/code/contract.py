@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 
 from workbench.code.estimate import EPS, EXACT_ULPS
-from workbench.code.subject import COTANGENT
+from workbench.code.subject import COTANGENT, leaf
 
 ROUNDING = EXACT_ULPS * EPS
 """Two runs of one float64 backward agree to this relative share of the gradient's size."""
@@ -115,7 +115,7 @@ def _noncontiguous(point) -> dict[str, torch.Tensor] | None:
 
 
 def _accumulation(code, point, base) -> list[str]:
-    leaves = {k: point[k].detach().clone().requires_grad_(True) for k in code.wrt}
+    leaves = {k: leaf(point[k]) for k in code.wrt}
     with torch.enable_grad():
         value = code.scalar({**point, **leaves})
         if not value.requires_grad:
@@ -123,13 +123,13 @@ def _accumulation(code, point, base) -> list[str]:
         value.backward(retain_graph=True)
         value.backward()
     out = []
-    for k, leaf in leaves.items():
-        if leaf.grad is None:
+    for k, x in leaves.items():
+        if x.grad is None:
             continue
-        if leaf.grad.dtype != leaf.dtype:
-            out.append(f"d/d{k}: .grad has dtype {leaf.grad.dtype}, the input "
-                       f"{leaf.dtype}")
-        elif not _close({k: leaf.grad.double()}, {k: 2 * base[k]}):
+        if x.grad.dtype != x.dtype:
+            out.append(f"d/d{k}: .grad has dtype {x.grad.dtype}, the input "
+                       f"{x.dtype}")
+        elif not _close({k: x.grad.double()}, {k: 2 * base[k]}):
             out.append(f"d/d{k}: two backward calls do not leave twice the gradient in "
                        f".grad (it is overwritten, or the backward keeps state)")
     return out

@@ -294,7 +294,7 @@ class Code:
         if self.kind == "hand":
             self.takes_cotangent(self.call(point))
             return []
-        leaves = {k: point[k].detach().clone().requires_grad_(True) for k in self.wrt}
+        leaves = {k: leaf(point[k]) for k in self.wrt}
         with torch.enable_grad():
             outs = self.call({**point, **leaves})
         self.differentiable = {i for i, o in enumerate(outs) if o.requires_grad}
@@ -305,7 +305,7 @@ class Code:
         """The gradient being checked at ``point``: one tensor (or None) per input of ``wrt``."""
         if self.kind == "hand":
             return self._hand(point)
-        leaves = {k: point[k].detach().clone().requires_grad_(True) for k in self.wrt}
+        leaves = {k: leaf(point[k]) for k in self.wrt}
         with torch.enable_grad():
             outs = self.call({**point, **leaves})
             if unweighted(point, outs):
@@ -326,7 +326,7 @@ class Code:
         """The shapes an ``autograd.Function``'s backward returns at ``point``, called
         directly (autograd's engine refuses a wrong shape with an error before any gradient
         can be compared): input name -> shape (None: the backward returned None there)."""
-        leaves = {k: point[k].detach().clone().requires_grad_(True) for k in self.wrt}
+        leaves = {k: leaf(point[k]) for k in self.wrt}
         with torch.enable_grad():
             outs = self.call({**point, **leaves})
         node = next(o.grad_fn for o in outs if o.grad_fn is not None)
@@ -383,6 +383,22 @@ def _as_float64(value, device, where: str) -> torch.Tensor:
 def unweighted(point: Mapping[str, torch.Tensor], outs) -> bool:
     """A single-element output without a cotangent: a hand-checked scalar function."""
     return COTANGENT.format(0) not in point and len(outs) == 1 and outs[0].numel() == 1
+
+
+
+def leaf(t: torch.Tensor) -> torch.Tensor:
+    """A fresh leaf requiring grad with ``t``'s values and memory layout: a non-contiguous
+    input stays non-contiguous (``clone`` makes such a view contiguous, and a backward that
+    reads its input's memory as if contiguous would go unseen); an overlapping one (an
+    expanded view) is cloned."""
+    t = t.detach()
+    if not t.is_contiguous():
+        try:
+            out = torch.empty_strided(t.shape, t.stride(), dtype=t.dtype, device=t.device)
+            return out.copy_(t).requires_grad_(True)
+        except RuntimeError:       # overlapping memory cannot be written entry by entry
+            pass
+    return t.clone().requires_grad_(True)
 
 
 def _dense(g: torch.Tensor) -> torch.Tensor:
@@ -458,4 +474,4 @@ def _uses_torch(inputs) -> bool:
     return any(isinstance(v, torch.Tensor) for v in inputs)
 
 
-__all__ = ["COTANGENT", "Code", "build", "outputs"]
+__all__ = ["COTANGENT", "Code", "build", "leaf", "outputs"]
