@@ -120,6 +120,7 @@ class Checker:
         """Whether the subject runs on a watched thread (see :data:`WATCH_AFTER`)."""
         self.overrun = False
         """Whether a watched evaluation outlived the budget (then the search is over)."""
+        self._example: Case | None = None
         self.example_grad: dict | None = None
         """The subject's gradient at the example, as :meth:`_prepare` computed it (the example's
         comparison and the contract's first run take it)."""
@@ -403,14 +404,14 @@ class Checker:
                for k, g in got.items()}
         if not all(bool(torch.isfinite(t).all()) for t in got.values()):
             raise Skip("non-finite values")
-        if table is None:
+        at = self.directional.at(point, got)
+        if table is None:       # the scale of the scalar here, and whether the code runs
             try:
-                self.code.terms(point)
+                at.scale = self.code.terms(point)[1]
             except UserError:
                 raise
             except Exception as exc:
                 raise Skip(f"the code raised {type(exc).__name__}") from None
-        at = self.directional.at(point, got)
         tangent, rng = self._tangent(case), None
         for i in range(self.settings.projections):
             if i == 0 and table is not None:    # the first direction, tabulated
@@ -522,7 +523,12 @@ class Checker:
                                 time.perf_counter() - self.started)
 
     def example(self) -> Case:
-        """The example inputs, with seeded cotangents."""
+        """The example inputs, with seeded cotangents (made once)."""
+        if self._example is None:
+            self._example = self._make_example()
+        return self._example
+
+    def _make_example(self) -> Case:
         case = self.code.plan.example_case()
         shapes = self.directions(case.sizes, case.values)
         if shapes is None:
@@ -592,7 +598,7 @@ class Checker:
             for n in {1, plan.groups[g].size + 1}:
                 sizes[g] = n
                 case = plan.seeded_case(sizes, rng)
-                ok = ok and self.directions(case.sizes, case.values) is not None
+                ok = ok and self.shapes_at(case.sizes, case.values) is not None
             if not ok:
                 plan.fix(g)
 

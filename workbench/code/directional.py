@@ -191,6 +191,10 @@ class At:
             self._scale = known[1] if known is not None else self.source.terms(self.point)[1]
         return self._scale
 
+    @scale.setter
+    def scale(self, value: float) -> None:
+        self._scale = value
+
     def phi(self, v: Direction):
         """``phi(t)``: the scalar at the point moved by ``t v`` (NaN where the code raises:
         a step out of its domain, as a probability above 1)."""
