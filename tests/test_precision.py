@@ -108,7 +108,11 @@ def test_hand_gradient_numpy_float32():
 
     x = np.linspace(-3, 3, 6).astype(np.float32)
     assert check_precision(f, (x,), grad=right).verdict == "match"
-    r = check_precision(f, (x,), grad=unstable)
+    # 100 points: at the default 50 this bug is missed at 2 of 8 seeds (the shifted twins
+    # overshoot to where float64 underflows too; see the stop-31 notes), and Hypothesis'
+    # pool of constants from the loaded modules makes the default seed's points depend on
+    # what else the test run imported
+    r = check_precision(f, (x,), grad=unstable, examples=100)
     assert r.verdict == "mismatch" and "loses accuracy in float32" in r.diagnosis[0]  # numpy: untraced
 
 
