@@ -23,6 +23,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from workbench.code.estimate import direction
 from workbench.errors import DomainError, UserError
 from workbench.expr.sampling import (LARGEST_EXPONENT, SIMPLE, SMALLEST_EXPONENT, condition,
                                      draw_matrices, draw_scalars, in_domain, typical_range)
@@ -368,23 +369,13 @@ def seeded_points(plan: InputPlan, sizes, directions, rng: np.random.Generator, 
     values = [{k: b[i] for k, b in blocks.items()} for i in range(count)]
     shapes = [directions(sizes, v) for v in values]
     known = next((x for x in shapes if x is not None), None)
-    cot = {k: rng.uniform(0.5, 4.0, (count, *n)) * np.where(rng.random((count, *n)) < 0.5,
-                                                             -1.0, 1.0)
-           for k, n in (known or {}).items()}
-    tangents = {k: _directions(b, rng) for k, b in blocks.items()
+    cot = seeded_directions({k: (count, *n) for k, n in (known or {}).items()}, rng)
+    tangents = {k: direction(b, rng) for k, b in blocks.items()      # row by row
                 if np.issubdtype(b.dtype, np.floating)}
     return [Case(sizes, values[i],
                  {k: c[i] for k, c in cot.items()} if shapes[i] is not None else None,
                  tangent={k: t[i] for k, t in tangents.items()})
             for i in range(count)]
-
-
-def _directions(block: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """:func:`~workbench.code.estimate.direction` of each row of ``block``: entries ``±U(0.5,
-    1)`` times ``|x_j|`` (1 where x_j = 0)."""
-    scale = np.where(block != 0, np.abs(block), 1.0)
-    signs = np.where(rng.random(block.shape) < 0.5, -1.0, 1.0)
-    return signs * rng.uniform(0.5, 1.0, block.shape) * scale
 
 
 def _per_point(values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

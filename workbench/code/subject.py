@@ -385,7 +385,6 @@ def unweighted(point: Mapping[str, torch.Tensor], outs) -> bool:
     return COTANGENT.format(0) not in point and len(outs) == 1 and outs[0].numel() == 1
 
 
-
 def leaf(t: torch.Tensor) -> torch.Tensor:
     """A fresh leaf requiring grad with ``t``'s values and memory layout: a non-contiguous
     input stays non-contiguous (``clone`` makes such a view contiguous, and a backward that
