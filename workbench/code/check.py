@@ -565,7 +565,11 @@ class Checker:
                 return
             raise CodeError(f"the gradient under check fails on the example inputs: "
                             f"{type(exc).__name__}: {str(exc)[:120]}", "grad") from None
-        self.directional = Directional(self.code, point, got)
+        first = {k: torch.as_tensor(d, device=point[k].device)
+                 for k, d in self._keyed(example.key, point).items()}
+        self.directional = Directional(self.code, point, got, first)
+        if self.directional.first_table is not None and self.batched is not False:
+            self.tables[example.key] = (point, first, *self.directional.first_table)
         self.notes.extend(self.directional.notes)
         if self.settings.search and self.settings.vary_sizes:
             self._probe_sizes()

@@ -69,10 +69,15 @@ class Directional:
 
     RICHARDSON = RICHARDSON
 
-    def __init__(self, code: Code, point, grad):
+    def __init__(self, code: Code, point, grad, first: Direction | None = None):
+        """``first``: the direction the example itself is examined along first, tabulated in
+        the same batched call as the trials (:attr:`first_table`)."""
         self.code = code
         self.exact: list[str] = []
         self.notes: list[str] = []
+        self.first_table: tuple[dict, Estimate | None] | None = None
+        """``({t: phi(t)}, Ridders)`` along ``first`` at :data:`TABLED_STEPS` (as
+        :attr:`At.tabled` takes them), or None where the code does not run under vmap."""
         candidates = [COMPLEX]
         self.own = own_forward(code)
         if code.autograd_is_reference:
@@ -84,8 +89,16 @@ class Directional:
         at = self.at(point, _zeros_for_none(grad, point))
         rng = np.random.default_rng(0)
         trials = [at.direction([k], rng) for k in code.wrt]
-        base = [r if r is not None else at.richardson(v)
-                for v, r in zip(trials, self._tabled(at, trials))]
+        values, mags = self._tabled(at, trials + ([first] if first is not None else []))
+        base = [None] * len(trials)
+        if values is not None:
+            n = len(trials)
+            base = ridders_rows(values[:n], mags[:n], floor=at.floor)
+            if first is not None:       # as a batch tabulates its points: not floored
+                self.first_table = (dict(zip(TABLED_STEPS, zip(values[n].tolist(),
+                                                               mags[n].tolist()))),
+                                    ridders_rows(values[n:], mags[n:])[0])
+        base = [r if r is not None else at.richardson(v) for v, r in zip(trials, base)]
         for kind in candidates:
             try:
                 ests = [at.exact(kind, v) for v in trials]
@@ -99,10 +112,11 @@ class Directional:
                                   f"at the example (code not analytic, or a custom backward "
                                   f"inside)")
 
-    def _tabled(self, at: "At", trials: list[Direction]) -> list[Estimate | None]:
-        """Ridders along each of ``trials`` from one batched evaluation of the scalar at
-        every step (None where the code does not run under vmap, or for a trial the
-        vectorized tableau does not cover)."""
+    def _tabled(self, at: "At", trials: list[Direction]
+                ) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
+        """The scalar and its magnitude along each of ``trials`` (a row each) at every step
+        of :data:`TABLED_STEPS`, from one batched evaluation (None where the code does not
+        run under vmap)."""
         point, n = at.point, len(trials)
         steps = torch.tensor(TABLED_STEPS, dtype=torch.float64)
         rows = {}
@@ -121,9 +135,9 @@ class Directional:
         except UserError:
             raise
         except Exception:   # noqa: BLE001 - code vmap cannot run: point by point
-            return [None] * n
-        return ridders_rows(values.reshape(n, len(steps)).cpu().numpy(),
-                            mags.reshape(n, len(steps)).cpu().numpy(), floor=at.floor)
+            return None, None
+        return (values.reshape(n, len(steps)).cpu().numpy(),
+                mags.reshape(n, len(steps)).cpu().numpy())
 
     @property
     def names(self) -> list[str]:

@@ -150,9 +150,16 @@ class Case:
         for group in (self.values, self.directions or {}):
             for k in sorted(group):
                 a = np.ascontiguousarray(group[k])
-                parts += [k.encode(), str(a.dtype).encode(), repr(a.shape).encode(),
-                          a.tobytes()]
+                name = _DTYPE_NAMES.get(a.dtype)
+                if name is None:
+                    name = _DTYPE_NAMES[a.dtype] = str(a.dtype).encode()
+                parts += [k.encode(), name, repr(a.shape).encode(), a.tobytes()]
         return b"|".join(parts)
+
+
+_DTYPE_NAMES: dict = {}
+"""``str(dtype).encode()`` by dtype, for :attr:`Case.key` (numpy's ``str`` of a dtype costs
+more than the rest of the key)."""
 
 
 @dataclass
