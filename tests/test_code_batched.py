@@ -274,3 +274,36 @@ def test_a_batch_settles_at_once_only_the_points_that_agree(error):
     if error == 1e-6:
         with pytest.raises(Exception, match="gradient mismatch"):
             checker.examine(batch[0])
+
+
+def test_the_example_is_examined_from_the_table_made_with_the_reference_trials(monkeypatch):
+    """The example's first direction is tabulated in the batched call that chooses the
+    references at the example: examining the example then calls the code no more (without
+    the table: its scale, and the complex step)."""
+    import zlib
+
+    from workbench.code.check import Checker, CodeSettings
+    from workbench.code.subject import build
+    x = torch.rand(3, 3, dtype=torch.float64) + 0.5
+    calls = []
+    original = subject.Code.call
+    monkeypatch.setattr(subject.Code, "call",
+                        lambda self, point, native=False: calls.append(1) or
+                        original(self, point, native))
+    counts = []
+    for tabled in (True, False):
+        checker = Checker(build(torch.exp, (x,)), CodeSettings(examples=10))
+        checker._prepare()
+        example = checker.example()
+        assert (example.key in checker.tables) is True
+        point, v, table, estimate = checker.tables[example.key]
+        own = checker.directional.at(point, None).direction(
+            ["x0"], np.random.default_rng(zlib.crc32(example.key)))["x0"]
+        assert torch.equal(v["x0"], own) and estimate is not None and estimate.usable
+        if not tabled:
+            checker.tables.clear()
+        calls.clear()
+        checker.examine(example)
+        assert checker.samples.points == 1
+        counts.append(len(calls))
+    assert counts[0] == 0 < counts[1], counts
