@@ -20,6 +20,7 @@ that a step ``t`` moves every entry by the same relative amount and never across
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -197,34 +198,66 @@ def ridders_rows(values: np.ndarray, mags: np.ndarray, first: float = FIRST_STEP
         rows = np.nonzero(ok)[0]
         if rows.size == 0:
             return [None] * n
-        s = start[rows]
-        col_d = np.stack([d[rows, s + k] for k in range(LEVELS)], axis=1)
-        col_h = np.stack([hs[s + k] for k in range(LEVELS)], axis=1)
-        col_m = np.stack([mag[rows, s + k] for k in range(LEVELS)], axis=1)
+        cols = start[rows][:, None] + np.arange(LEVELS)
+        col_d, col_h, col_m = d[rows[:, None], cols], hs[cols], mag[rows[:, None], cols]
+        best, err, h_best, biggest = _tableau_rows(col_d, col_h, col_m, m0[rows])
         meas = measured[rows]
-        table = [[col_d[:, 0]]]
-        best, err, h_best = col_d[:, 0].copy(), np.full(rows.size, np.inf), col_h[:, 0].copy()
-        biggest = np.maximum(col_m[:, 0], m0[rows])
-        active = np.ones(rows.size, dtype=bool)
-        for i in range(1, LEVELS):
-            biggest = np.where(active, np.maximum(biggest, col_m[:, i]), biggest)
-            row = [col_d[:, i]]
-            fac = SHRINK ** 2
-            for j in range(1, i + 1):
-                row.append((row[j - 1] * fac - table[i - 1][j - 1]) / (fac - 1))
-                fac *= SHRINK ** 2
-                e = np.maximum(np.abs(row[j] - row[j - 1]), np.abs(row[j] - table[i - 1][j - 1]))
-                better = active & (e <= err)
-                best = np.where(better, row[j], best)
-                err = np.where(better, e, err)
-                h_best = np.where(better, col_h[:, i], h_best)
-            table.append(row)
-            active &= ~(np.abs(row[i] - table[i - 1][i - 1]) >= GROWTH * err)
         bound = err + ROUNDING_GAIN * np.maximum(4 * EPS * biggest, meas) / h_best
     out: list[Estimate | None] = [None] * n
     for r, b, e in zip(rows.tolist(), best.tolist(), bound.tolist()):
         out[r] = Estimate(b, e, name)
     return out
+
+
+def _tableau_rows(col_d: np.ndarray, col_h: np.ndarray, col_m: np.ndarray, m0: np.ndarray):
+    """:func:`_tableau`'s extrapolation of many rows of LEVELS settled differences at once:
+    ``(best, err, h_best, biggest)`` per row. The tableau is built a column at a time (entry
+    ``(i, j)`` from ``(i, j-1)`` and ``(i-1, j-1)`` with the same factor whatever ``i``: the
+    same arithmetic as the scalar loop), then walked in the scalar loop's order: an entry is
+    taken when its error is at most the smallest so far, and rows after the one where the
+    diagonal grows past GROWTH times that error are left out."""
+    n, levels = col_d.shape
+    order, rows_of, ends = _walk(levels)
+    prev, fac, errs, values = col_d, SHRINK ** 2, [], []
+    for _ in range(1, levels):       # column j holds the entries (i, j), i = j .. levels-1
+        col = (prev[:, 1:] * fac - prev[:, :-1]) / (fac - 1)
+        fac *= SHRINK ** 2
+        errs.append(np.maximum(np.abs(col - prev[:, 1:]), np.abs(col - prev[:, :-1])))
+        values.append(col)
+        prev = col
+    e = np.concatenate(errs, axis=1)[:, order]          # in the scalar loop's order
+    t = np.concatenate(values, axis=1)[:, order]
+    # the smallest error before each entry (inf at first; an error that is NaN never counts)
+    low = np.fmin.accumulate(np.concatenate([np.full((n, 1), np.inf), e], axis=1), axis=1)
+    diag = np.concatenate([col_d[:, :1], t[:, ends - 1]], axis=1)
+    grows = np.abs(diag[:, 1:] - diag[:, :-1]) >= GROWTH * low[:, ends]
+    grows[:, -1] = True
+    last = 1 + np.argmax(grows, axis=1)          # the last row the loop takes
+    taken = (e <= low[:, :-1]) & (rows_of[None, :] <= last[:, None])
+    pick = np.where(taken.any(axis=1),
+                    e.shape[1] - 1 - np.argmax(taken[:, ::-1], axis=1), -1)
+    r = np.arange(n)
+    found = pick >= 0
+    best = np.where(found, t[r, pick], col_d[:, 0])
+    err = low[r, ends[last - 1]]
+    h_best = np.where(found, col_h[r, rows_of[pick]], col_h[:, 0])
+    biggest = np.maximum(np.where(np.arange(levels)[None, :] <= last[:, None], col_m,
+                                  -np.inf).max(axis=1), m0)
+    return best, err, h_best, biggest
+
+
+@functools.lru_cache(maxsize=None)
+def _walk(levels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For :func:`_tableau_rows`: where entry ``(i, j)`` of the tableau (``i`` = 1 ..
+    levels-1, ``j`` = 1 .. i, the scalar loop's order) sits among the columns laid side by
+    side (column j: ``i`` = j .., from offset ``sum of the widths before``), each entry's
+    ``i``, and one past the position of each row's last entry ``(i, i)``."""
+    offsets = np.cumsum([0] + [levels - j for j in range(1, levels)])
+    order = [(i, j) for i in range(1, levels) for j in range(1, i + 1)]
+    where = np.array([offsets[j - 1] + i - j for i, j in order])
+    rows_of = np.array([i for i, _ in order])
+    ends = np.array([order.index((i, i)) + 1 for i in range(1, levels)])
+    return where, rows_of, ends
 
 
 FEW_ROWS = 6
