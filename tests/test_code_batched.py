@@ -307,3 +307,59 @@ def test_the_example_is_examined_from_the_table_made_with_the_reference_trials(m
         assert checker.samples.points == 1
         counts.append(len(calls))
     assert counts[0] == 0 < counts[1], counts
+
+
+def _hypothesis_cases(monkeypatch):
+    """Count the Hypothesis cases a check runs (each calls examine_batch once)."""
+    from workbench.code.check import Checker
+    calls = []
+    original = Checker.examine_batch
+    monkeypatch.setattr(Checker, "examine_batch",
+                        lambda self, batch: calls.append(len(batch)) or original(self, batch))
+    return calls
+
+
+def test_the_default_check_is_one_hypothesis_case_of_two_groups_of_sizes(monkeypatch):
+    """At the default twenty points a right gradient costs one Hypothesis case (its first,
+    where every choice is the smallest and every size 1): the screen's second group still
+    reaches other sizes, and moves with the seed."""
+    calls = _hypothesis_cases(monkeypatch)
+    x = torch.rand(3, 4, dtype=torch.float64) + 0.5
+    seen = []
+    for seed in (None, 1, 2):
+        calls.clear()
+        r = workbench.check_gradient(torch.exp, (x,), examples=20, seed=seed)
+        assert r.verdict == "match" and r.points >= 15
+        assert calls == [20]
+        assert any(set(s.values()) != {1} for s in r.sizes), r.sizes
+        seen.append(sorted(map(repr, r.sizes)))
+    assert len({repr(s) for s in seen}) > 1
+    calls.clear()
+    r = workbench.check_gradient(torch.exp, (x,), examples=60)
+    assert r.verdict == "match" and calls[0] == 20 and len(calls) >= 4
+
+
+def test_a_bug_the_screen_finds_is_shrunk_by_the_search(monkeypatch):
+    """A backward wrong only when a matrix is not 1x1 (the transpose of the right gradient)
+    passes the screen's first group (sizes 1), fails in its second; the search then runs,
+    and the counterexample it reports is one Hypothesis shrank."""
+    calls = _hypothesis_cases(monkeypatch)
+
+    class Transposed(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            return a @ b
+
+        @staticmethod
+        def backward(ctx, g):
+            a, b = ctx.saved_tensors
+            return g @ b.T, (a.T @ g).T.reshape(b.shape) if b.shape[0] == b.shape[1] \
+                else a.T @ g * 2
+
+    a = torch.rand(3, 3, dtype=torch.float64)
+    b = torch.rand(3, 3, dtype=torch.float64)
+    r = workbench.check_gradient(Transposed.apply, (a, b), examples=20)
+    assert r.verdict == "mismatch" and r.level == "confirmed"
+    assert calls[0] == 20 and len(calls) > 2        # the screen, then the search shrinking
+    assert r.counterexample is not None

@@ -28,7 +28,7 @@ from workbench.code.diagnosis import diagnose_code
 from workbench.code.confirm import EXACT_EPS, Confirmation, Finding, Skip
 from workbench.code.directional import TABLED_STEPS, Directional
 from workbench.code.estimate import EPS, direction, ridders_rows
-from workbench.code.inputs import (BATCH, TOP_UP_TRIES, Case, CodeError, batches,
+from workbench.code.inputs import (BATCH, SCREENED, TOP_UP_TRIES, Case, CodeError, batches,
                                    near_example, seeded_directions)
 from workbench.code.references import references, tolerance_kind
 from workbench.code.result import CodeResult
@@ -36,7 +36,7 @@ from workbench.code.subject import COTANGENT, Code
 from workbench.errors import UserError
 from workbench.oracles.tolerances import tolerance_for
 from workbench.verify.evidence import Evidence, PointCheck, Range, SampleEvidence, ShapeEvidence
-from workbench.verify.strategies import SHRINK_PHASES, first_failure
+from workbench.verify.strategies import SEARCH_PHASES, SHRINK_PHASES, first_failure
 from workbench.verify.verdict import MIN_AGREEING, decide
 
 DTYPE_DRIFT_KIND = "finite_difference"
@@ -235,12 +235,17 @@ class Checker:
     # ------------------------------------------------------------ one case
     def examine_batch(self, batch: list[Case]) -> None:
         """:meth:`examine` each case of ``batch``, after one batched evaluation of the scalar
-        along each new case's first direction at every step Ridders may take (where the
-        code runs under vmap)."""
+        along each new case's first direction at every step Ridders may take, per sizes
+        the batch holds (where the code runs under vmap)."""
         if len(batch) > 1 and self.batched is not False:
             self._ready(batch)
-            self._tabulate(batch)
-            self._settle(batch)
+            groups: dict[tuple, list[Case]] = {}    # one batched evaluation per sizes
+            for c in batch:
+                groups.setdefault(tuple(sorted(c.sizes.items())), []).append(c)
+            for group in groups.values():
+                if len(group) > 1 and self.batched is not False:
+                    self._tabulate(group)
+                    self._settle(group)
         for case in batch:
             self.examine(case)
 
@@ -269,6 +274,7 @@ class Checker:
             self.ready[key] = (point, got, time.perf_counter() - start)
 
     def _tabulate(self, batch: list[Case]) -> None:
+        """One batched evaluation of the new cases of ``batch`` (cases of one sizes)."""
         new = [c for c in batch if c.key in self.ready and c.key not in self.tables
                and c.sizes == batch[-1].sizes]
         # the batched call cannot stop at the budget: it takes the points it surely affords
@@ -643,10 +649,25 @@ class Checker:
         return None
 
     def _search(self) -> _Failure | None:
+        """The screen (:func:`~.inputs.batches` with a second group: two batches in one
+        Hypothesis case, its first), then, past SCREENED points or when the screen fails, the
+        search: a case per BATCH points, shrinking what fails (the screen's failure stands
+        when the search does not reproduce it)."""
         s = self.settings
-        strategy = batches(self.code.plan, self.shapes_at)
-        return first_failure(strategy, self.examine_batch, _Failure,
-                             examples=-(-s.examples // BATCH), seed=s.seed, phases=SHRINK_PHASES)
+        screened = min(s.examples, SCREENED)
+        mix = zlib.crc32(repr(("screen", s.seed)).encode())
+        found = first_failure(batches(self.code.plan, self.shapes_at,
+                                      second=screened - BATCH, mix=mix),
+                              self.examine_batch, _Failure, examples=1, seed=s.seed,
+                              phases=SEARCH_PHASES)
+        if found is None and s.examples <= screened:
+            return None
+        if found is not None or self._left() > 0:
+            cases = -(-(s.examples if found is not None else s.examples - screened) // BATCH)
+            found = first_failure(batches(self.code.plan, self.shapes_at), self.examine_batch,
+                                  _Failure, examples=cases, seed=s.seed,
+                                  phases=SHRINK_PHASES) or found
+        return found
 
 
 def _list(t: torch.Tensor):

@@ -288,18 +288,37 @@ this many entries (values and cotangents); larger ones, and the others, from a s
 
 
 @st.composite
-def batches(draw, plan: InputPlan, directions, size: int = BATCH) -> list[Case]:
+def batches(draw, plan: InputPlan, directions, size: int = BATCH, second: int = 0,
+            mix: int = 0) -> list[Case]:
     """``size`` points: the first drawn as :func:`cases` draws (and shrinks), at sizes of
     its own; the others at one draw of the sizes of the varying groups, from one seed
     Hypothesis draws:
     NEAR_SHARE of them like the example (a spread and a scale of their own), the rest across
-    magnitudes and simple values (:func:`~workbench.expr.sampling.draw_scalars`)."""
+    magnitudes and simple values (:func:`~workbench.expr.sampling.draw_scalars`).
+
+    ``second``: as many more points, drawn the same way at sizes of their own, from a seed
+    Hypothesis draws mixed with ``mix``: in Hypothesis' first case (its simplest: every
+    choice the smallest, every size 1) they are still points of every size, as its second
+    case would draw. The screen, one Hypothesis case instead of two
+    (:meth:`~workbench.code.check.Checker._search`)."""
     out = [_point(draw, plan, _sizes(draw, plan), directions, drawn=True)]
     if size > 1:
         sizes = _sizes(draw, plan)
         rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1), label="batch seed"))
         out += seeded_points(plan, sizes, directions, rng, size - 1)
+    if second > 0:
+        rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1), label="second seed") ^ mix)
+        sizes = plan.example_sizes()
+        for g in plan.varying:
+            sizes[g] = int(rng.integers(1, MAX_SIZE + 1))
+        out += seeded_points(plan, sizes, directions, rng, second)
     return out
+
+
+SCREENED = 2 * BATCH
+"""Points of the screen (:func:`batches` with a ``second`` group): the default check's
+twenty, one Hypothesis case; a failure among them, or more points asked for, and the search
+runs a case per BATCH points."""
 
 
 def _sizes(draw, plan: InputPlan) -> dict[str, int]:
@@ -472,5 +491,5 @@ def labels_count(example: np.ndarray) -> int:
     return max(2, int(example.max()) + 1) if example.size else 2
 
 
-__all__ = ["BATCH", "Case", "CodeDomain", "CodeError", "Group", "InputPlan", "Slot", "batches", "cases",
+__all__ = ["BATCH", "SCREENED", "Case", "CodeDomain", "CodeError", "Group", "InputPlan", "Slot", "batches", "cases",
            "labels_count", "near_example", "seeded_directions", "seeded_points", "seeded_values", "slot_values"]
