@@ -74,7 +74,8 @@ class CodeSettings:
     must match the data's sizes, which torch does not always check)."""
 
     examples: int = 100
-    """Points drawn after the example, BATCH per Hypothesis case."""
+    """Points drawn after the example: the first SCREENED in one Hypothesis case (the screen),
+    the rest BATCH per Hypothesis case."""
     seed: int | None = None
     device: str = "cpu"
     budget: float = 20.0

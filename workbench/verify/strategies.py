@@ -11,7 +11,9 @@ those points towards simple values; the failing point is then isolated.
 from __future__ import annotations
 
 import math
+import threading
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Mapping, Sequence
 
@@ -236,10 +238,49 @@ def first_failure(strategy, check, failure: type[Exception], *, examples: int,
     # no database: its key (a digest of prop's source, read with inspect) is not needed
     prop._hypothesis_internal_database_key = None
     try:
-        prop()
+        with own_constants():
+            prop()
     except failure as exc:
         return exc
     return None
+
+
+@contextmanager
+def own_constants():
+    """Hypothesis (6.131 on) draws 5 % of its numbers from a pool of constants, among them the
+    literals of every "local" module in ``sys.modules``: a search's points would then depend
+    on what else the process imported (a test run alone or in a full suite, each pytest-xdist
+    worker), and "derandomized" would not mean "the same points every run". Within our
+    searches the pool holds Hypothesis' own global constants only. Hypothesis versions
+    without the pool are left as they are."""
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.cache import LRUCache
+        from hypothesis.internal.constants_ast import Constants
+        getter, cache = providers._get_local_constants, providers.CONSTANTS_CACHE
+    except (ImportError, AttributeError):
+        yield
+        return
+    with _OWN["lock"]:      # nested or concurrent searches: the first in patches, the last
+        if _OWN["depth"] == 0:      # out restores
+            _OWN["saved"] = (getter, cache)
+            none = Constants()
+            providers._get_local_constants = lambda: none
+            providers.CONSTANTS_CACHE = _OWN.setdefault("cache", LRUCache(1024))
+        _OWN["depth"] += 1
+    try:
+        yield
+    finally:
+        with _OWN["lock"]:
+            _OWN["depth"] -= 1
+            if _OWN["depth"] == 0:
+                providers._get_local_constants, providers.CONSTANTS_CACHE = _OWN["saved"]
+
+
+_OWN: dict = {"lock": threading.Lock(), "depth": 0}
+"""The state of :func:`own_constants`: how many searches are inside it, what it replaced, and
+its constants cache (the constants permitted per kind of choice, from the global pool only,
+kept apart from the user's own tests')."""
 
 
 def points(variables: Sequence[Variable], max_dim: int = 4, batch: int = 8,
