@@ -363,3 +363,16 @@ def test_a_bug_the_screen_finds_is_shrunk_by_the_search(monkeypatch):
     assert r.verdict == "mismatch" and r.level == "confirmed"
     assert calls[0] == 20 and len(calls) > 2        # the screen, then the search shrinking
     assert r.counterexample is not None
+
+
+def test_the_largest_intermediate_skips_entries_that_are_not_finite():
+    """The rounding floor's measure (the largest finite magnitude any torch function returns
+    on the way): a NaN or an infinite entry of an intermediate does not hide its finite
+    ones, nor make the floor infinite."""
+    from workbench.code.directional import _Intermediates
+    x = torch.tensor([1.0, -300.0, float("inf"), float("nan"), 2.0], dtype=torch.float64)
+    for values, want in ((x, 300.0 * 7), (x[:2], 300.0 * 7), (x[2:4], 0.0)):
+        scale = _Intermediates()
+        with scale:
+            torch.nansum(values * 7.0)
+        assert scale.biggest == want, (values, scale.biggest)

@@ -432,10 +432,13 @@ class _Intermediates(torch.overrides.TorchFunctionMode):
         for t in out if isinstance(out, (tuple, list)) else (out,):
             if isinstance(t, torch.Tensor) and t.is_floating_point() and t.numel() \
                     and t.layout == torch.strided:
-                a = t.detach().abs()
-                a = a[torch.isfinite(a)]
-                if a.numel():
-                    self.biggest = max(self.biggest, float(a.max()))
+                with torch.no_grad():
+                    top = float(t.abs().max())     # NaN if any entry is, inf if any is
+                    if not math.isfinite(top):
+                        a = t.abs()
+                        a = a[torch.isfinite(a)]
+                        top = float(a.max()) if a.numel() else 0.0
+                self.biggest = max(self.biggest, top)
         return out
 
 
