@@ -101,7 +101,7 @@ def test_forward_mode_alone_never_confirms():
 
     loose = Estimate(1.5, 0.2, RICHARDSON)
     at = SimpleNamespace(tabled=None, floor=0.0, RICHARDSON=RICHARDSON,
-                         refs=SimpleNamespace(exact=set()),
+                         refs=SimpleNamespace(has=lambda kind: False),
                          code=lambda v: Estimate(1.0, 1e-15, "code"),
                          richardson=lambda v, floored=False: loose,
                          references=lambda v: [loose, Estimate(2.0, 1e-15, FORWARD)])
@@ -376,3 +376,39 @@ def test_the_largest_intermediate_skips_entries_that_are_not_finite():
         with scale:
             torch.nansum(values * 7.0)
         assert scale.biggest == want, (values, scale.biggest)
+
+
+def test_forward_mode_and_complex_step_are_tried_only_when_a_point_asks(monkeypatch):
+    """Their trials at the example cost an evaluation each per input: a check of plain torch
+    code whose points all settle by the batched differences never runs them, and does not
+    list them among its references; a wrong gradient, which no batched difference settles,
+    asks for them and names the one that confirmed."""
+    from workbench.code import directional
+    calls = []
+    for name in ("_forward", "_complex"):
+        real = getattr(directional.At, name)
+        monkeypatch.setattr(directional.At, name,
+                            lambda self, v, real=real, name=name: calls.append(name) or
+                            real(self, v))
+    x = torch.randn(4, 3, dtype=torch.float64)
+    torch.manual_seed(0)
+    for fn in (lambda t: (t * t).sum(-1), torch.nn.Linear(3, 2).double()):
+        for seed in range(3):
+            r = workbench.check_gradient(fn, (x,), examples=20, seed=seed)
+            assert r.verdict == "match", str(r)
+            assert calls == [] and r.references == ["Richardson"], (calls, r.references)
+
+    class Off(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            ctx.save_for_backward(t)
+            return torch.exp(t)
+
+        @staticmethod
+        def backward(ctx, g):
+            (t,) = ctx.saved_tensors
+            return g * torch.exp(t) * (1 + 1e-6)
+
+    wrong = workbench.check_gradient(lambda t: Off.apply(t).sum(-1), (x,), examples=20)
+    assert wrong.verdict == "mismatch" and wrong.level == "confirmed", str(wrong)
+    assert calls and set(wrong.references) - {"Richardson"}, (calls, wrong.references)

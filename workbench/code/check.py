@@ -525,8 +525,9 @@ class Checker:
             diagnosis = diagnose_code(self, failure.case if failure else example)
         self.samples.examples = self.settings.examples
         names = self.directional.names if self.directional is not None else []
+        notes = self.notes + (self.directional.notes if self.directional is not None else [])
         return CodeResult.build(self.code, verdict, evidence, diagnosis,
-                                failure.case if failure else None, names, self.notes,
+                                failure.case if failure else None, names, notes,
                                 time.perf_counter() - self.started)
 
     def example(self) -> Case:
@@ -577,7 +578,6 @@ class Checker:
         self.directional = Directional(self.code, point, got, first)
         if self.directional.first_table is not None and self.batched is not False:
             self.tables[example.key] = (point, first, *self.directional.first_table)
-        self.notes.extend(self.directional.notes)
         if self.settings.search and self.settings.vary_sizes:
             self._probe_sizes()
         else:

@@ -86,7 +86,7 @@ class Confirmation:
         if at.tabled is not None and self._tight(at, v, d):
             return None     # settled by a batched evaluation, before any other
         for kind in INDEPENDENT:
-            if kind in at.refs.exact:
+            if at.refs.has(kind):
                 try:
                     e = at.exact(kind, v)
                 except Exception:    # noqa: BLE001 - not here: the full comparison decides

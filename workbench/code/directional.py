@@ -65,15 +65,22 @@ JITTERS = (2.0 ** -30, 2.0 ** -22, 2.0 ** -14)
 
 class Directional:
     """The references available for ``code``, decided at the example ``point`` (where the
-    subject's gradient is ``grad``); :meth:`at` evaluates them elsewhere."""
+    subject's gradient is ``grad``); :meth:`at` evaluates them elsewhere.
+
+    Autograd of the user's forward (a hand gradient's, or a ``Function``'s own forward) is
+    decided at once; forward-mode autograd and the complex step only when a point first asks
+    for them (:meth:`has`, :attr:`kinds`): a check whose points all settle by the batched
+    differences never pays for their trials (their evaluations at the example)."""
 
     RICHARDSON = RICHARDSON
+    LAZY = (FORWARD, COMPLEX)
 
     def __init__(self, code: Code, point, grad, first: Direction | None = None):
         """``first``: the direction the example itself is examined along first, tabulated in
         the same batched call as the trials (:attr:`first_table`)."""
         self.code = code
         self.exact: list[str] = []
+        """The exact references decided usable so far, best first (:attr:`kinds`: all)."""
         self.notes: list[str] = []
         self.first_table: tuple[dict, Estimate | None] | None = None
         """``({t: phi(t)}, Ridders)`` along ``first`` at :data:`TABLED_STEPS` (as
@@ -86,6 +93,7 @@ class Directional:
             candidates.insert(0, OWN_FORWARD)
         elif code.kind == "module":
             candidates.insert(0, FORWARD)
+        self._order = candidates
         at = self.at(point, _zeros_for_none(grad, point))
         rng = np.random.default_rng(0)
         trials = [at.direction([k], rng) for k in code.wrt]
@@ -99,18 +107,41 @@ class Directional:
                                                                mags[n].tolist()))),
                                     ridders_rows(values[n:], mags[n:])[0])
         base = [r if r is not None else at.richardson(v) for v, r in zip(trials, base)]
+        self._trial = (at, trials, base)
+        self._pending = [k for k in candidates if k in self.LAZY]
         for kind in candidates:
-            try:
-                ests = [at.exact(kind, v) for v in trials]
-            except Exception as exc:      # the user's code refusing complex numbers or duals
-                self.notes.append(f"{kind} unavailable: {first_line(exc)}")
-                continue
-            if all(r.usable and e.usable and not e.disagrees(r) for e, r in zip(ests, base)):
-                self.exact.append(kind)
-            else:
-                self.notes.append(f"{kind} unavailable: it disagrees with finite differences "
-                                  f"at the example (code not analytic, or a custom backward "
-                                  f"inside)")
+            if kind not in self.LAZY:
+                self._decide(kind)
+
+    def _decide(self, kind: str) -> None:
+        """Try ``kind`` at the example, input by input, against Richardson there."""
+        at, trials, base = self._trial
+        try:
+            ests = [at.exact(kind, v) for v in trials]
+        except Exception as exc:      # the user's code refusing complex numbers or duals
+            self.notes.append(f"{kind} unavailable: {first_line(exc)}")
+            return
+        if all(r.usable and e.usable and not e.disagrees(r) for e, r in zip(ests, base)):
+            self.exact.append(kind)
+            self.exact.sort(key=self._order.index)
+        else:
+            self.notes.append(f"{kind} unavailable: it disagrees with finite differences "
+                              f"at the example (code not analytic, or a custom backward "
+                              f"inside)")
+
+    def has(self, kind: str) -> bool:
+        """Whether ``kind`` is a usable reference here (decided now if it was not yet)."""
+        if kind in self._pending:
+            self._pending.remove(kind)
+            self._decide(kind)
+        return kind in self.exact
+
+    @property
+    def kinds(self) -> list[str]:
+        """Every usable exact reference, best first (the pending ones decided now)."""
+        for kind in list(self._pending):
+            self.has(kind)
+        return self.exact
 
     def _tabled(self, at: "At", trials: list[Direction]
                 ) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
@@ -141,6 +172,7 @@ class Directional:
 
     @property
     def names(self) -> list[str]:
+        """The references used so far, best first (one never asked for is not listed)."""
         return self.exact + [RICHARDSON]
 
     def at(self, point, grad) -> "At":
@@ -273,7 +305,7 @@ class At:
         out; non-finite estimates too); ``richardson``: an estimate already made, or False
         for the exact references only."""
         out = []
-        for kind in self.refs.exact:
+        for kind in self.refs.kinds:
             try:
                 e = self.exact(kind, v)
             except Exception:       # noqa: BLE001 - a reference that cannot answer here
