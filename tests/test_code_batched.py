@@ -380,11 +380,18 @@ def test_the_largest_intermediate_skips_entries_that_are_not_finite():
 
 def test_forward_mode_and_complex_step_are_tried_only_when_a_point_asks(monkeypatch):
     """Their trials at the example cost an evaluation each per input: a check of plain torch
-    code whose points all settle by the batched differences never runs them, and does not
-    list them among its references; a wrong gradient, which no batched difference settles,
-    asks for them and names the one that confirmed."""
+    code whose points all settle by the batched differences never runs them (nor the measure
+    of its intermediates that their trials' Richardson needs), and does not list them among
+    its references; a wrong gradient, which no batched difference settles, asks for them and
+    names the one that confirmed."""
     from workbench.code import directional
     calls = []
+
+    class Counted(directional._Intermediates):
+        def __init__(self):
+            calls.append("floor")
+            super().__init__()
+    monkeypatch.setattr(directional, "_Intermediates", Counted)
     for name in ("_forward", "_complex"):
         real = getattr(directional.At, name)
         monkeypatch.setattr(directional.At, name,

@@ -98,16 +98,13 @@ class Directional:
         rng = np.random.default_rng(0)
         trials = [at.direction([k], rng) for k in code.wrt]
         values, mags = self._tabled(at, trials + ([first] if first is not None else []))
-        base = [None] * len(trials)
-        if values is not None:
-            n = len(trials)
-            base = ridders_rows(values[:n], mags[:n], floor=at.floor)
-            if first is not None:       # as a batch tabulates its points: not floored
-                self.first_table = (dict(zip(TABLED_STEPS, zip(values[n].tolist(),
-                                                               mags[n].tolist()))),
-                                    ridders_rows(values[n:], mags[n:])[0])
-        base = [r if r is not None else at.richardson(v) for v, r in zip(trials, base)]
-        self._trial = (at, trials, base)
+        n = len(trials)
+        if values is not None and first is not None:    # as a batch tabulates: not floored
+            self.first_table = (dict(zip(TABLED_STEPS, zip(values[n].tolist(),
+                                                           mags[n].tolist()))),
+                                ridders_rows(values[n:], mags[n:])[0])
+        self._trial = (at, trials, None if values is None else (values[:n], mags[:n]))
+        self._base: list[Estimate] | None = None
         self._pending = [k for k in candidates if k in self.LAZY]
         for kind in candidates:
             if kind not in self.LAZY:
@@ -115,7 +112,14 @@ class Directional:
 
     def _decide(self, kind: str) -> None:
         """Try ``kind`` at the example, input by input, against Richardson there."""
-        at, trials, base = self._trial
+        at, trials, table = self._trial
+        if self._base is None:      # Richardson of the trials: floored, made once
+            base = [None] * len(trials)
+            if table is not None:
+                base = ridders_rows(*table, floor=at.floor)
+            self._base = [r if r is not None else at.richardson(v)
+                          for v, r in zip(trials, base)]
+        base = self._base
         try:
             ests = [at.exact(kind, v) for v in trials]
         except Exception as exc:      # the user's code refusing complex numbers or duals
