@@ -397,8 +397,8 @@ def test_forward_mode_and_complex_step_are_tried_only_when_a_point_asks(monkeypa
         monkeypatch.setattr(directional.At, name,
                             lambda self, v, real=real, name=name: calls.append(name) or
                             real(self, v))
-    x = torch.randn(4, 3, dtype=torch.float64)
     torch.manual_seed(0)
+    x = torch.randn(4, 3, dtype=torch.float64)
     for fn in (lambda t: (t * t).sum(-1), torch.nn.Linear(3, 2).double()):
         for seed in range(3):
             r = workbench.check_gradient(fn, (x,), examples=20, seed=seed)
