@@ -9,9 +9,11 @@ import torch
 from hypothesis import find, given, settings
 
 from workbench.code import check_gradient
-from workbench.code.inputs import MAX_SIZE, cases, seeded_point, seeded_points
+from workbench.code.inputs import (BATCH, MAX_SIZE, batches, cases, screen, seeded_point,
+                                   seeded_points)
 from workbench.code.subject import build
 from workbench.errors import DomainError
+from workbench.verify.strategies import SEARCH_PHASES, first_failure
 
 
 def _plan(fn, inputs, domain=None, grad=None):
@@ -63,6 +65,26 @@ def test_seeded_points_are_drawn_together_but_decided_point_by_point():
     assert len(scales) > 5                                   # each point its own magnitude
     one = seeded_point(PLAN, sizes, lambda s, v: None, np.random.default_rng(5))
     assert one.directions is None          # the code cannot run there: no cotangents
+
+
+@pytest.mark.parametrize("mix", [0, 1, 2 ** 31 + 7])
+@pytest.mark.parametrize("seed", [None, 0, 3])
+def test_the_screen_is_hypothesis_first_case_made_directly(seed, mix):
+    """The screen's points (made without running Hypothesis) are the points Hypothesis draws
+    from :func:`batches` in its first case, whatever the seed; ``mix`` varies the second
+    group, and the first group's sizes are all 1, the second's drawn."""
+    directions = lambda sizes, values: {"c": (sizes[next(iter(PLAN.varying))],)}   # noqa: E731
+    drawn = []
+
+    def record(batch):
+        drawn.append(batch)
+    first_failure(batches(PLAN, directions, second=BATCH, mix=mix), record, AssertionError,
+                  examples=1, seed=seed, phases=SEARCH_PHASES)
+    made = screen(PLAN, directions, second=BATCH, mix=mix)
+    assert [c.key for c in drawn[0]] == [c.key for c in made] and len(made) == 2 * BATCH
+    assert PLAN.varying and all(c.sizes[g] == 1 for g in PLAN.varying for c in made[:BATCH])
+    assert [c.key for c in screen(PLAN, directions, second=BATCH, mix=mix + 1)][BATCH:] != \
+        [c.key for c in made][BATCH:]
 
 
 def test_integer_inputs_default_to_labels_and_are_not_differentiated():

@@ -29,14 +29,14 @@ from workbench.code.confirm import EXACT_EPS, Confirmation, Finding, Skip
 from workbench.code.directional import TABLED_STEPS, Directional
 from workbench.code.estimate import EPS, direction, ridders_rows
 from workbench.code.inputs import (BATCH, SCREENED, TOP_UP_TRIES, Case, CodeError, batches,
-                                   near_example, seeded_directions)
+                                   near_example, screen, seeded_directions)
 from workbench.code.references import references, tolerance_kind
 from workbench.code.result import CodeResult
 from workbench.code.subject import COTANGENT, Code
 from workbench.errors import UserError
 from workbench.oracles.tolerances import tolerance_for
 from workbench.verify.evidence import Evidence, PointCheck, Range, SampleEvidence, ShapeEvidence
-from workbench.verify.strategies import SEARCH_PHASES, SHRINK_PHASES, first_failure
+from workbench.verify.strategies import SHRINK_PHASES, first_failure
 from workbench.verify.verdict import MIN_AGREEING, decide
 
 DTYPE_DRIFT_KIND = "finite_difference"
@@ -650,17 +650,19 @@ class Checker:
         return None
 
     def _search(self) -> _Failure | None:
-        """The screen (:func:`~.inputs.batches` with a second group: two batches in one
-        Hypothesis case, its first), then, past SCREENED points or when the screen fails, the
-        search: a case per BATCH points, shrinking what fails (the screen's failure stands
-        when the search does not reproduce it)."""
+        """The screen (:func:`~.inputs.screen`: the points of Hypothesis' first case of
+        :func:`~.inputs.batches` with a second group, made directly), then, past SCREENED
+        points or when the screen fails, the search: a case per BATCH points, shrinking what
+        fails (the screen's failure stands when the search does not reproduce it)."""
         s = self.settings
         screened = min(s.examples, SCREENED)
         mix = zlib.crc32(repr(("screen", s.seed)).encode())
-        found = first_failure(batches(self.code.plan, self.shapes_at,
-                                      second=screened - BATCH, mix=mix),
-                              self.examine_batch, _Failure, examples=1, seed=s.seed,
-                              phases=SEARCH_PHASES)
+        try:
+            self.examine_batch(screen(self.code.plan, self.shapes_at,
+                                      second=screened - BATCH, mix=mix))
+            found = None
+        except _Failure as failure:
+            found = failure
         if found is None and s.examples <= screened:
             return None
         if found is not None or self._left() > 0:

@@ -316,9 +316,33 @@ def batches(draw, plan: InputPlan, directions, size: int = BATCH, second: int = 
 
 
 SCREENED = 2 * BATCH
-"""Points of the screen (:func:`batches` with a ``second`` group): the default check's
-twenty, one Hypothesis case; a failure among them, or more points asked for, and the search
-runs a case per BATCH points."""
+"""Points of the screen (:func:`screen`): the default check's twenty; a failure among them,
+or more points asked for, and the search runs a case per BATCH points."""
+
+
+def screen(plan: InputPlan, directions, size: int = BATCH, second: int = 0,
+           mix: int = 0) -> list[Case]:
+    """The points of :func:`batches` in Hypothesis' first case, made without running
+    Hypothesis: that case is its simplest (every choice the smallest: every size 1, the
+    first point like the example at spread 0 and scale 1, seeds 0), so it holds the same
+    points whatever the seed (``mix`` varies the second group). A screen that passes needs no
+    engine (whose fixed cost is about a millisecond, a tenth of a small op's check); one that
+    fails is searched and shrunk by Hypothesis
+    (:meth:`~workbench.code.check.Checker._search`)."""
+    sizes = plan.example_sizes()
+    for g in plan.varying:
+        sizes[g] = 1
+    out = [seeded_point(plan, dict(sizes), directions, np.random.default_rng(0),
+                        (0.0, 10.0 ** NEAR_EXPONENTS[0]))]
+    if size > 1:
+        out += seeded_points(plan, dict(sizes), directions, np.random.default_rng(0), size - 1)
+    if second > 0:
+        rng = np.random.default_rng(0 ^ mix)
+        sizes = plan.example_sizes()
+        for g in plan.varying:
+            sizes[g] = int(rng.integers(1, MAX_SIZE + 1))
+        out += seeded_points(plan, sizes, directions, rng, second)
+    return out
 
 
 def _sizes(draw, plan: InputPlan) -> dict[str, int]:
