@@ -1,7 +1,8 @@
 """Checking a gradient written as code: the search over inputs and the evidence it leaves.
 
-Each point is a :class:`~workbench.code.inputs.Case`: the example first, then Hypothesis draws
-(near the example, and across sizes and magnitudes), shrunk to the smallest failing one. At
+Each point is a :class:`~workbench.code.inputs.Case`: the example first, then the screen
+(:func:`~workbench.code.inputs.screen`) and Hypothesis draws (near the example, and across
+sizes and magnitudes), shrunk to the smallest failing one. At
 each point the code's gradient is projected on a random direction per input (``<g, v>``, what
 ``gradcheck``'s fast mode does) and compared with the references' directional derivatives,
 each an :class:`~workbench.code.estimate.Estimate` with its own error bound
@@ -74,8 +75,9 @@ class CodeSettings:
     must match the data's sizes, which torch does not always check)."""
 
     examples: int = 100
-    """Points drawn after the example: the first SCREENED in one Hypothesis case (the screen),
-    the rest BATCH per Hypothesis case."""
+    """Points drawn after the example: the first SCREENED in the screen (the points of
+    Hypothesis' first case, made directly: :func:`~.inputs.screen`), the rest BATCH per
+    Hypothesis case."""
     seed: int | None = None
     device: str = "cpu"
     budget: float = 20.0

@@ -299,8 +299,8 @@ def batches(draw, plan: InputPlan, directions, size: int = BATCH, second: int = 
     ``second``: as many more points, drawn the same way at sizes of their own, from a seed
     Hypothesis draws mixed with ``mix``: in Hypothesis' first case (its simplest: every
     choice the smallest, every size 1) they are still points of every size, as its second
-    case would draw. The screen, one Hypothesis case instead of two
-    (:meth:`~workbench.code.check.Checker._search`)."""
+    case would draw. The screen holds the points of that first case (:func:`screen` makes
+    them without running Hypothesis)."""
     out = [_point(draw, plan, _sizes(draw, plan), directions, drawn=True)]
     if size > 1:
         sizes = _sizes(draw, plan)
