@@ -115,14 +115,42 @@ class _Noisy(torch.autograd.Function):
         return g * torch.cos(x) + 1e-9 * torch.randn_like(x)
 
 
+class _KeepsState(torch.autograd.Function):
+    """sin, whose backward reuses a buffer kept on ctx: right once, and a second backward
+    through the same graph (``retain_graph=True``) returns the sum of both calls."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        ctx.buffer = torch.zeros_like(x)
+        return torch.sin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        ctx.buffer += g * torch.cos(x)
+        return ctx.buffer.clone()
+
+
 @pytest.mark.parametrize("cls, words", [
     (_IgnoresGradOutput, "ignores grad_output"),
+    (_KeepsState, "two backward calls do not leave twice the gradient"),
     (_ReadsRawMemory, "non-contiguous"),
     (_ReadsInputMemory, "non-contiguous"),
     (_Noisy, "not deterministic"),
 ])
 def test_each_broken_promise_is_named(cls, words):
     assert words in _first_line(cls.apply, (_x(3, 4),))
+
+
+@pytest.mark.parametrize("fn", [lambda x: x.reshape(-1), torch.ravel,
+                                lambda x: torch.complex(x, 2 * x)])
+def test_a_gradient_that_aliases_its_cotangent_keeps_its_promises(fn):
+    """A view's gradient is a view of its cotangent, and a second backward adds into the
+    first's .grad in place: the contract's runs must not write into the cotangents they are
+    given (the example's own, shared with every later run)."""
+    r = workbench.check_gradient(fn, (_x(3, 4).detach(),), examples=10)
+    assert r.verdict == "match" and not r.diagnosis, str(r)
 
 
 def test_a_forward_that_reads_memory_by_its_own_strides_is_not_a_broken_promise():

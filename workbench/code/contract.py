@@ -7,7 +7,8 @@ failure says which one broke (as ChainRulesTestUtils' ``test_rrule`` does).
 - ``non-contiguous``: the same gradient for non-contiguous inputs and cotangents;
 - ``deterministic``: two runs give the same gradient (up to ``nondet_tol``, or rounding);
 - ``accumulation``: two backward calls leave twice the gradient in ``.grad``, of the input's
-  dtype (torch code: autograd.Functions and modules).
+  dtype (torch code: autograd.Functions and modules; the first of the two is also the second
+  run the determinism promise compares).
 
 :func:`breaches` returns one sentence per broken promise, and adds to the checker's notes what
 is worth knowing but not wrong (a backward that is not bitwise deterministic within rounding).
@@ -18,7 +19,7 @@ from __future__ import annotations
 import torch
 
 from workbench.code.estimate import EPS, EXACT_ULPS
-from workbench.code.subject import COTANGENT, leaf
+from workbench.code.subject import COTANGENT
 
 ROUNDING = EXACT_ULPS * EPS
 """Two runs of one float64 backward agree to this relative share of the gradient's size."""
@@ -40,7 +41,14 @@ def breaches(checker, example) -> list[str]:
         checker.notes.append("the backward's contract not checked: its gradient at the "
                              "example is not finite")
         return []
-    again = _grads(code, point)
+    twice, refused = None, None
+    if code.kind != "hand":     # its first backward is also the second run compared with base
+        try:
+            twice = code.backward_twice(point)
+        except Exception as exc:   # noqa: BLE001 - torch refusing to accumulate (ZeroTensor)
+            refused = (f"accumulation into .grad not checked: torch raised "
+                       f"{type(exc).__name__} on a second backward")
+    again = _grads(code, point) if twice is None else _grads(code, point, twice[0])
     gap = _gap(again, base)
     tol = checker.settings.nondet_tol
     if tol is not None and gap > tol or tol is None and gap > ROUNDING * _size(base):
@@ -79,12 +87,10 @@ def breaches(checker, example) -> list[str]:
             elif not _close(other, base):
                 out.append("the gradient is wrong for non-contiguous inputs or grad_output "
                            "(memory read as if contiguous: a .view or raw data access?)")
-    if code.kind != "hand":
-        try:
-            out += _accumulation(code, point, base)
-        except Exception as exc:   # noqa: BLE001 - torch refusing to accumulate (ZeroTensor)
-            checker.notes.append(f"accumulation into .grad not checked: torch raised "
-                                 f"{type(exc).__name__} on a second backward")
+    if refused is not None:
+        checker.notes.append(refused)
+    if twice is not None:
+        out += _accumulation(point, base, twice[1])
     return out
 
 
@@ -147,22 +153,16 @@ def _noncontiguous(point) -> dict[str, torch.Tensor] | None:
     return out if changed else None
 
 
-def _accumulation(code, point, base) -> list[str]:
-    leaves = {k: leaf(point[k]) for k in code.wrt}
-    with torch.enable_grad():
-        value = code.scalar({**point, **leaves})
-        if not value.requires_grad:
-            return []
-        value.backward(retain_graph=True)
-        value.backward()
+def _accumulation(point, base, grads) -> list[str]:
+    """What two backward calls left in ``.grad`` (``grads``, :meth:`Code.backward_twice`),
+    against twice the gradient ``base``."""
     out = []
-    for k, x in leaves.items():
-        if x.grad is None:
+    for k, g in grads.items():
+        if g is None:
             continue
-        if x.grad.dtype != x.dtype:
-            out.append(f"d/d{k}: .grad has dtype {x.grad.dtype}, the input "
-                       f"{x.dtype}")
-        elif not _close({k: x.grad.double()}, {k: 2 * base[k]}):
+        if g.dtype != point[k].dtype:
+            out.append(f"d/d{k}: .grad has dtype {g.dtype}, the input {point[k].dtype}")
+        elif not _close({k: g.double()}, {k: 2 * base[k]}):
             out.append(f"d/d{k}: two backward calls do not leave twice the gradient in "
                        f".grad (it is overwritten, or the backward keeps state)")
     return out

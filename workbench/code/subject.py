@@ -307,20 +307,43 @@ class Code:
             return self._hand(point)
         leaves = {k: leaf(point[k]) for k in self.wrt}
         with torch.enable_grad():
-            outs = self.call({**point, **leaves})
-            if unweighted(point, outs):
-                pairs = [(outs[0].reshape(()), torch.ones((), dtype=outs[0].dtype,
-                                                          device=outs[0].device))]
-            else:
-                pairs = [(outs[i], point[COTANGENT.format(i)].to(outs[i].dtype))
-                         for i in self.used(outs)]
-            pairs = [(o, v) for o, v in pairs if o.requires_grad]
+            pairs = self._pairs(point, self.call({**point, **leaves}))
             if not pairs:
                 return {k: None for k in self.wrt}
             grads = torch.autograd.grad([o for o, _ in pairs], [leaves[k] for k in self.wrt],
                                         [v for _, v in pairs], allow_unused=True)
-        return {k: (None if g is None else _dense(g).detach().to(torch.float64))
-                for k, g in zip(self.wrt, grads)}
+        return {k: _gradient(g) for k, g in zip(self.wrt, grads)}
+
+    def _pairs(self, point, outs) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """(output, cotangent) for each output the gradient under check weights, those that
+        require grad."""
+        if unweighted(point, outs):
+            pairs = [(outs[0].reshape(()), torch.ones((), dtype=outs[0].dtype,
+                                                      device=outs[0].device))]
+        else:
+            pairs = [(outs[i], point[COTANGENT.format(i)].to(outs[i].dtype))
+                     for i in self.used(outs)]
+        return [(o, v) for o, v in pairs if o.requires_grad]
+
+    def backward_twice(self, point: Mapping[str, torch.Tensor]):
+        """Two backward calls through one forward at ``point`` (``backward(retain_graph=True)``
+        then ``backward()``, as a training loop accumulating gradients makes them), weighted as
+        :meth:`subject` weights its outputs: per input of ``wrt`` the gradient the first left in
+        ``.grad`` (float64, dense; None: not reached) and the ``.grad`` tensor after the second
+        (as torch left it); None when no output requires grad. Torch code only."""
+        leaves = {k: leaf(point[k]) for k in self.wrt}
+        with torch.enable_grad():
+            pairs = self._pairs(point, self.call({**point, **leaves}))
+            if not pairs:
+                return None
+            # copies: a gradient may alias its cotangent (ravel's is a view of it), and the
+            # second backward adds into the first's .grad in place
+            outs, cotangents = [o for o, _ in pairs], [v.clone() for _, v in pairs]
+            torch.autograd.backward(outs, cotangents, retain_graph=True)
+            first = {k: None if x.grad is None else _gradient(x.grad).clone()
+                     for k, x in leaves.items()}
+            torch.autograd.backward(outs, cotangents)
+        return first, {k: x.grad for k, x in leaves.items()}
 
     def raw_shapes(self, point: Mapping[str, torch.Tensor]) -> dict[str, tuple | None]:
         """The shapes an ``autograd.Function``'s backward returns at ``point``, called
@@ -398,6 +421,11 @@ def leaf(t: torch.Tensor) -> torch.Tensor:
         except RuntimeError:       # overlapping memory cannot be written entry by entry
             pass
     return t.clone().requires_grad_(True)
+
+
+def _gradient(g: torch.Tensor | None) -> torch.Tensor | None:
+    """A gradient as the check compares it: dense, detached, float64."""
+    return None if g is None else _dense(g).detach().to(torch.float64)
 
 
 def _dense(g: torch.Tensor) -> torch.Tensor:
