@@ -515,5 +515,6 @@ def labels_count(example: np.ndarray) -> int:
     return max(2, int(example.max()) + 1) if example.size else 2
 
 
-__all__ = ["BATCH", "SCREENED", "Case", "CodeDomain", "CodeError", "Group", "InputPlan", "Slot", "batches", "cases",
-           "labels_count", "near_example", "seeded_directions", "seeded_points", "seeded_values", "slot_values"]
+__all__ = ["BATCH", "SCREENED", "Case", "CodeDomain", "CodeError", "Group", "InputPlan", "Slot",
+           "batches", "cases", "labels_count", "near_example", "screen", "seeded_directions",
+           "seeded_points", "seeded_values", "slot_values"]
