@@ -3,8 +3,9 @@
 Each point is a :class:`~workbench.code.inputs.Case`: the example first, then the screen
 (:func:`~workbench.code.inputs.screen`) and Hypothesis draws (near the example, and across
 sizes and magnitudes), shrunk to the smallest failing one. At each point the code's gradient
-is projected on a random direction per input (``<g, v>``, what ``gradcheck``'s fast mode does) and compared with the references' directional derivatives,
-each an :class:`~workbench.code.estimate.Estimate` with its own error bound
+is projected on a random direction per input (``<g, v>``, what ``gradcheck``'s fast mode does)
+and compared with the references' directional derivatives, each an
+:class:`~workbench.code.estimate.Estimate` with its own error bound
 (:mod:`workbench.code.directional`). A disagreement is *confirmed* only when it exceeds both
 sides' bounds and survives three tests (:mod:`workbench.code.confirm`): it is not the rounding
 of an ill-conditioned point, the code is differentiable there (one-sided derivatives agree), and
